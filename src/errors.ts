@@ -1,0 +1,170 @@
+/**
+ * One error type with a stable code. Everything that can go wrong on the wire is one of these
+ * codes; `onError` (src/app.ts) turns it into an RFC 9457 problem through `problemFor`.
+ *
+ * `detail` is written for the caller and must never contain a token, secret or upstream body.
+ * `reason` is for operators: it is logged, never returned.
+ */
+
+export const ERROR_CODES = [
+  'unauthorized',
+  'forbidden',
+  'insufficient-scope',
+  'not-found',
+  'unknown-app',
+  'method-not-allowed',
+  'invalid-request',
+  'validation-failed',
+  'payload-too-large',
+  'unsupported-media-type',
+  'not-acceptable',
+  'unsupported-operation',
+  'token-not-found',
+  'upstream-validation-failed',
+  'upstream-credentials-rejected',
+  'upstream-rate-limited',
+  'upstream-timeout',
+  'upstream-error',
+  'upstream-unavailable',
+  'upstream-outcome-unknown',
+  'rate-limited',
+  'misconfigured',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface GatewayErrorOptions {
+  /** Safe, caller-facing explanation. Defaults to the code's title. */
+  detail?: string;
+  /** Operator-facing reason; logged, never sent. Must not contain secrets either. */
+  reason?: string;
+  /** Extra response headers (Retry-After, x-ratelimit-*, WWW-Authenticate …). */
+  headers?: Record<string, string>;
+  /** Extra RFC 9457 extension members (e.g. `errors` for field-level validation). */
+  extensions?: Record<string, unknown>;
+  /** HTTP status GHES answered with, for the audit log. */
+  upstreamStatus?: number;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  readonly reason: string | undefined;
+  readonly headers: Record<string, string>;
+  readonly extensions: Record<string, unknown>;
+  readonly upstreamStatus: number | undefined;
+
+  constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
+    super(options.reason ?? options.detail ?? code, { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail;
+    this.reason = options.reason;
+    this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
+    this.upstreamStatus = options.upstreamStatus;
+  }
+}
+
+export function isGatewayError(e: unknown): e is GatewayError {
+  return e instanceof GatewayError;
+}
+
+interface ProblemShape {
+  status: number;
+  title: string;
+}
+
+/**
+ * The code → status/title table. An exhaustive switch so that adding a code without deciding
+ * its wire form fails type-checking.
+ */
+export function problemShape(code: ErrorCode): ProblemShape {
+  switch (code) {
+    case 'unauthorized':
+      return { status: 401, title: 'Caller authentication required' };
+    case 'forbidden':
+      return { status: 403, title: 'Caller not allowed' };
+    case 'insufficient-scope':
+      return { status: 403, title: 'Token lacks a required scope' };
+    case 'not-found':
+      return { status: 404, title: 'No such route' };
+    case 'unknown-app':
+      return { status: 404, title: 'Unknown app' };
+    case 'method-not-allowed':
+      return { status: 405, title: 'Method not allowed' };
+    case 'invalid-request':
+      return { status: 400, title: 'Malformed request' };
+    case 'validation-failed':
+      return { status: 422, title: 'Request failed validation' };
+    case 'payload-too-large':
+      return { status: 413, title: 'Request body too large' };
+    case 'unsupported-media-type':
+      return { status: 415, title: 'Unsupported media type' };
+    case 'not-acceptable':
+      return { status: 406, title: 'Not acceptable' };
+    case 'unsupported-operation':
+      return { status: 422, title: 'Operation not supported for this app or GHES version' };
+    case 'token-not-found':
+      return { status: 404, title: 'Token not found' };
+    case 'upstream-validation-failed':
+      return { status: 422, title: 'GHES rejected the request' };
+    case 'upstream-credentials-rejected':
+      return { status: 502, title: 'GHES rejected the gateway credentials' };
+    case 'upstream-rate-limited':
+      return { status: 429, title: 'GHES rate limit reached' };
+    case 'upstream-timeout':
+      return { status: 504, title: 'GHES did not answer in time' };
+    case 'upstream-error':
+      return { status: 502, title: 'GHES failed' };
+    case 'upstream-unavailable':
+      return { status: 503, title: 'GHES unavailable' };
+    case 'upstream-outcome-unknown':
+      return { status: 502, title: 'Outcome at GHES unknown' };
+    case 'rate-limited':
+      return { status: 429, title: 'Too many requests' };
+    case 'misconfigured':
+      return { status: 500, title: 'Gateway misconfigured' };
+    case 'internal':
+      return { status: 500, title: 'Internal error' };
+  }
+}
+
+export const PROBLEM_TYPE_PREFIX = 'urn:ghes-token-gateway:problem:';
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface Problem {
+  type: string;
+  code: ErrorCode;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  request_id?: string;
+  [extension: string]: unknown;
+}
+
+/** RFC 9457 §3 body for an error. `requestId` lets operators find the matching log line. */
+export function toProblem(err: GatewayError, requestId?: string): Problem {
+  const { status, title } = problemShape(err.code);
+  const problem: Problem = {
+    ...err.extensions,
+    type: PROBLEM_TYPE_PREFIX + err.code,
+    code: err.code,
+    title,
+    status,
+  };
+  if (err.detail !== undefined) problem.detail = err.detail;
+  if (requestId !== undefined) problem.request_id = requestId;
+  return problem;
+}
+
+export function problemResponse(err: GatewayError, requestId?: string): Response {
+  const problem = toProblem(err, requestId);
+  const headers = new Headers(err.headers);
+  headers.set('content-type', PROBLEM_CONTENT_TYPE);
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
+}

@@ -1,0 +1,24 @@
+/**
+ * Structured JSON logging: one object per line, read with `wrangler tail`.
+ *
+ * Trust boundary: callers of `log` must pass only redacted data. Raw GitHub tokens, client
+ * secrets, the cache pepper and Basic-auth headers never go in a record; URLs that carry a token
+ * (legacy GHES paths) are logged through `redactPath` (src/ghes/request.ts) only.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogRecord {
+  level: LogLevel;
+  /** A stable, dotted event name, e.g. `request`, `ghes.call`, `cache.kv_error`. */
+  event: string;
+  [field: string]: unknown;
+}
+
+export type Logger = (record: LogRecord) => void;
+
+/** Writes through console so that `wrangler tail` and Workers Logs pick it up. */
+export const consoleLogger: Logger = (record) => {
+  const line = JSON.stringify({ ts: new Date().toISOString(), ...record });
+  if (record.level === 'error' || record.level === 'warn') console.error(line);
+  else console.log(line);
+};

@@ -1,0 +1,16 @@
+import { env } from 'cloudflare:test';
+import { expect, inject, it } from 'vitest';
+
+it('runs inside workerd with the TOKEN_CACHE binding', async () => {
+  await env.TOKEN_CACHE.put('smoke', 'ok', { expirationTtl: 60 });
+  expect(await env.TOKEN_CACHE.get('smoke')).toBe('ok');
+});
+
+it('refuses unmocked outbound requests', async () => {
+  await expect(fetch('https://example.invalid/')).rejects.toThrow(/unexpected outbound request/);
+});
+
+it('receives the GHES contract from global setup', () => {
+  const text = inject('ghesOpenapi');
+  expect(text, `missing ${inject('ghesOpenapiPath')}`).not.toBeNull();
+});
