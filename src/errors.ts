@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'upstream-error',
   'upstream-unavailable',
   'upstream-outcome-unknown',
+  'caller-keys-unavailable',
   'rate-limited',
   'misconfigured',
   'internal',
@@ -123,6 +124,8 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 503, title: 'GHES unavailable' };
     case 'upstream-outcome-unknown':
       return { status: 502, title: 'Outcome at GHES unknown' };
+    case 'caller-keys-unavailable':
+      return { status: 503, title: 'Caller key set unavailable' };
     case 'rate-limited':
       return { status: 429, title: 'Too many requests' };
     case 'misconfigured':

@@ -1,0 +1,294 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  JWKS_DEFAULTS,
+  assertCallerJwks,
+  createCallerKeySet,
+  type CallerKeySetOptions,
+} from '../../src/auth/keys';
+import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
+import type { LogRecord } from '../../src/log';
+import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
+import { T0, challenge, createHarness, problemOf } from './harness';
+
+let keys: TestCallerKeys;
+let rotated: TestCallerKeys;
+beforeAll(async () => {
+  keys = await createTestCallerKeys('remote-key-1');
+  rotated = await createTestCallerKeys('remote-key-2');
+});
+
+const JWKS_URL = 'https://idp.test/.well-known/jwks.json';
+const mint = (k: TestCallerKeys, header: Record<string, unknown> = {}) =>
+  mintCallerJwt(k, {}, header, { now: T0 });
+
+describe('inline key set checks', () => {
+  const ec = () => ({ ...keys.publicJwk });
+
+  it('accepts a public EC key set', () => {
+    expect(() =>
+      createCallerKeySet({ jwks: { keys: [ec()] }, jwksUrl: undefined, algorithms: ['ES256'] }),
+    ).not.toThrow();
+  });
+
+  it.each<[string, () => unknown, RegExp]>([
+    [
+      'a symmetric key',
+      () => ({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 's' }] }),
+      /key 0 is a symmetric key \(kty "oct"\)/,
+    ],
+    [
+      'a symmetric key next to a good one',
+      () => ({ keys: [{ ...keys.publicJwk }, { kty: 'oct', k: 'c2VjcmV0', kid: 's' }] }),
+      /key 1 is a symmetric key/,
+    ],
+    [
+      'private key material',
+      () => ({ keys: [{ ...keys.publicJwk, d: 'AAAA' }] }),
+      /key 0 contains private key material \("d"\)/,
+    ],
+    [
+      'duplicate kids',
+      () => ({ keys: [{ ...keys.publicJwk }, { ...rotated.publicJwk, kid: keys.kid }] }),
+      /key 1 repeats kid "remote-key-1"/,
+    ],
+    [
+      'several keys, one without kid',
+      () => ({ keys: [{ ...keys.publicJwk }, { ...rotated.publicJwk, kid: undefined }] }),
+      /key 1 has no "kid"/,
+    ],
+    [
+      'an empty kid',
+      () => ({ keys: [{ ...keys.publicJwk, kid: '' }] }),
+      /"kid" that is not a non-empty string/,
+    ],
+    ['an unsupported kty', () => ({ keys: [{ kty: 'XYZ', kid: 'x' }] }), /unsupported kty/],
+    ['no keys', () => ({ keys: [] }), /has no keys/],
+    ['no keys array', () => ({ foo: 1 }), /must be an object with a "keys" array/],
+    ['a non-object key', () => ({ keys: ['x'] }), /key 0 is not a JSON object/],
+  ])('rejects %s', (_name, makeJwks, message) => {
+    const jwks = makeJwks();
+    expect(() => assertCallerJwks(jwks, ['ES256'])).toThrow(message);
+    expect(() =>
+      createCallerKeySet({
+        jwks: jwks as { keys: Record<string, unknown>[] },
+        jwksUrl: undefined,
+        algorithms: ['ES256'],
+      }),
+    ).toThrow(message);
+  });
+
+  it('rejects a set with no key usable with the pinned algorithms', () => {
+    expect(() => assertCallerJwks({ keys: [ec()] }, ['RS256'])).toThrow(
+      /no key usable with the configured algorithms \(RS256\)/,
+    );
+  });
+
+  it('needs exactly one source', () => {
+    expect(() =>
+      createCallerKeySet({ jwks: undefined, jwksUrl: undefined, algorithms: ['ES256'] }),
+    ).toThrow(/exactly one/);
+    expect(() =>
+      createCallerKeySet({ jwks: { keys: [ec()] }, jwksUrl: JWKS_URL, algorithms: ['ES256'] }),
+    ).toThrow(/exactly one/);
+  });
+
+  it('answers 500 misconfigured when an inline key cannot be imported', async () => {
+    const broken = { ...keys.publicJwk, x: 'AAAA' };
+    const h = createHarness({
+      keySet: createCallerKeySet({
+        jwks: { keys: [broken] },
+        jwksUrl: undefined,
+        algorithms: ['ES256'],
+      }),
+    });
+    const res = await h.bearer(await mint(keys));
+    expect(res.status).toBe(500);
+    expect((await problemOf(res)).code).toBe('misconfigured');
+    expect(h.seen).toEqual([]);
+  });
+});
+
+/** A JWKS endpoint double: counts fetches, records their init, answers what the test says. */
+function jwksServer(initial: () => Response | Promise<Response>) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  let respond = initial;
+  const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(input), init });
+    return respond();
+  }) as typeof fetch;
+  return {
+    calls,
+    fetch: fetchImpl,
+    set(next: () => Response | Promise<Response>) {
+      respond = next;
+    },
+  };
+}
+
+const json = (body: unknown) => () =>
+  new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
+
+function remoteHarness(
+  server: ReturnType<typeof jwksServer>,
+  extra: Omit<CallerKeySetOptions, 'fetch'> = {},
+) {
+  const logs: LogRecord[] = [];
+  const keySet = createCallerKeySet(
+    { jwks: undefined, jwksUrl: JWKS_URL, algorithms: ['ES256'] },
+    { fetch: server.fetch, log: (r) => logs.push(r), ...extra },
+  );
+  return { h: createHarness({ keySet }), keyLogs: logs };
+}
+
+describe('remote key set', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fetches once with GET, manual redirects and a JWKS accept header, then serves from memory', async () => {
+    const server = jwksServer(json(keys.jwks));
+    const { h } = remoteHarness(server);
+    expect((await h.bearer(await mint(keys))).status).toBe(200);
+    expect((await h.bearer(await mint(keys, { kid: keys.kid }))).status).toBe(200);
+    expect(server.calls).toHaveLength(1);
+    const call = server.calls[0];
+    expect(call?.url).toBe(JWKS_URL);
+    expect(call?.init?.method).toBe('GET');
+    expect(call?.init?.redirect).toBe('manual');
+    expect(call?.init?.signal).toBeInstanceOf(AbortSignal);
+    expect(new Headers(call?.init?.headers).get('accept')).toContain('application/jwk-set+json');
+  });
+
+  it('fetches at most once per cool-down under a flood of unknown kids, and picks up rotated keys after it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    const server = jwksServer(json(keys.jwks));
+    const { h } = remoteHarness(server, { cooldownMs: 30_000 });
+    expect((await h.bearer(await mint(keys))).status).toBe(200);
+    for (let i = 0; i < 25; i++) {
+      const res = await h.bearer(await mint(keys, { kid: `made-up-${i}` }));
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(challenge('no key matches the token'));
+    }
+    expect(server.calls).toHaveLength(1);
+
+    // The issuer rotates; a token under the new kid is refused until the cool-down has passed.
+    server.set(json({ keys: [keys.publicJwk, rotated.publicJwk] }));
+    expect((await h.bearer(await mint(rotated))).status).toBe(401);
+    expect(server.calls).toHaveLength(1);
+    vi.setSystemTime(T0 + 30_001);
+    expect((await h.bearer(await mint(rotated))).status).toBe(200);
+    expect(server.calls).toHaveLength(2);
+    for (let i = 0; i < 25; i++) await h.bearer(await mint(keys, { kid: `again-${i}` }));
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('refuses a token whose kid matches several keys of a remote set (401, logged reason)', async () => {
+    const server = jwksServer(
+      json({ keys: [keys.publicJwk, { ...rotated.publicJwk, kid: keys.kid }] }),
+    );
+    const { h } = remoteHarness(server);
+    const res = await h.bearer(await mint(keys));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(challenge('no unique key matches the token'));
+    expect(h.logs[0]?.['reason']).toMatch(
+      /ambiguous: several keys in the caller JWKS match .*kid "remote-key-1"/,
+    );
+    expect(h.seen).toEqual([]);
+  });
+
+  it.each<[string, () => Response | Promise<Response>, RegExp]>([
+    [
+      'a network error',
+      () => Promise.reject(new TypeError('connection refused')),
+      /TypeError: connection refused/,
+    ],
+    ['HTTP 500', () => new Response('oops', { status: 500 }), /HTTP 500/],
+    [
+      'a redirect',
+      () => new Response(null, { status: 302, headers: { location: 'https://evil.test/jwks' } }),
+      /HTTP 302 \(redirects are not followed\)/,
+    ],
+    ['a body that is not JSON', () => new Response('<html>', { status: 200 }), /SyntaxError/],
+    [
+      'JSON that is not a key set',
+      json({ hello: 'world' }),
+      /not a JSON object with a "keys" array/,
+    ],
+    [
+      'an oversized body',
+      () =>
+        new Response(JSON.stringify({ keys: [], pad: 'x'.repeat(JWKS_DEFAULTS.maxJwksBytes) }), {
+          status: 200,
+        }),
+      /larger than 65536 bytes/,
+    ],
+  ])('fails closed with 503 on %s', async (_name, respond, logged) => {
+    const server = jwksServer(respond);
+    const { h, keyLogs } = remoteHarness(server);
+    const res = await h.bearer(await mint(keys));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await problemOf(res)).toMatchObject({
+      type: PROBLEM_TYPE_PREFIX + 'caller-keys-unavailable',
+      code: 'caller-keys-unavailable',
+      detail: 'The caller key set is unavailable; try again later.',
+    });
+    expect(h.seen).toEqual([]);
+    expect(keyLogs).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'caller.jwks_fetch_failed',
+        origin: 'https://idp.test',
+      }),
+    ]);
+    expect(String(keyLogs[0]?.['error'])).toMatch(logged);
+    expect(h.logs[0]).toMatchObject({ event: 'caller.auth_failed', code: 'caller-keys-unavailable' });
+    expect(String(h.logs[0]?.['reason'])).toMatch(/caller JWKS at https:\/\/idp.test unavailable/);
+  });
+
+  it('times out a JWKS fetch that never answers, even if the fetch ignores the abort signal', async () => {
+    const server = jwksServer(() => new Promise<Response>(() => {}));
+    const { h, keyLogs } = remoteHarness(server, { timeoutMs: 50 });
+    const res = await h.bearer(await mint(keys));
+    expect(res.status).toBe(503);
+    expect(h.logs[0]?.['reason']).toMatch(/ERR_JWKS_TIMEOUT/);
+    expect(String(keyLogs[0]?.['error'])).toMatch(/TimeoutError/);
+    expect(h.seen).toEqual([]);
+  });
+
+  it('backs off after a failure instead of fetching on every request, then recovers', async () => {
+    const clock = { ms: T0 };
+    const server = jwksServer(() => new Response('down', { status: 503 }));
+    const { h } = remoteHarness(server, { failureBackoffMs: 5000, now: () => clock.ms });
+    const token = await mint(keys);
+    for (let i = 0; i < 10; i++) expect((await h.bearer(token)).status).toBe(503);
+    expect(server.calls).toHaveLength(1);
+    server.set(json(keys.jwks));
+    clock.ms = T0 + 4999;
+    expect((await h.bearer(token)).status).toBe(503);
+    expect(server.calls).toHaveLength(1);
+    clock.ms = T0 + 5000;
+    expect((await h.bearer(token)).status).toBe(200);
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('refetches stale keys and fails closed rather than trusting them when the refresh fails', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    const server = jwksServer(json(keys.jwks));
+    const { h } = remoteHarness(server, { cacheMaxAgeMs: 600_000 });
+    const token = await mint(keys);
+    expect((await h.bearer(token)).status).toBe(200);
+    server.set(() => new Response('down', { status: 500 }));
+    vi.setSystemTime(T0 + 600_001);
+    // A new token (the old one is in the verification cache) so the key set is consulted.
+    const res = await h.bearer(await mintCallerJwt(keys, { jti: 'fresh' }, {}, { now: T0 }));
+    expect(res.status).toBe(503);
+    expect(server.calls).toHaveLength(2);
+  });
+});
