@@ -82,8 +82,12 @@ export const varsSchema = z
         return maj * 100 + min >= 218 && maj * 100 + min <= 322;
       }, 'must be a GHES version from 2.18 to 3.22')
       .default('3.22'),
+    /** `auto`: body style where the version has it (2.20+), legacy path style before. */
+    GHES_API_STYLE: z.enum(['auto', 'body', 'legacy']).default('auto'),
     GHES_TIMEOUT_MS: intVar(2000, 50, 60_000),
     GHES_DEADLINE_MS: intVar(5000, 100, 120_000),
+    BREAKER_THRESHOLD: intVar(5, 1, 1000),
+    BREAKER_COOLDOWN_MS: intVar(10_000, 100, 600_000),
     APPS: json(z.array(appSchema).min(1)),
     CALLER_ISSUER: z.string().min(1),
     CALLER_AUDIENCE: z.string().min(1),
@@ -155,8 +159,10 @@ export interface GatewayConfig {
   ghes: {
     baseUrl: string;
     version: GhesVersion;
+    apiStyle: 'auto' | 'body' | 'legacy';
     timeoutMs: number;
     deadlineMs: number;
+    breaker: { threshold: number; cooldownMs: number };
   };
   apps: ReadonlyMap<string, AppConfig>;
   caller: {
@@ -246,8 +252,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       ghes: {
         baseUrl: v.GHES_BASE_URL,
         version: { major, minor, label: v.GHES_VERSION },
+        apiStyle: v.GHES_API_STYLE,
         timeoutMs: v.GHES_TIMEOUT_MS,
         deadlineMs: Math.max(v.GHES_DEADLINE_MS, v.GHES_TIMEOUT_MS),
+        breaker: { threshold: v.BREAKER_THRESHOLD, cooldownMs: v.BREAKER_COOLDOWN_MS },
       },
       apps,
       caller: {

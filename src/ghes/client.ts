@@ -1,0 +1,55 @@
+/**
+ * The GHES client the routes use: picks body-style or legacy path-style calls for the configured
+ * GHES version and API style, and refuses operations the version or app kind lacks before any
+ * call is made.
+ */
+import type { AppConfig, GhesVersion } from '../env';
+import { GatewayError } from '../errors';
+import { checkToken } from './check-token';
+import { deleteGrant } from './delete-grant';
+import { deleteToken } from './delete-token';
+import { legacyCheckToken, legacyResetToken, legacyRevokeGrant, legacyRevokeToken } from './legacy';
+import type { GhesContext } from './request';
+import { resetToken } from './reset-token';
+import { scopeToken, type ScopeTokenOptions } from './scope-token';
+import type { GhesAuthorization } from './types';
+import { hasScopedToken, type ApiStyle } from './versions';
+
+export interface GhesClient {
+  check(app: AppConfig, token: string): Promise<GhesAuthorization>;
+  reset(app: AppConfig, token: string): Promise<GhesAuthorization>;
+  delete(app: AppConfig, token: string): Promise<void>;
+  deleteGrant(app: AppConfig, token: string): Promise<void>;
+  scoped(app: AppConfig, options: ScopeTokenOptions): Promise<GhesAuthorization>;
+}
+
+export interface GhesClientOptions {
+  version: GhesVersion;
+  style: ApiStyle;
+  /** Everything of a GhesContext but the app, which each call names (one client per request). */
+  context: Omit<GhesContext, 'app'>;
+}
+
+export function createGhesClient(options: GhesClientOptions): GhesClient {
+  const ctx = (app: AppConfig): GhesContext => ({ ...options.context, app });
+  const legacy = options.style === 'legacy';
+  return {
+    check: (app, token) => (legacy ? legacyCheckToken : checkToken)(ctx(app), token),
+    reset: (app, token) => (legacy ? legacyResetToken : resetToken)(ctx(app), token),
+    delete: (app, token) => (legacy ? legacyRevokeToken : deleteToken)(ctx(app), token),
+    deleteGrant: (app, token) => (legacy ? legacyRevokeGrant : deleteGrant)(ctx(app), token),
+    scoped: async (app, opts) => {
+      if (app.kind !== 'github_app') {
+        throw new GatewayError('unsupported-operation', {
+          detail: `app "${app.name}" is an OAuth app; scoped tokens exist only for GitHub Apps`,
+        });
+      }
+      if (!hasScopedToken(options.version)) {
+        throw new GatewayError('unsupported-operation', {
+          detail: `GHES ${options.version.label} has no scoped-token endpoint (3.0+)`,
+        });
+      }
+      return scopeToken(ctx(app), opts);
+    },
+  };
+}
