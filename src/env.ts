@@ -42,6 +42,11 @@ function json<T extends z.ZodType>(schema: T) {
   }, schema);
 }
 
+/** An empty string means "not set": wrangler environments must repeat every var, even unused ones. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+}
+
 function intVar(def: number, min: number, max: number) {
   return z.coerce.number().int().min(min).max(max).default(def);
 }
@@ -92,8 +97,8 @@ export const varsSchema = z
     CALLER_ISSUER: z.string().min(1),
     CALLER_AUDIENCE: z.string().min(1),
     CALLER_ALGORITHMS: json(z.array(z.enum(CALLER_ALGORITHMS)).min(1)).default(['ES256']),
-    CALLER_JWKS: json(jwksSchema).optional(),
-    CALLER_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    CALLER_JWKS: optional(json(jwksSchema)),
+    CALLER_JWKS_URL: optional(z.url({ protocol: /^https?$/ })),
     CALLER_CLOCK_TOLERANCE_S: intVar(30, 0, 30),
     /** Maximum caller-JWT age from `iat`; 0 means no limit (long-lived API-gateway tokens). */
     CALLER_MAX_TOKEN_AGE_S: intVar(0, 0, 10 * 365 * 86_400),
@@ -102,7 +107,7 @@ export const varsSchema = z
     CACHE_NEGATIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_L1_MAX_ENTRIES: intVar(10_000, 0, 1_000_000),
     CACHE_STALE_IF_ERROR_S: intVar(0, 0, 3600),
-    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
     MAX_BODY_BYTES: intVar(16_384, 1024, 1_048_576),
   })
   .superRefine((v, ctx) => {

@@ -1,5 +1,83 @@
+/**
+ * Worker entry. The config is parsed and the app built once per isolate (per `env` object), not
+ * per request; a misconfiguration answers every request with a 500 `misconfigured` problem that
+ * names no value, and logs what is wrong.
+ */
+import { createApp } from './app';
+import { createCallerKeySet } from './auth/keys';
+import { TokenCache } from './cache/token-cache';
+import { parseConfig, type Bindings } from './env';
+import { GatewayError, problemResponse } from './errors';
+import { CircuitBreaker } from './ghes/breaker';
+import { resolveApiStyle } from './ghes/versions';
+import { consoleLogger, type Logger } from './log';
+
+type Built = { ok: true; fetch: (req: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response> } | { ok: false; errors: string[] };
+
+export interface BuildOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  log?: Logger;
+}
+
+/** Builds the gateway for one `env`. Exported for tests, which inject fetch, clock and logger. */
+export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
+  const parsed = parseConfig(env);
+  if (!parsed.ok) return { ok: false, errors: parsed.error };
+  const config = parsed.value;
+  const style = resolveApiStyle(config.ghes.version, config.ghes.apiStyle);
+  if (!style.ok) return { ok: false, errors: [`GHES_API_STYLE: ${style.error}`] };
+  const log = options.log ?? consoleLogger;
+  const now = options.now ?? Date.now;
+  const outbound = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  try {
+    const app = createApp({
+      config,
+      apiStyle: style.value,
+      fetch: outbound,
+      now,
+      log,
+      callerKeySet: createCallerKeySet(config.caller, { fetch: outbound }),
+      cache: new TokenCache({
+        kv: env.TOKEN_CACHE,
+        pepper: config.cache.pepper,
+        positiveTtlS: config.cache.positiveTtlS,
+        negativeTtlS: config.cache.negativeTtlS,
+        l1MaxEntries: config.cache.l1MaxEntries,
+        staleIfErrorS: config.cache.staleIfErrorS,
+        log,
+        now,
+      }),
+      breaker: new CircuitBreaker(config.ghes.breaker),
+      ...(options.sleep !== undefined && { sleep: options.sleep }),
+    });
+    return { ok: true, fetch: app.fetch };
+  } catch (e) {
+    // Factories check their options when built (e.g. a symmetric key in CALLER_JWKS).
+    return { ok: false, errors: [e instanceof Error ? e.message : 'gateway could not be built'] };
+  }
+}
+
+const built = new WeakMap<object, Built>();
+
+function misconfigured(errors: string[], log: Logger): Response {
+  log({ level: 'error', event: 'config.invalid', errors });
+  return problemResponse(
+    new GatewayError('misconfigured', {
+      detail: 'The gateway configuration is invalid; operators can find the reason in the logs',
+    }),
+  );
+}
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response('hi');
+  fetch(request, env, ctx) {
+    let gateway = built.get(env);
+    if (gateway === undefined) {
+      gateway = buildGateway(env);
+      built.set(env, gateway);
+    }
+    if (!gateway.ok) return misconfigured(gateway.errors, consoleLogger);
+    return gateway.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Bindings>;

@@ -7,11 +7,11 @@ import type { GhesAuthorization } from './types';
 
 export interface ScopeTokenOptions {
   access_token: string;
-  target?: string;
-  target_id?: number;
-  repositories?: string[];
-  repository_ids?: number[];
-  permissions?: Record<string, string>;
+  target?: string | undefined;
+  target_id?: number | undefined;
+  repositories?: string[] | undefined;
+  repository_ids?: number[] | undefined;
+  permissions?: Record<string, string> | undefined;
 }
 
 export async function scopeToken(ctx: GhesContext, options: ScopeTokenOptions): Promise<GhesAuthorization> {

@@ -1,0 +1,151 @@
+/**
+ * `npm start`: the gateway (wrangler dev, http://127.0.0.1:8787) in front of the bundled GHES
+ * emulator (http://127.0.0.1:8788) with demo data, then a ready-to-paste curl for each operation.
+ *
+ * The emulator's client secrets reach the gateway as Worker secrets through an env file in a
+ * private temporary folder (removed on exit). Nothing printed here contains a client secret or
+ * the cache pepper; demo GitHub tokens and a dev caller JWT are printed on purpose.
+ *
+ * Options: --port 8787 --emulator-port 8788 --ghes-version 3.22 (or PORT, EMULATOR_PORT, GHES_VERSION).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startEmulator } from './emulator';
+import { mintDevCallerToken } from './caller-token';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env['PORT'] ?? '8787' },
+    'emulator-port': { type: 'string', default: process.env['EMULATOR_PORT'] ?? '8788' },
+    'ghes-version': { type: 'string', default: process.env['GHES_VERSION'] ?? '3.22' },
+  },
+});
+const port = Number(values.port);
+const emulatorPort = Number(values['emulator-port']);
+const ghesVersion = values['ghes-version'];
+
+/** Which Worker secret holds which demo app's client secret (wrangler.toml's APPS). */
+const SECRET_BINDINGS: Record<string, string> = {
+  'demo-oauth': 'DEMO_OAUTH_CLIENT_SECRET',
+  'demo-github-app': 'DEMO_GITHUB_APP_CLIENT_SECRET',
+};
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the gateway did not become healthy at ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({ port: emulatorPort, version: ghesVersion });
+  const secretsDir = mkdtempSync(join(tmpdir(), 'ghes-token-gateway-'));
+  const envFile = join(secretsDir, 'dev.env');
+  const lines: string[] = [];
+  for (const app of emulator.emulator.apps()) {
+    const binding = SECRET_BINDINGS[app.name];
+    if (binding !== undefined) lines.push(`${binding}=${app.client_secret}`);
+  }
+  lines.push(`CACHE_PEPPER=${randomBytes(32).toString('base64url')}`);
+  const signingKey = readFileSync(join(root, 'scripts/dev-keys/introspection-dev-key.json'), 'utf8');
+  lines.push(`INTROSPECTION_SIGNING_KEYS=${JSON.stringify(JSON.parse(signingKey))}`);
+  writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
+
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--env-file',
+      envFile,
+      '--var',
+      `GHES_BASE_URL:${emulator.url}/api/v3`,
+      '--var',
+      `GHES_VERSION:${ghesVersion}`,
+      '--var',
+      `PUBLIC_URL:${gatewayUrl}`,
+      '--show-interactive-dev-session=false',
+    ],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
+  const shutdown = (code: number) => {
+    child.kill('SIGTERM');
+    rmSync(secretsDir, { recursive: true, force: true });
+    void emulator.close().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  child.on('exit', (code) => {
+    rmSync(secretsDir, { recursive: true, force: true });
+    void emulator.close().finally(() => process.exit(code ?? 1));
+  });
+
+  await waitForHealth(`${gatewayUrl}/healthz`, child, 60_000);
+  // wrangler reads the env file at start; it is not needed on disk afterwards.
+  rmSync(secretsDir, { recursive: true, force: true });
+
+  const oauthToken = emulator.emulator.createToken({ app: 'demo-oauth', login: 'octocat', scopes: ['repo', 'read:org'] }).token;
+  const appToken = emulator.emulator.createToken({ app: 'demo-github-app', login: 'octocat' }).token;
+  const spareToken = emulator.emulator.createToken({ app: 'demo-oauth', login: 'octocat', scopes: ['repo'] }).token;
+  const caller = await mintDevCallerToken({});
+  const auth = `-H "Authorization: Bearer ${caller}"`;
+  const json = `-H 'content-type: application/json'`;
+  const v1 = (app: string, op: string, body: string) => `curl -s ${auth} ${json} -X POST ${gatewayUrl}/v1/apps/${app}/${op} -d '${body}'`;
+
+  console.log(`
+ghes-token-gateway is running at ${gatewayUrl} in front of the GHES ${ghesVersion} emulator at ${emulator.url}.
+Demo: OAuth app "demo-oauth", GitHub App "demo-github-app", user "octocat". Caller: "demo-caller" (dev key, 1 h).
+
+# check a token (cached; see the cache-status header)
+${v1('demo-oauth', 'token/check', `{"access_token":"${oauthToken}"}`)}
+
+# RFC 7662 introspection (add -H 'Accept: application/token-introspection+jwt' for an RFC 9701 signed answer)
+curl -s ${auth} ${gatewayUrl}/introspect -d token=${oauthToken}
+
+# forward auth, as nginx auth_request / Envoy / Traefik call it
+curl -si -H "Authorization: Bearer ${oauthToken}" -H "X-Gateway-Authorization: Bearer ${caller}" '${gatewayUrl}/forward-auth?scope=repo'
+
+# create a scoped token (GitHub Apps only)
+${v1('demo-github-app', 'token/scoped', `{"access_token":"${appToken}","target":"octocat","permissions":{"contents":"read"}}`)}
+
+# reset a token (the old one stops working)
+${v1('demo-oauth', 'token/reset', `{"access_token":"${spareToken}"}`)}
+
+# delete a token
+${v1('demo-oauth', 'token/delete', `{"access_token":"${oauthToken}"}`)}
+
+# delete the app authorization (every token of that user for the app)
+${v1('demo-github-app', 'grant/delete', `{"access_token":"${appToken}"}`)}
+
+# the gateway's OpenAPI document, and a fresh caller JWT
+curl -s ${gatewayUrl}/openapi.json
+npm run caller-token
+
+Press Ctrl+C to stop.
+`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

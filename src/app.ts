@@ -1,0 +1,148 @@
+/**
+ * createApp(): the whole gateway as one `OpenAPIHono<AppEnv>`, built once per isolate from a
+ * parsed config and its dependencies (src/index.ts). Data flows one way:
+ * request → request id → caller auth → input validation → policy → cache → GHES → answer or problem.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { JWTVerifyGetKey } from 'jose';
+import { HTTPException } from 'hono/http-exception';
+import type { CallerAuthVariables } from './auth/caller-auth';
+import type { TokenCache } from './cache/token-cache';
+import type { GatewayConfig } from './env';
+import type { Bindings } from './env';
+import { GatewayError, isGatewayError, problemResponse } from './errors';
+import type { CircuitBreaker } from './ghes/breaker';
+import { createGhesClient, type GhesClient } from './ghes/client';
+import type { ApiStyle } from './ghes/versions';
+import type { Logger } from './log';
+import { auditLog, type AuditVariables } from './middleware/audit';
+import { validationHook } from './middleware/validation';
+import { registerHealthRoutes } from './routes/health';
+import { registerTokenRoutes } from './routes/tokens';
+import { registerIntrospectionRoutes } from './routes/introspect';
+import { registerForwardAuthRoutes } from './routes/forward-auth';
+import { registerWellKnownRoutes } from './routes/well-known';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  apiStyle: ApiStyle;
+  /** Outbound fetch to GHES; tests route it into the emulator. */
+  fetch: typeof fetch;
+  /** Epoch milliseconds. */
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  log: Logger;
+  callerKeySet: JWTVerifyGetKey;
+  cache: TokenCache;
+  breaker: CircuitBreaker;
+}
+
+export type AppVariables = CallerAuthVariables &
+  AuditVariables & {
+    requestId: string;
+    deps: GatewayDeps;
+    ghes: GhesClient;
+  };
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: AppVariables;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', async function requestContext(c, next) {
+    // An incoming id is reused only if it is plainly an id: it is echoed and logged.
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set('requestId', requestId);
+    c.set('deps', deps);
+    c.set(
+      'ghes',
+      createGhesClient({
+        version: deps.config.ghes.version,
+        style: deps.apiStyle,
+        context: {
+          baseUrl: deps.config.ghes.baseUrl,
+          fetch: deps.fetch,
+          timeoutMs: deps.config.ghes.timeoutMs,
+          deadlineMs: deps.config.ghes.deadlineMs,
+          log: deps.log,
+          now: deps.now,
+          breaker: deps.breaker,
+          requestId,
+          ...(deps.sleep !== undefined && { sleep: deps.sleep }),
+        },
+      }),
+    );
+    await next();
+    c.header('x-request-id', requestId);
+  });
+  app.use('*', auditLog(deps.log, deps.now));
+
+  registerHealthRoutes(app);
+  registerTokenRoutes(app, deps);
+  registerIntrospectionRoutes(app, deps);
+  registerForwardAuthRoutes(app, deps);
+  registerWellKnownRoutes(app, deps);
+
+  app.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'ghes-token-gateway',
+      version: '1',
+      description:
+        'Narrowed access to the GitHub Enterprise Server app-token API, RFC 7662 / RFC 9701 token introspection and forward auth.',
+    },
+    servers: [{ url: deps.config.publicUrl ?? new URL(c.req.url).origin }],
+  }));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'callerJwt', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  app.notFound(() => {
+    throw new GatewayError('not-found', { detail: 'No route matches this method and path' });
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get('requestId');
+    const gatewayError = toGatewayError(err);
+    c.set('failure', gatewayError);
+    if (gatewayError.code === 'internal' || gatewayError.code === 'misconfigured') {
+      deps.log({
+        level: 'error',
+        event: 'request.error',
+        request_id: requestId,
+        code: gatewayError.code,
+        // Only the error's class and our own reason: an arbitrary message might quote input.
+        reason: gatewayError.reason ?? (err instanceof Error ? err.name : 'unknown'),
+      });
+    }
+    const res = problemResponse(gatewayError, requestId);
+    if (requestId !== undefined) res.headers.set('x-request-id', requestId);
+    return res;
+  });
+
+  return app;
+}
+
+/** Anything thrown becomes a GatewayError; unknown errors are `internal` and say nothing more. */
+function toGatewayError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  if (err instanceof HTTPException) {
+    // Hono's validators throw 400 for malformed JSON or form bodies.
+    if (err.status === 400)
+      return new GatewayError('invalid-request', { detail: 'The request body is not well-formed', cause: err });
+    if (err.status === 413) return new GatewayError('payload-too-large', { cause: err });
+  }
+  return new GatewayError('internal', {
+    detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',
+    reason: err instanceof Error ? `${err.name}: unexpected error` : 'non-error thrown',
+    cause: err,
+  });
+}

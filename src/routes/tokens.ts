@@ -1,0 +1,269 @@
+/**
+ * The narrowed internal API over GHES's app-token endpoints. GitHub tokens travel only in JSON
+ * bodies, never in URLs or query strings.
+ *
+ *   POST /v1/apps/{app}/token/check    → 200 authorization (no token, no hashed_token)
+ *   POST /v1/apps/{app}/token/reset    → 200 new token
+ *   POST /v1/apps/{app}/token/scoped   → 200 new, narrower token (GitHub Apps)
+ *   POST /v1/apps/{app}/token/delete   → 204
+ *   POST /v1/apps/{app}/grant/delete   → 204
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv, GatewayDeps } from '../app';
+import { callerAuth } from '../auth/caller-auth';
+import { GatewayError, isGatewayError } from '../errors';
+import type { GhesAuthorization } from '../ghes/types';
+import { toPublicAuthorization } from '../ghes/types';
+import { scopedPermissions } from '../ghes/versions';
+import { checkThroughCache, requireApp } from './common';
+import {
+  AppParams,
+  NewTokenSchema,
+  PublicAuthorizationSchema,
+  TokenBody,
+  accessToken,
+  commonProblems,
+} from './schemas';
+
+/** GitHub caps a scoped token at 500 repositories. */
+const MAX_REPOSITORIES = 500;
+
+const ScopedBody = z
+  .strictObject({
+    access_token: accessToken,
+    target: z.string().min(1).max(100).optional(),
+    target_id: z.number().int().positive().optional(),
+    repositories: z.array(z.string().min(1).max(100)).max(MAX_REPOSITORIES).optional(),
+    repository_ids: z.array(z.number().int().positive()).max(MAX_REPOSITORIES).optional(),
+    permissions: z.record(z.string().max(64), z.string().max(16)).optional(),
+  })
+  // GHES states these rules only in prose (../shared/ghes-openapi/README.md); enforcing them here
+  // saves a GHES round trip and gives a precise message.
+  .superRefine((b, ctx) => {
+    if ((b.target === undefined) === (b.target_id === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'exactly one of target and target_id is required' });
+    }
+    if (b.repositories !== undefined && b.repository_ids !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['repositories'], message: 'repositories and repository_ids are mutually exclusive' });
+    }
+  })
+  .openapi('ScopedTokenRequest');
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
+
+const checkRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/token/check',
+  summary: 'Check a token (cached)',
+  tags: ['tokens'],
+  security: [{ callerJwt: [] }],
+  request: { params: AppParams, body: json(TokenBody) },
+  responses: {
+    200: { description: 'The token is valid', content: { 'application/json': { schema: PublicAuthorizationSchema } } },
+    ...commonProblems,
+  },
+});
+
+const resetRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/token/reset',
+  summary: 'Reset a token: GHES mints a new one and the old one stops working',
+  tags: ['tokens'],
+  security: [{ callerJwt: [] }],
+  request: { params: AppParams, body: json(TokenBody) },
+  responses: {
+    200: { description: 'The new token', content: { 'application/json': { schema: NewTokenSchema } } },
+    ...commonProblems,
+  },
+});
+
+const scopedRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/token/scoped',
+  summary: 'Create a narrower token from a GitHub App user token',
+  tags: ['tokens'],
+  security: [{ callerJwt: [] }],
+  request: { params: AppParams, body: json(ScopedBody) },
+  responses: {
+    200: { description: 'The new scoped token', content: { 'application/json': { schema: NewTokenSchema } } },
+    ...commonProblems,
+  },
+});
+
+const deleteRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/token/delete',
+  summary: 'Revoke one token',
+  tags: ['tokens'],
+  security: [{ callerJwt: [] }],
+  request: { params: AppParams, body: json(TokenBody) },
+  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+});
+
+const grantRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/grant/delete',
+  summary: "Revoke the app's grant: every token of that user for the app",
+  tags: ['tokens'],
+  security: [{ callerJwt: [] }],
+  request: { params: AppParams, body: json(TokenBody) },
+  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+});
+
+/** A minted token goes back to the caller that asked for it, but never `hashed_token`. */
+function newToken(a: GhesAuthorization) {
+  return { ...toPublicAuthorization(a), token: a.token };
+}
+
+function validatePermissions(deps: GatewayDeps, permissions: Record<string, string> | undefined): void {
+  if (permissions === undefined) return;
+  const allowed = scopedPermissions(deps.config.ghes.version);
+  if (allowed === undefined) return; // the client refuses the call for versions without scoped tokens
+  const errors: { field: string; message: string }[] = [];
+  for (const [name, level] of Object.entries(permissions)) {
+    const levels = allowed[name];
+    if (levels === undefined) {
+      errors.push({ field: `body.permissions.${name}`, message: `is not a permission GHES ${deps.config.ghes.version.label} knows` });
+    } else if (!levels.includes(level)) {
+      errors.push({ field: `body.permissions.${name}`, message: `must be one of: ${levels.join(', ')}` });
+    }
+  }
+  const first = errors[0];
+  if (first !== undefined) {
+    throw new GatewayError('validation-failed', { detail: `${first.field} ${first.message}`, extensions: { errors } });
+  }
+}
+
+export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+  const { config } = deps;
+  app.use(
+    '/v1/*',
+    callerAuth({
+      issuer: config.caller.issuer,
+      audience: config.caller.audience,
+      algorithms: config.caller.algorithms,
+      keySet: deps.callerKeySet,
+      clockToleranceS: config.caller.clockToleranceS,
+      maxTokenAgeS: config.caller.maxTokenAgeS,
+      policy: config.caller.policy,
+      log: deps.log,
+      now: deps.now,
+    }),
+  );
+  app.use('/v1/*', async function requireJsonBody(c, next) {
+    if (c.req.method === 'POST') {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new GatewayError('unsupported-media-type', { detail: 'Send the body as application/json' });
+      }
+    }
+    await next();
+  });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: () => {
+        throw new GatewayError('payload-too-large', { detail: `The body must be at most ${config.maxBodyBytes} bytes` });
+      },
+    }),
+  );
+
+  app.openapi(checkRoute, async (c) => {
+    const app = requireApp(c, c.req.valid('param').app, 'check');
+    const { access_token } = c.req.valid('json');
+    const outcome = await checkThroughCache(c, app, access_token);
+    if (!outcome.result.active) {
+      throw new GatewayError('token-not-found', {
+        detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+      });
+    }
+    return c.json(outcome.result.authorization, 200);
+  });
+
+  app.openapi(resetRoute, async (c) => {
+    const app = requireApp(c, c.req.valid('param').app, 'reset');
+    const { access_token } = c.req.valid('json');
+    const audit = c.get('audit');
+    audit.audit_event = true;
+    const cacheApp = { name: app.name, clientId: app.clientId };
+    audit.token_id = await deps.cache.tokenId(cacheApp, access_token);
+    try {
+      const fresh = await c.get('ghes').reset(app, access_token);
+      audit.ghes_status = 200;
+      await deps.cache.invalidateToken(cacheApp, access_token);
+      return c.json(newToken(fresh), 200);
+    } catch (e) {
+      // GHES may have reset the token before the answer was lost: the old token must not be
+      // reported active from the cache (fail closed).
+      if (isGatewayError(e) && e.code === 'upstream-outcome-unknown') {
+        await deps.cache.invalidateToken(cacheApp, access_token);
+      }
+      throw e;
+    }
+  });
+
+  app.openapi(scopedRoute, async (c) => {
+    const app = requireApp(c, c.req.valid('param').app, 'scoped');
+    const body = c.req.valid('json');
+    c.get('audit').audit_event = true;
+    validatePermissions(deps, body.permissions);
+    const scoped = await c.get('ghes').scoped(app, body);
+    c.get('audit').ghes_status = 200;
+    return c.json(newToken(scoped), 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const app = requireApp(c, c.req.valid('param').app, 'delete');
+    const { access_token } = c.req.valid('json');
+    const audit = c.get('audit');
+    audit.audit_event = true;
+    const cacheApp = { name: app.name, clientId: app.clientId };
+    audit.token_id = await deps.cache.tokenId(cacheApp, access_token);
+    try {
+      await c.get('ghes').delete(app, access_token);
+      audit.ghes_status = 204;
+    } catch (e) {
+      // Only a definitive answer (404: GHES does not know it; 422; a 4xx on our credentials)
+      // leaves the cache alone. An unclear failure may have revoked it: fail closed.
+      if (isGatewayError(e) && !isDefinitive(e.code)) await deps.cache.invalidateToken(cacheApp, access_token);
+      throw e;
+    }
+    await deps.cache.invalidateToken(cacheApp, access_token);
+    return c.body(null, 204);
+  });
+
+  app.openapi(grantRoute, async (c) => {
+    const app = requireApp(c, c.req.valid('param').app, 'grant_delete');
+    const { access_token } = c.req.valid('json');
+    const audit = c.get('audit');
+    audit.audit_event = true;
+    const cacheApp = { name: app.name, clientId: app.clientId };
+    // Dropping every cached token of the grant needs the user id, which only a check gives.
+    const checked = await checkThroughCache(c, app, access_token);
+    if (!checked.result.active) {
+      throw new GatewayError('token-not-found', {
+        detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+      });
+    }
+    const userId = checked.result.authorization.user?.id;
+    const invalidate = async () => {
+      if (userId !== undefined) await deps.cache.invalidateGrant(cacheApp, userId);
+      await deps.cache.invalidateToken(cacheApp, access_token);
+    };
+    try {
+      await c.get('ghes').deleteGrant(app, access_token);
+      audit.ghes_status = 204;
+    } catch (e) {
+      if (isGatewayError(e) && !isDefinitive(e.code)) await invalidate();
+      throw e;
+    }
+    await invalidate();
+    return c.body(null, 204);
+  });
+}
+
+function isDefinitive(code: string): boolean {
+  return code === 'token-not-found' || code === 'upstream-validation-failed' || code === 'upstream-credentials-rejected' || code === 'upstream-rate-limited';
+}

@@ -1,0 +1,114 @@
+/**
+ * Builds a real gateway (src/index.ts buildGateway) in front of a fresh GHES emulator, with its
+ * outbound fetch routed into the emulator, a fixed clock, a captured log and caller keys.
+ */
+import { env } from 'cloudflare:test';
+import { buildGateway } from '../../src/index';
+import type { CallerPolicyEntry } from '../../src/env';
+import type { LogRecord } from '../../src/log';
+import { createGhesEmulator } from '../ghes-emulator/index';
+import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
+
+export const GHES_URL = 'https://ghes.test/api/v3';
+export const CALLER_ISS = 'https://callers.test';
+export const CALLER_AUD = 'ghes-token-gateway';
+
+export const ALL_OPERATIONS = ['check', 'reset', 'scoped', 'delete', 'grant_delete', 'introspect', 'forward_auth'] as const;
+
+export interface TestGatewayOptions {
+  version?: string;
+  apiStyle?: 'auto' | 'body' | 'legacy';
+  badCredentialsStatus?: 404 | 401;
+  policy?: Record<string, CallerPolicyEntry>;
+  /** Extra or overriding vars/secrets. */
+  vars?: Record<string, unknown>;
+  kv?: KVNamespace;
+  /** Start time, epoch ms. */
+  startMs?: number;
+}
+
+export class TestClock {
+  constructor(public ms: number) {}
+  now = (): number => this.ms;
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+}
+
+export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
+
+let counter = 0;
+
+export async function createTestGateway(options: TestGatewayOptions = {}) {
+  const clock = new TestClock(options.startMs ?? Date.UTC(2026, 10, 21, 12, 0, 0));
+  const emulator = createGhesEmulator({
+    version: options.version ?? '3.22',
+    badCredentialsStatus: options.badCredentialsStatus ?? 404,
+    seed: 'demo',
+    now: clock.now,
+    baseUrl: GHES_URL.replace(/\/api\/v3$/, ''),
+  });
+  const keys: TestCallerKeys = await createTestCallerKeys();
+  const apps = emulator.apps();
+  const secretBinding = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`;
+  const logs: LogRecord[] = [];
+  const policy = options.policy ?? {
+    'svc-demo': { apps: ['*'], operations: [...ALL_OPERATIONS], default_app: 'demo-oauth' },
+    'svc-readonly': { apps: ['demo-oauth'], operations: ['check', 'introspect', 'forward_auth'], default_app: 'demo-oauth' },
+  };
+  counter += 1;
+  const vars: Record<string, unknown> = {
+    TOKEN_CACHE: options.kv ?? env.TOKEN_CACHE,
+    GHES_BASE_URL: GHES_URL,
+    GHES_VERSION: options.version ?? '3.22',
+    GHES_API_STYLE: options.apiStyle ?? 'auto',
+    APPS: JSON.stringify(
+      apps.map((a) => ({ name: a.name, client_id: a.client_id, kind: a.kind, client_secret_binding: secretBinding(a.name) })),
+    ),
+    ...Object.fromEntries(apps.map((a) => [secretBinding(a.name), a.client_secret])),
+    CALLER_ISSUER: CALLER_ISS,
+    CALLER_AUDIENCE: CALLER_AUD,
+    CALLER_ALGORITHMS: JSON.stringify(['ES256']),
+    CALLER_JWKS: JSON.stringify(keys.jwks),
+    CALLER_POLICY: JSON.stringify(policy),
+    CACHE_PEPPER: `test-pepper-${counter}-${crypto.randomUUID()}`,
+    ...options.vars,
+  };
+  const sleeps: number[] = [];
+  const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
+    fetch: emulator.fetch,
+    now: clock.now,
+    log: (r) => logs.push(r),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.ms += ms;
+    },
+  });
+  if (!built.ok) throw new Error(`test gateway misconfigured: ${built.errors.join('; ')}`);
+  const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
+
+  const caller = (sub = 'svc-demo', claims: Record<string, unknown> = {}) =>
+    mintCallerJwt(keys, { sub, iss: CALLER_ISS, aud: CALLER_AUD, ...claims }, {}, clock.now());
+
+  const request = async (path: string, init: RequestInit = {}) =>
+    built.fetch(new Request(`https://gateway.test${path}`, init), vars as Parameters<typeof buildGateway>[0], ctx);
+
+  /** POST JSON to a /v1 route as `sub`. */
+  const post = async (path: string, body: unknown, sub = 'svc-demo', headers: Record<string, string> = {}) =>
+    request(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await caller(sub)}`, 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  return { clock, emulator, keys, logs, vars, request, post, caller, sleeps, apps };
+}
+
+/** Every string a test must never find in logs, KV or error bodies. */
+export function secretsOf(gw: TestGateway): string[] {
+  return [
+    ...gw.apps.map((a) => a.client_secret),
+    ...gw.apps.map((a) => btoa(`${a.client_id}:${a.client_secret}`)),
+    String(gw.vars['CACHE_PEPPER']),
+  ];
+}
