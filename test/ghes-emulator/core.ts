@@ -1,0 +1,167 @@
+/**
+ * The emulator's mutable parts shared by the API and admin routes: configuration, the state,
+ * faults, call counts, the rate-limit window, the clock and the pending hangs.
+ */
+import { FaultBook, OPERATIONS, type OperationName } from './faults';
+import { RateWindow } from './responses';
+import { EmulatorState } from './state';
+import { parseVersion, type GhesVersion } from './versions';
+
+export type BadCredentialsStatus = 404 | 401;
+
+export interface EmulatorConfig {
+  version: GhesVersion;
+  badCredentialsStatus: BadCredentialsStatus;
+  /** `x-ratelimit-limit` of the hourly window. */
+  rateLimit: number;
+  /** Origin used in `url` fields; the request's own origin when undefined. */
+  baseUrl: string | undefined;
+}
+
+/** Wire form of the configuration (admin API). */
+export interface EmulatorConfigView {
+  version: string;
+  bad_credentials_status: BadCredentialsStatus;
+  rate_limit: number;
+  base_url: string | null;
+}
+
+export function isAbsoluteUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type Sleep = (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+
+/** A connection the emulator closes without answering (a network error for the caller). */
+export class ConnectionDropped extends Error {
+  constructor() {
+    super('GHES emulator dropped the connection');
+    this.name = 'ConnectionDropped';
+  }
+}
+
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
+/** setTimeout that ends early (rejecting with the abort reason) when `signal` fires. */
+export const defaultSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    if (ms <= 0) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+export function emptyCalls(): Record<OperationName, number> {
+  return Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<OperationName, number>;
+}
+
+export class EmulatorCore {
+  readonly state = new EmulatorState();
+  readonly faults = new FaultBook();
+  readonly rate: RateWindow;
+  calls: Record<OperationName, number> = emptyCalls();
+  private readonly hangs = new Set<() => void>();
+
+  constructor(
+    public config: EmulatorConfig,
+    readonly now: () => number,
+    readonly sleep: Sleep,
+  ) {
+    this.rate = new RateWindow(config.rateLimit);
+  }
+
+  count(op: OperationName): void {
+    this.calls[op] += 1;
+  }
+
+  /** Never settles on its own: rejects with the abort reason, or as a dropped connection on release. */
+  hang(signal: AbortSignal | undefined): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      const cleanup = (): void => {
+        this.hangs.delete(release);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(abortReason(signal as AbortSignal));
+      };
+      const release = (): void => {
+        cleanup();
+        reject(new ConnectionDropped());
+      };
+      if (signal?.aborted) return reject(abortReason(signal));
+      this.hangs.add(release);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Ends every hanging request as a dropped connection (used on shutdown). */
+  releaseHangs(): number {
+    const pending = [...this.hangs];
+    for (const release of pending) release();
+    return pending.length;
+  }
+
+  get hanging(): number {
+    return this.hangs.size;
+  }
+
+  configView(): EmulatorConfigView {
+    return {
+      version: this.config.version.name,
+      bad_credentials_status: this.config.badCredentialsStatus,
+      rate_limit: this.config.rateLimit,
+      base_url: this.config.baseUrl ?? null,
+    };
+  }
+
+  /** Applies a wire-form patch; returns an error message instead of throwing on bad input. */
+  configure(patch: Record<string, unknown>): string | undefined {
+    const next: EmulatorConfig = { ...this.config };
+    for (const [key, value] of Object.entries(patch)) {
+      switch (key) {
+        case 'version': {
+          const v = typeof value === 'string' ? parseVersion(value) : undefined;
+          if (!v) return 'version must look like "3.22" and be 2.18 or later';
+          next.version = v;
+          break;
+        }
+        case 'bad_credentials_status':
+          if (value !== 404 && value !== 401) return 'bad_credentials_status must be 404 or 401';
+          next.badCredentialsStatus = value;
+          break;
+        case 'rate_limit':
+          if (!(typeof value === 'number' && Number.isInteger(value) && value >= 1)) {
+            return 'rate_limit must be a positive integer';
+          }
+          next.rateLimit = value;
+          break;
+        case 'base_url':
+          if (value !== null && !(typeof value === 'string' && isAbsoluteUrl(value))) {
+            return 'base_url must be an absolute URL or null';
+          }
+          next.baseUrl = value === null ? undefined : new URL(value).origin;
+          break;
+        default:
+          return `unknown config field ${key}`;
+      }
+    }
+    this.config = next;
+    this.rate.limit = next.rateLimit;
+    return undefined;
+  }
+}
