@@ -17,6 +17,7 @@ import { toPublicAuthorization } from '../ghes/types';
 export function requireApp(c: Context<AppEnv>, name: string, operation: Operation): AppConfig {
   const caller = c.get('caller');
   const audit = c.get('audit');
+  audit.caller = caller.sub;
   audit.app = name;
   audit.operation = operation;
   authorize(caller, name, operation);
