@@ -1,0 +1,113 @@
+/**
+ * Cache keys. Trust boundary: a raw GitHub token enters here and leaves only as an HMAC.
+ *
+ * The key of a token is HMAC-SHA-256(pepper, "v1\0tok\0" + client_id + "\0" + token), base64url
+ * without padding (43 characters). The pepper is a Worker secret that never reaches KV, so a
+ * leaked KV namespace cannot be used to test guessed tokens offline (a plain SHA-256, as
+ * workers-oauth-provider uses for its own high-entropy secrets, would allow that). client_id is
+ * part of the MAC input so the same token checked against two apps gets two unrelated keys; it
+ * cannot contain "\0" (src/env.ts restricts it to [A-Za-z0-9._-]), so the encoding is unambiguous.
+ *
+ * The version is both in the MAC input and in the key prefix: changing the derivation means
+ * bumping it, and old entries simply stop being found and expire on their own.
+ */
+export const KEY_VERSION = 'v1';
+const TOKEN_PREFIX = `${KEY_VERSION}:tok:`;
+const EPOCH_PREFIX = `${KEY_VERSION}:epoch:`;
+
+/** Workers KV refuses keys longer than 512 bytes. */
+export const KV_MAX_KEY_BYTES = 512;
+
+/** Length of the `tokenId` used in audit logs: 12 base64url characters = 72 bits of the MAC. */
+export const TOKEN_ID_LENGTH = 12;
+
+const encoder = new TextEncoder();
+
+export class TokenKeyer {
+  readonly #pepper: Uint8Array;
+  /**
+   * Imported once per isolate and then reused. Deliberately a settled value, not a shared
+   * promise: a promise created by one request and awaited by another can hang in workerd if the
+   * first request is cancelled, so a cold isolate's concurrent first requests may each import
+   * the key (cheap) and the last one wins.
+   */
+  #key: CryptoKey | undefined;
+
+  constructor(pepper: string) {
+    this.#pepper = encoder.encode(pepper);
+  }
+
+  /** base64url HMAC of (client_id, token). One crypto.subtle call once the key is imported. */
+  async hash(clientId: string, token: string): Promise<string> {
+    let key = this.#key;
+    if (key === undefined) {
+      key = await crypto.subtle.importKey(
+        'raw',
+        this.#pepper,
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign'],
+      );
+      this.#key = key;
+    }
+    const mac = await crypto.subtle.sign(
+      'HMAC',
+      key,
+      encoder.encode(`${KEY_VERSION}\0tok\0${clientId}\0${token}`),
+    );
+    return base64url(new Uint8Array(mac));
+  }
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** RFC 4648 §5 without padding. Hand-rolled: it is on the hit path and avoids btoa + 3 replaces. */
+export function base64url(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out +=
+      ALPHABET[(n >> 18) & 63]! +
+      ALPHABET[(n >> 12) & 63]! +
+      ALPHABET[(n >> 6) & 63]! +
+      ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+  }
+  return out;
+}
+
+/** `v1:tok:<base64url hmac>`: 50 bytes. */
+export function tokenKey(hash: string): string {
+  return TOKEN_PREFIX + hash;
+}
+
+/** The audit-log handle of a token: a prefix of its keyed hash, useless without the pepper. */
+export function tokenIdOf(hash: string): string {
+  return hash.slice(0, TOKEN_ID_LENGTH);
+}
+
+/**
+ * `v1:epoch:<client_id>:<user_id>`: when the grant of that user for that app was last revoked.
+ * Neither part is secret. Throws if the key would exceed KV's limit, which a client_id that
+ * passed src/env.ts (≤ 100 characters) cannot do.
+ */
+export function epochKey(clientId: string, userId: number): string {
+  const key = `${EPOCH_PREFIX}${clientId}:${userId}`;
+  if (encoder.encode(key).byteLength > KV_MAX_KEY_BYTES) {
+    throw new RangeError('cache epoch key exceeds the KV key limit; client_id too long');
+  }
+  return key;
+}
+
+/** The in-isolate map key for a (client_id, user id) pair. */
+export function grantScope(clientId: string, userId: number): string {
+  return `${clientId}:${userId}`;
+}

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  KV_MAX_KEY_BYTES,
+  TOKEN_ID_LENGTH,
+  TokenKeyer,
+  base64url,
+  epochKey,
+  tokenIdOf,
+  tokenKey,
+} from '../../src/cache/keys';
+import { PEPPER, token } from './fixtures';
+
+function reference(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+async function referenceHmac(pepper: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(pepper),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return reference(
+    new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message))),
+  );
+}
+
+describe('base64url', () => {
+  it('matches RFC 4648 §5 without padding for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70 }), (bytes) => {
+        expect(base64url(bytes)).toBe(reference(bytes));
+      }),
+    );
+  });
+});
+
+describe('TokenKeyer', () => {
+  const keyer = new TokenKeyer(PEPPER);
+
+  it('is HMAC-SHA-256 over version, purpose, client_id and token with the pepper', async () => {
+    const hash = await keyer.hash('Iv1.abc', token(1));
+    expect(hash).toBe(await referenceHmac(PEPPER, `v1\0tok\0Iv1.abc\0${token(1)}`));
+    expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('is stable across calls and instances (the key is imported once and reused)', async () => {
+    const a = await keyer.hash('Iv1.abc', token(2));
+    const b = await keyer.hash('Iv1.abc', token(2));
+    const c = await new TokenKeyer(PEPPER).hash('Iv1.abc', token(2));
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+  });
+
+  it('separates apps, tokens and peppers', async () => {
+    const base = await keyer.hash('Iv1.abc', token(3));
+    expect(await keyer.hash('Iv1.abd', token(3))).not.toBe(base);
+    expect(await keyer.hash('Iv1.abc', token(4))).not.toBe(base);
+    expect(await new TokenKeyer(`${PEPPER}!`).hash('Iv1.abc', token(3))).not.toBe(base);
+  });
+
+  it('never puts the token in the key', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 8, maxLength: 200 }), async (t) => {
+        const key = tokenKey(await keyer.hash('Iv1.abc', t));
+        expect(key).not.toContain(t);
+        expect(new TextEncoder().encode(key).byteLength).toBeLessThanOrEqual(KV_MAX_KEY_BYTES);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('key layout', () => {
+  it('names token entries v1:tok:<hash> and the token id is its 12-character prefix', () => {
+    const hash = 'A'.repeat(43);
+    expect(tokenKey(hash)).toBe(`v1:tok:${hash}`);
+    expect(tokenKey(hash)).toHaveLength(50);
+    expect(tokenIdOf('abcdefghijklmnopqrstuvwxyz')).toBe('abcdefghijkl');
+    expect(TOKEN_ID_LENGTH).toBe(12);
+  });
+
+  it('names grant epochs v1:epoch:<client_id>:<user_id>', () => {
+    expect(epochKey('Iv1.abc', 42)).toBe('v1:epoch:Iv1.abc:42');
+  });
+
+  it('refuses an epoch key KV would refuse', () => {
+    expect(() => epochKey('x'.repeat(100), Number.MAX_SAFE_INTEGER)).not.toThrow();
+    expect(() => epochKey('x'.repeat(600), 1)).toThrow(RangeError);
+  });
+});
