@@ -57,7 +57,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   app.use('*', async function requestContext(c, next) {
     // An incoming id is reused only if it is plainly an id: it is echoed and logged.
     const incoming = c.req.header('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId =
+      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.set(
@@ -137,7 +138,10 @@ function toGatewayError(err: unknown): GatewayError {
   if (err instanceof HTTPException) {
     // Hono's validators throw 400 for malformed JSON or form bodies.
     if (err.status === 400)
-      return new GatewayError('invalid-request', { detail: 'The request body is not well-formed', cause: err });
+      return new GatewayError('invalid-request', {
+        detail: 'The request body is not well-formed',
+        cause: err,
+      });
     if (err.status === 413) return new GatewayError('payload-too-large', { cause: err });
   }
   return new GatewayError('internal', {

@@ -24,7 +24,15 @@ export const APP_KINDS = ['oauth_app', 'github_app'] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
 /** Asymmetric algorithms only: a shared-secret HS* key would have to live in every caller. */
-export const CALLER_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
+export const CALLER_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'RS256',
+  'PS256',
+] as const;
 
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const SECRET_BINDING = /^[A-Z][A-Z0-9_]{0,127}$/;
@@ -124,14 +132,22 @@ export const varsSchema = z
       if (names.has(app.name))
         ctx.addIssue({ code: 'custom', path: ['APPS', i, 'name'], message: 'duplicate app name' });
       if (ids.has(app.client_id))
-        ctx.addIssue({ code: 'custom', path: ['APPS', i, 'client_id'], message: 'duplicate client_id' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['APPS', i, 'client_id'],
+          message: 'duplicate client_id',
+        });
       names.add(app.name);
       ids.add(app.client_id);
     });
     for (const [sub, entry] of Object.entries(v.CALLER_POLICY)) {
       for (const app of entry.apps) {
         if (app !== '*' && !names.has(app))
-          ctx.addIssue({ code: 'custom', path: ['CALLER_POLICY', sub, 'apps'], message: `unknown app "${app}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['CALLER_POLICY', sub, 'apps'],
+            message: `unknown app "${app}"`,
+          });
       }
       if (entry.default_app !== undefined) {
         const allowed = entry.apps.includes('*') || entry.apps.includes(entry.default_app);
@@ -196,9 +212,7 @@ export interface GatewayConfig {
   maxBodyBytes: number;
 }
 
-export type ConfigResult =
-  | { ok: true; value: GatewayConfig }
-  | { ok: false; error: string[] };
+export type ConfigResult = { ok: true; value: GatewayConfig } | { ok: false; error: string[] };
 
 function describe(issues: readonly z.core.$ZodIssue[]): string[] {
   // Messages name the var and what is wrong, never the value (a value may be a secret).
@@ -226,7 +240,12 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       errors.push(`APPS.${app.name}: secret ${app.client_secret_binding} is not set`);
       continue;
     }
-    apps.set(app.name, { name: app.name, clientId: app.client_id, kind: app.kind, clientSecret: secret });
+    apps.set(app.name, {
+      name: app.name,
+      clientId: app.client_id,
+      kind: app.kind,
+      clientSecret: secret,
+    });
   }
 
   const pepper = env['CACHE_PEPPER'];
@@ -240,7 +259,8 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     if (!keys.success) {
       errors.push('INTROSPECTION_SIGNING_KEYS: must be a private JWK or a JWK set (JSON)');
     } else {
-      const list = 'keys' in keys.data && Array.isArray(keys.data.keys) ? keys.data.keys : [keys.data];
+      const list =
+        'keys' in keys.data && Array.isArray(keys.data.keys) ? keys.data.keys : [keys.data];
       signingKeys = list as Record<string, unknown>[];
       signingKeys.forEach((k, i) => {
         if (typeof k['kid'] !== 'string' || typeof k['d'] !== 'string')

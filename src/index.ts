@@ -12,7 +12,12 @@ import { CircuitBreaker } from './ghes/breaker';
 import { resolveApiStyle } from './ghes/versions';
 import { consoleLogger, type Logger } from './log';
 
-type Built = { ok: true; fetch: (req: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response> } | { ok: false; errors: string[] };
+type Built =
+  | {
+      ok: true;
+      fetch: (req: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
+    }
+  | { ok: false; errors: string[] };
 
 export interface BuildOptions {
   fetch?: typeof fetch;
@@ -30,7 +35,8 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   if (!style.ok) return { ok: false, errors: [`GHES_API_STYLE: ${style.error}`] };
   const log = options.log ?? consoleLogger;
   const now = options.now ?? Date.now;
-  const outbound = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const outbound =
+    options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   try {
     const app = createApp({
       config,
@@ -48,6 +54,8 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         staleIfErrorS: config.cache.staleIfErrorS,
         log,
         now,
+        // Waiters on a shared GHES check give up only after the check itself must have ended.
+        coalesceTimeoutMs: config.ghes.deadlineMs + 1000,
       }),
       breaker: new CircuitBreaker(config.ghes.breaker),
       ...(options.sleep !== undefined && { sleep: options.sleep }),

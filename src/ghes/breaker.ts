@@ -26,7 +26,8 @@ export class CircuitBreaker {
   }
 
   state(now: number): BreakerState {
-    if (this.#state === 'open' && now - this.#openedAt >= this.options.cooldownMs) return 'half-open';
+    if (this.#state === 'open' && now - this.#openedAt >= this.options.cooldownMs)
+      return 'half-open';
     return this.#state;
   }
 

@@ -2,7 +2,10 @@
 import { ghesRequest, type GhesContext } from './request';
 import type { GhesAuthorization } from './types';
 
-export async function checkToken(ctx: GhesContext, accessToken: string): Promise<GhesAuthorization> {
+export async function checkToken(
+  ctx: GhesContext,
+  accessToken: string,
+): Promise<GhesAuthorization> {
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'check',
     method: 'POST',

@@ -12,7 +12,10 @@ import type { GhesAuthorization } from './types';
 
 const REDACTED = '{access_token}';
 
-export async function legacyCheckToken(ctx: GhesContext, accessToken: string): Promise<GhesAuthorization> {
+export async function legacyCheckToken(
+  ctx: GhesContext,
+  accessToken: string,
+): Promise<GhesAuthorization> {
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'legacy_check',
     method: 'GET',
@@ -24,7 +27,10 @@ export async function legacyCheckToken(ctx: GhesContext, accessToken: string): P
   return res.data;
 }
 
-export async function legacyResetToken(ctx: GhesContext, accessToken: string): Promise<GhesAuthorization> {
+export async function legacyResetToken(
+  ctx: GhesContext,
+  accessToken: string,
+): Promise<GhesAuthorization> {
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'legacy_reset',
     method: 'POST',

@@ -184,7 +184,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
   let ambiguous = false;
   const where = { operation: call.operation, app: ctx.app.name, path: call.logPath };
   const fail = (reason: string, extra: Record<string, unknown> = {}) =>
-    ctx.log({ level: 'warn', event: 'ghes.call_failed', request_id: ctx.requestId, ...where, reason, ...extra });
+    ctx.log({
+      level: 'warn',
+      event: 'ghes.call_failed',
+      request_id: ctx.requestId,
+      ...where,
+      reason,
+      ...extra,
+    });
 
   /** A backoff that fits inside the deadline, or undefined when no time is left for another try. */
   const backoff = (attempt: number, minMs = 0): number | undefined => {
@@ -225,11 +232,17 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     } catch (e) {
       ctx.breaker?.onFailure(ctx.now());
       const timedOut = isTimeout(e);
-      fail(timedOut ? 'timeout' : 'network error', { attempt, error: e instanceof Error ? e.name : 'unknown' });
+      fail(timedOut ? 'timeout' : 'network error', {
+        attempt,
+        error: e instanceof Error ? e.name : 'unknown',
+      });
       if (call.retry === 'never') {
         throw new GatewayError('upstream-outcome-unknown', {
-          detail: 'The request to GHES failed after it may have been received; its outcome is unknown',
-          reason: timedOut ? 'timeout on a non-retryable call' : 'network error on a non-retryable call',
+          detail:
+            'The request to GHES failed after it may have been received; its outcome is unknown',
+          reason: timedOut
+            ? 'timeout on a non-retryable call'
+            : 'network error on a non-retryable call',
         });
       }
       // A timeout is not retried: a slow GHES would only get more load, and the deadline is
@@ -237,8 +250,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       const wait = !timedOut && attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait === undefined) {
         throw timedOut
-          ? new GatewayError('upstream-timeout', { detail: 'GHES did not answer in time', reason: 'attempt timed out' })
-          : new GatewayError('upstream-error', { detail: 'GHES could not be reached', reason: 'network error' });
+          ? new GatewayError('upstream-timeout', {
+              detail: 'GHES did not answer in time',
+              reason: 'attempt timed out',
+            })
+          : new GatewayError('upstream-error', {
+              detail: 'GHES could not be reached',
+              reason: 'network error',
+            });
       }
       ambiguous = true;
       await sleep(wait);
@@ -291,7 +310,10 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     if (isRateLimited(res, text)) {
       ctx.breaker?.onNeutral();
       const retryAfterS = retryAfterSeconds(res.headers, ctx.now());
-      const wait = call.retry === 'idempotent' && attempt < MAX_ATTEMPTS ? backoff(attempt, retryAfterS * 1000) : undefined;
+      const wait =
+        call.retry === 'idempotent' && attempt < MAX_ATTEMPTS
+          ? backoff(attempt, retryAfterS * 1000)
+          : undefined;
       fail('rate limited', { status, attempt, retry_after_s: retryAfterS });
       if (wait !== undefined) {
         await sleep(wait);

@@ -5,7 +5,10 @@
 import { ghesRequest, type GhesContext } from './request';
 import type { GhesAuthorization } from './types';
 
-export async function resetToken(ctx: GhesContext, accessToken: string): Promise<GhesAuthorization> {
+export async function resetToken(
+  ctx: GhesContext,
+  accessToken: string,
+): Promise<GhesAuthorization> {
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'reset',
     method: 'PATCH',

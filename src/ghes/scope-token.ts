@@ -14,7 +14,10 @@ export interface ScopeTokenOptions {
   permissions?: Record<string, string> | undefined;
 }
 
-export async function scopeToken(ctx: GhesContext, options: ScopeTokenOptions): Promise<GhesAuthorization> {
+export async function scopeToken(
+  ctx: GhesContext,
+  options: ScopeTokenOptions,
+): Promise<GhesAuthorization> {
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'scoped',
     method: 'POST',

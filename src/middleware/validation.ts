@@ -12,7 +12,13 @@ export interface FieldError {
   message: string;
 }
 
-const TARGET_NAMES: Record<string, string> = { json: 'body', param: 'path', query: 'query', form: 'form', header: 'header' };
+const TARGET_NAMES: Record<string, string> = {
+  json: 'body',
+  param: 'path',
+  query: 'query',
+  form: 'form',
+  header: 'header',
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Hook's generic slots are free.
 export const validationHook: Hook<any, any, any, any> = (result) => {

@@ -22,7 +22,8 @@ export function requireApp(c: Context<AppEnv>, name: string, operation: Operatio
   audit.operation = operation;
   authorize(caller, name, operation);
   const app = c.get('deps').config.apps.get(name);
-  if (app === undefined) throw new GatewayError('unknown-app', { detail: `No app named "${name}" is configured` });
+  if (app === undefined)
+    throw new GatewayError('unknown-app', { detail: `No app named "${name}" is configured` });
   return app;
 }
 
@@ -35,23 +36,39 @@ export async function checkThroughCache(
   const { cache } = c.get('deps');
   const ghes = c.get('ghes');
   const audit = c.get('audit');
-  const outcome = await cache.check({ name: app.name, clientId: app.clientId }, token, async () => {
-    try {
-      const authorization = await ghes.check(app, token);
-      audit.ghes_status = 200;
-      return { found: true, authorization: toPublicAuthorization(authorization) };
-    } catch (e) {
-      // Only GHES's definitive 404 is an answer about the token; everything else is a failure
-      // the cache must not remember.
-      if (isGatewayError(e) && e.code === 'token-not-found') {
-        audit.ghes_status = 404;
-        return { found: false };
+  const outcome = await cache.check(
+    { name: app.name, clientId: app.clientId },
+    token,
+    async () => {
+      try {
+        const authorization = await ghes.check(app, token);
+        audit.ghes_status = 200;
+        return { found: true, authorization: toPublicAuthorization(authorization) };
+      } catch (e) {
+        // Only GHES's definitive 404 is an answer about the token; everything else is a failure
+        // the cache must not remember.
+        if (isGatewayError(e) && e.code === 'token-not-found') {
+          audit.ghes_status = 404;
+          return { found: false };
+        }
+        throw e;
       }
-      throw e;
-    }
-  });
+    },
+    { waitUntil: waitUntilOf(c) },
+  );
   audit.cache_status = outcome.cacheStatus;
   audit.token_id = outcome.tokenId;
   c.header('cache-status', outcome.cacheStatus);
   return outcome;
+}
+
+/** KV writes and shared loads finish after the answer is sent (ExecutionContext.waitUntil). */
+export function waitUntilOf(c: Context<AppEnv>): (p: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    // No ExecutionContext (a bare app.request in a unit test): let the promise run on its own.
+    return (p) => void p.catch(() => undefined);
+  }
 }

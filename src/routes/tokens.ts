@@ -16,6 +16,7 @@ import { GatewayError, isGatewayError } from '../errors';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
+import { strictJsonBody } from '../middleware/json-body';
 import { checkThroughCache, requireApp } from './common';
 import {
   AppParams,
@@ -42,15 +43,26 @@ const ScopedBody = z
   // saves a GHES round trip and gives a precise message.
   .superRefine((b, ctx) => {
     if ((b.target === undefined) === (b.target_id === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['target'], message: 'exactly one of target and target_id is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'exactly one of target and target_id is required',
+      });
     }
     if (b.repositories !== undefined && b.repository_ids !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['repositories'], message: 'repositories and repository_ids are mutually exclusive' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repositories'],
+        message: 'repositories and repository_ids are mutually exclusive',
+      });
     }
   })
   .openapi('ScopedTokenRequest');
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
+const json = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+});
 
 const checkRoute = createRoute({
   method: 'post',
@@ -60,7 +72,10 @@ const checkRoute = createRoute({
   security: [{ callerJwt: [] }],
   request: { params: AppParams, body: json(TokenBody) },
   responses: {
-    200: { description: 'The token is valid', content: { 'application/json': { schema: PublicAuthorizationSchema } } },
+    200: {
+      description: 'The token is valid',
+      content: { 'application/json': { schema: PublicAuthorizationSchema } },
+    },
     ...commonProblems,
   },
 });
@@ -73,7 +88,10 @@ const resetRoute = createRoute({
   security: [{ callerJwt: [] }],
   request: { params: AppParams, body: json(TokenBody) },
   responses: {
-    200: { description: 'The new token', content: { 'application/json': { schema: NewTokenSchema } } },
+    200: {
+      description: 'The new token',
+      content: { 'application/json': { schema: NewTokenSchema } },
+    },
     ...commonProblems,
   },
 });
@@ -86,7 +104,10 @@ const scopedRoute = createRoute({
   security: [{ callerJwt: [] }],
   request: { params: AppParams, body: json(ScopedBody) },
   responses: {
-    200: { description: 'The new scoped token', content: { 'application/json': { schema: NewTokenSchema } } },
+    200: {
+      description: 'The new scoped token',
+      content: { 'application/json': { schema: NewTokenSchema } },
+    },
     ...commonProblems,
   },
 });
@@ -116,7 +137,10 @@ function newToken(a: GhesAuthorization) {
   return { ...toPublicAuthorization(a), token: a.token };
 }
 
-function validatePermissions(deps: GatewayDeps, permissions: Record<string, string> | undefined): void {
+function validatePermissions(
+  deps: GatewayDeps,
+  permissions: Record<string, string> | undefined,
+): void {
   if (permissions === undefined) return;
   const allowed = scopedPermissions(deps.config.ghes.version);
   if (allowed === undefined) return; // the client refuses the call for versions without scoped tokens
@@ -124,14 +148,23 @@ function validatePermissions(deps: GatewayDeps, permissions: Record<string, stri
   for (const [name, level] of Object.entries(permissions)) {
     const levels = allowed[name];
     if (levels === undefined) {
-      errors.push({ field: `body.permissions.${name}`, message: `is not a permission GHES ${deps.config.ghes.version.label} knows` });
+      errors.push({
+        field: `body.permissions.${name}`,
+        message: `is not a permission GHES ${deps.config.ghes.version.label} knows`,
+      });
     } else if (!levels.includes(level)) {
-      errors.push({ field: `body.permissions.${name}`, message: `must be one of: ${levels.join(', ')}` });
+      errors.push({
+        field: `body.permissions.${name}`,
+        message: `must be one of: ${levels.join(', ')}`,
+      });
     }
   }
   const first = errors[0];
   if (first !== undefined) {
-    throw new GatewayError('validation-failed', { detail: `${first.field} ${first.message}`, extensions: { errors } });
+    throw new GatewayError('validation-failed', {
+      detail: `${first.field} ${first.message}`,
+      extensions: { errors },
+    });
   }
 }
 
@@ -151,24 +184,18 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
       now: deps.now,
     }),
   );
-  app.use('/v1/*', async function requireJsonBody(c, next) {
-    if (c.req.method === 'POST') {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
-        throw new GatewayError('unsupported-media-type', { detail: 'Send the body as application/json' });
-      }
-    }
-    await next();
-  });
   app.use(
     '/v1/*',
     bodyLimit({
       maxSize: config.maxBodyBytes,
       onError: () => {
-        throw new GatewayError('payload-too-large', { detail: `The body must be at most ${config.maxBodyBytes} bytes` });
+        throw new GatewayError('payload-too-large', {
+          detail: `The body must be at most ${config.maxBodyBytes} bytes`,
+        });
       },
     }),
   );
+  app.use('/v1/*', strictJsonBody());
 
   app.openapi(checkRoute, async (c) => {
     const app = requireApp(c, c.req.valid('param').app, 'check');
@@ -227,7 +254,8 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     } catch (e) {
       // Only a definitive answer (404: GHES does not know it; 422; a 4xx on our credentials)
       // leaves the cache alone. An unclear failure may have revoked it: fail closed.
-      if (isGatewayError(e) && !isDefinitive(e.code)) await deps.cache.invalidateToken(cacheApp, access_token);
+      if (isGatewayError(e) && !isDefinitive(e.code))
+        await deps.cache.invalidateToken(cacheApp, access_token);
       throw e;
     }
     await deps.cache.invalidateToken(cacheApp, access_token);
@@ -265,5 +293,10 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
 }
 
 function isDefinitive(code: string): boolean {
-  return code === 'token-not-found' || code === 'upstream-validation-failed' || code === 'upstream-credentials-rejected' || code === 'upstream-rate-limited';
+  return (
+    code === 'token-not-found' ||
+    code === 'upstream-validation-failed' ||
+    code === 'upstream-credentials-rejected' ||
+    code === 'upstream-rate-limited'
+  );
 }

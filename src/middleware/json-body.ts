@@ -1,0 +1,75 @@
+/**
+ * Strict JSON bodies for the /v1 API, checked before the zod schema sees them:
+ * - `415` unless the content type is `application/json`;
+ * - `400` for malformed JSON, a duplicate key, or nesting deeper than `maxDepth`.
+ *
+ * Why duplicates matter: `JSON.parse` keeps the last of two equal keys, while another parser on
+ * the path (a WAF, a logging proxy) may keep the first, so `{"access_token": A, "access_token": B}`
+ * could be checked as A and acted on as B (RFC 8259 §4: names SHOULD be unique; RFC 7493 §2.3
+ * makes it a MUST for I-JSON). The body size limit (hono/body-limit) runs before this.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { GatewayError } from '../errors';
+
+/** Returns what is wrong with already-valid JSON text, or undefined. Pure. */
+export function jsonStructureProblem(text: string, maxDepth: number): string | undefined {
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22)
+        j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k] as string)) k++;
+        if (text[k] === ':') {
+          // Decoded, so "a" and "\u0061" are the same name, as they are to JSON.parse.
+          const name = JSON.parse(text.slice(i, j + 1)) as string;
+          if (top.has(name)) return 'the body has a duplicate key';
+          top.add(name);
+        }
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      stack.push(ch === 0x7b ? new Set() : null);
+      if (stack.length > maxDepth) return `the body nests deeper than ${maxDepth} levels`;
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
+      stack.pop();
+    }
+  }
+  return undefined;
+}
+
+export interface StrictJsonOptions {
+  /** Deepest nesting accepted; the API's own bodies need 3. */
+  maxDepth?: number;
+}
+
+export function strictJsonBody(options: StrictJsonOptions = {}): MiddlewareHandler {
+  const maxDepth = options.maxDepth ?? 16;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1)
+    throw new Error('strictJsonBody: maxDepth must be a positive integer');
+  return async function strictJsonBodyMiddleware(c, next) {
+    if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH')
+      return next();
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      throw new GatewayError('unsupported-media-type', {
+        detail: 'Send the body as application/json',
+      });
+    }
+    // Read once; Hono caches the text, and the validator's c.req.json() parses the same bytes.
+    const text = await c.req.text();
+    let problem: string | undefined;
+    try {
+      JSON.parse(text);
+      problem = jsonStructureProblem(text, maxDepth);
+    } catch {
+      problem = 'the body is not well-formed JSON';
+    }
+    if (problem !== undefined) throw new GatewayError('invalid-request', { detail: problem });
+    await next();
+  };
+}
