@@ -12,6 +12,7 @@ import type { GatewayConfig } from './env';
 import type { Bindings } from './env';
 import { GatewayError, isGatewayError, problemResponse } from './errors';
 import type { CircuitBreaker } from './ghes/breaker';
+import type { CredentialHealth } from './ghes/credential-health';
 import { createGhesClient, type GhesClient } from './ghes/client';
 import type { ApiStyle } from './ghes/versions';
 import type { Logger } from './log';
@@ -35,6 +36,7 @@ export interface GatewayDeps {
   callerKeySet: JWTVerifyGetKey;
   cache: TokenCache;
   breaker: CircuitBreaker;
+  credentialHealth: CredentialHealth;
 }
 
 export type AppVariables = CallerAuthVariables &

@@ -100,6 +100,8 @@ export const varsSchema = z
     GHES_TIMEOUT_MS: intVar(2000, 50, 60_000),
     GHES_DEADLINE_MS: intVar(5000, 100, 120_000),
     BREAKER_THRESHOLD: intVar(5, 1, 1000),
+    /** Consecutive GHES 404s for one app, with no valid token between, that suggest a bad secret. */
+    CREDENTIAL_SUSPECT_AFTER_404S: intVar(50, 1, 100_000),
     BREAKER_COOLDOWN_MS: intVar(10_000, 100, 600_000),
     APPS: json(z.array(appSchema).min(1)),
     CALLER_ISSUER: z.string().min(1),
@@ -184,6 +186,7 @@ export interface GatewayConfig {
     timeoutMs: number;
     deadlineMs: number;
     breaker: { threshold: number; cooldownMs: number };
+    credentialSuspectAfter404s: number;
   };
   apps: ReadonlyMap<string, AppConfig>;
   caller: {
@@ -281,6 +284,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
         timeoutMs: v.GHES_TIMEOUT_MS,
         deadlineMs: Math.max(v.GHES_DEADLINE_MS, v.GHES_TIMEOUT_MS),
         breaker: { threshold: v.BREAKER_THRESHOLD, cooldownMs: v.BREAKER_COOLDOWN_MS },
+        credentialSuspectAfter404s: v.CREDENTIAL_SUSPECT_AFTER_404S,
       },
       apps,
       caller: {

@@ -9,6 +9,7 @@ import { TokenCache } from './cache/token-cache';
 import { parseConfig, type Bindings } from './env';
 import { GatewayError, problemResponse } from './errors';
 import { CircuitBreaker } from './ghes/breaker';
+import { CredentialHealth } from './ghes/credential-health';
 import { resolveApiStyle } from './ghes/versions';
 import { consoleLogger, type Logger } from './log';
 
@@ -38,7 +39,12 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   const outbound =
     options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   try {
+    const credentialHealth = new CredentialHealth({
+      threshold: config.ghes.credentialSuspectAfter404s,
+      log,
+    });
     const app = createApp({
+      credentialHealth,
       config,
       apiStyle: style.value,
       fetch: outbound,
@@ -56,6 +62,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         now,
         // Waiters on a shared GHES check give up only after the check itself must have ended.
         coalesceTimeoutMs: config.ghes.deadlineMs + 1000,
+        negativeCachingAllowed: (app) => credentialHealth.negativeCachingAllowed(app.name),
       }),
       breaker: new CircuitBreaker(config.ghes.breaker),
       ...(options.sleep !== undefined && { sleep: options.sleep }),

@@ -33,7 +33,7 @@ export async function checkThroughCache(
   app: AppConfig,
   token: string,
 ): Promise<CheckOutcome> {
-  const { cache } = c.get('deps');
+  const { cache, credentialHealth } = c.get('deps');
   const ghes = c.get('ghes');
   const audit = c.get('audit');
   const outcome = await cache.check(
@@ -43,12 +43,14 @@ export async function checkThroughCache(
       try {
         const authorization = await ghes.check(app, token);
         audit.ghes_status = 200;
+        credentialHealth.onPositive(app.name);
         return { found: true, authorization: toPublicAuthorization(authorization) };
       } catch (e) {
         // Only GHES's definitive 404 is an answer about the token; everything else is a failure
         // the cache must not remember.
         if (isGatewayError(e) && e.code === 'token-not-found') {
           audit.ghes_status = 404;
+          credentialHealth.onNotFound(app.name);
           return { found: false };
         }
         throw e;

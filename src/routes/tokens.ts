@@ -204,6 +204,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     if (!outcome.result.active) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+        headers: { 'cache-status': outcome.cacheStatus },
       });
     }
     return c.json(outcome.result.authorization, 200);
@@ -273,6 +274,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     if (!checked.result.active) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+        headers: { 'cache-status': checked.cacheStatus },
       });
     }
     const userId = checked.result.authorization.user?.id;
