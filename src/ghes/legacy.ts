@@ -7,10 +7,25 @@
  * - DELETE /applications/{client_id}/tokens/{access_token}  revoke one token
  * - DELETE /applications/{client_id}/grants/{access_token}  revoke the grant
  */
+import { GatewayError } from '../errors';
 import { ghesRequest, type GhesContext } from './request';
 import type { GhesAuthorization } from './types';
 
 const REDACTED = '{access_token}';
+
+/**
+ * The token as one path segment. `encodeURIComponent` leaves `.` alone and URL parsing resolves
+ * `.`/`..` (even `%2e`), so such a "token" would send the app's credentials to another endpoint.
+ */
+function segment(accessToken: string): string {
+  if (/^(\.|%2e)+$/i.test(accessToken)) {
+    throw new GatewayError('validation-failed', {
+      detail: 'access_token is not a token',
+      extensions: { errors: [{ field: 'body.access_token', message: 'is not a token' }] },
+    });
+  }
+  return encodeURIComponent(accessToken);
+}
 
 export async function legacyCheckToken(
   ctx: GhesContext,
@@ -19,7 +34,7 @@ export async function legacyCheckToken(
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'legacy_check',
     method: 'GET',
-    path: `/tokens/${encodeURIComponent(accessToken)}`,
+    path: `/tokens/${segment(accessToken)}`,
     logPath: `/tokens/${REDACTED}`,
     retry: 'idempotent',
     secrets: [accessToken, encodeURIComponent(accessToken)],
@@ -34,7 +49,7 @@ export async function legacyResetToken(
   const res = await ghesRequest<GhesAuthorization>(ctx, {
     operation: 'legacy_reset',
     method: 'POST',
-    path: `/tokens/${encodeURIComponent(accessToken)}`,
+    path: `/tokens/${segment(accessToken)}`,
     logPath: `/tokens/${REDACTED}`,
     retry: 'never',
     secrets: [accessToken, encodeURIComponent(accessToken)],
@@ -46,7 +61,7 @@ export async function legacyRevokeToken(ctx: GhesContext, accessToken: string): 
   await ghesRequest<undefined>(ctx, {
     operation: 'legacy_delete',
     method: 'DELETE',
-    path: `/tokens/${encodeURIComponent(accessToken)}`,
+    path: `/tokens/${segment(accessToken)}`,
     logPath: `/tokens/${REDACTED}`,
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
@@ -58,7 +73,7 @@ export async function legacyRevokeGrant(ctx: GhesContext, accessToken: string): 
   await ghesRequest<undefined>(ctx, {
     operation: 'legacy_grant',
     method: 'DELETE',
-    path: `/grants/${encodeURIComponent(accessToken)}`,
+    path: `/grants/${segment(accessToken)}`,
     logPath: `/grants/${REDACTED}`,
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,

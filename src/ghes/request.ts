@@ -220,6 +220,9 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     }
 
     let res: Response;
+    // The body is read inside the same try: a body that dies mid-way (timeout, dropped
+    // connection) is as ambiguous as no answer at all, and must map the same way.
+    let text: string;
     try {
       const init: RequestInit = {
         method: call.method,
@@ -229,6 +232,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       };
       if (bodyText !== undefined) init.body = bodyText;
       res = await ctx.fetch(url, init);
+      // A non-2xx maps by its status even when its body is lost; a 2xx needs its body.
+      text = res.ok ? await res.text() : await res.text().catch(() => '');
     } catch (e) {
       ctx.breaker?.onFailure(ctx.now());
       const timedOut = isTimeout(e);
@@ -267,7 +272,6 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const status = res.status;
     if (status >= 200 && status < 300) {
       ctx.breaker?.onSuccess();
-      const text = await res.text();
       let data: unknown = undefined;
       if (text.length > 0) {
         try {
@@ -283,7 +287,6 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       return { status, data: data as T, headers: res.headers, attempts: attempt };
     }
 
-    const text = await res.text().catch(() => '');
     if (status >= 300 && status < 400) {
       ctx.breaker?.onNeutral();
       fail('redirect', { status });

@@ -17,19 +17,33 @@ export const accessToken = z
   .min(1, 'must not be empty')
   .max(255, 'is longer than any GitHub token')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-  .openapi({ description: 'A GitHub user token (gho_…, ghu_…)', example: 'gho_16C7e42F292c6912E7710c838347Ae178B4a' });
+  .regex(/[A-Za-z0-9]/, 'must contain a letter or digit')
+  .openapi({
+    description: 'A GitHub user token (gho_…, ghu_…)',
+    example: 'gho_16C7e42F292c6912E7710c838347Ae178B4a',
+  });
 
 export const AppParams = z.object({
   app: z
     .string()
     .regex(APP_NAME_PATTERN)
-    .openapi({ param: { name: 'app', in: 'path' }, description: 'A configured app name', example: 'demo-oauth' }),
+    .openapi({
+      param: { name: 'app', in: 'path' },
+      description: 'A configured app name',
+      example: 'demo-oauth',
+    }),
 });
 
 export const TokenBody = z.strictObject({ access_token: accessToken }).openapi('TokenRequest');
 
 const user = z
-  .object({ login: z.string(), id: z.number().int(), node_id: z.string().optional(), type: z.string().optional(), site_admin: z.boolean().optional() })
+  .object({
+    login: z.string(),
+    id: z.number().int(),
+    node_id: z.string().optional(),
+    type: z.string().optional(),
+    site_admin: z.boolean().optional(),
+  })
   .openapi('GitHubUser');
 
 const installation = z
@@ -62,11 +76,15 @@ const authorizationFields = {
 
 export const PublicAuthorizationSchema = z
   .object(authorizationFields)
-  .openapi('Authorization', { description: 'What GHES returned, without `token` and `hashed_token`' });
+  .openapi('Authorization', {
+    description: 'What GHES returned, without `token` and `hashed_token`',
+  });
 
 export const NewTokenSchema = z
   .object({ ...authorizationFields, token: z.string().openapi({ description: 'The new token' }) })
-  .openapi('NewToken', { description: 'A freshly minted token and its authorization (no `hashed_token`)' });
+  .openapi('NewToken', {
+    description: 'A freshly minted token and its authorization (no `hashed_token`)',
+  });
 
 export const ProblemSchema = z
   .object({

@@ -1,0 +1,56 @@
+/** POST /applications/{client_id}/token — check a token (GHES 2.20+). */
+import { describe, expect, it } from 'vitest';
+import { checkToken } from '../../src/ghes/check-token';
+import {
+  TOKEN,
+  authorization,
+  expectGatewayError,
+  expectWireRequest,
+  harness,
+  json,
+  networkError,
+  reply,
+} from './harness';
+
+describe('checkToken', () => {
+  it('POSTs the token in the body to /token with the app’s Basic credentials', async () => {
+    const h = harness([json(200, authorization())]);
+    await checkToken(h.ctx, TOKEN);
+    expect(h.calls).toHaveLength(1);
+    expectWireRequest(h.calls[0], {
+      method: 'POST',
+      path: '/token',
+      body: { access_token: TOKEN },
+    });
+    // Body style keeps the token out of the URL, and so out of GHES and proxy access logs.
+    expect(h.calls[0]?.url).not.toContain(TOKEN);
+  });
+
+  it('returns GHES’s authorization as it came', async () => {
+    const auth = authorization({ scopes: ['read:user'], note: 'ci' });
+    const h = harness([json(200, auth)]);
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(auth);
+  });
+
+  it('maps 404 to token-not-found without retrying', async () => {
+    const h = harness([json(404, { message: 'Not Found' })]);
+    const err = await expectGatewayError(checkToken(h.ctx, TOKEN), 'token-not-found');
+    expect(err.upstreamStatus).toBe(404);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('is idempotent: a 502 then a 200 answers the 200, sending the same request twice', async () => {
+    const h = harness([reply(502, 'Bad Gateway'), json(200, authorization())]);
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    expect(h.calls).toHaveLength(2);
+    for (const call of h.calls) {
+      expectWireRequest(call, { method: 'POST', path: '/token', body: { access_token: TOKEN } });
+    }
+  });
+
+  it('an unknown outcome before a 404 is still token-not-found: checking changes nothing', async () => {
+    const h = harness([networkError(), json(404, { message: 'Not Found' })]);
+    await expectGatewayError(checkToken(h.ctx, TOKEN), 'token-not-found');
+    expect(h.calls).toHaveLength(2);
+  });
+});

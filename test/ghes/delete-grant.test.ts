@@ -1,0 +1,69 @@
+/**
+ * DELETE /applications/{client_id}/grant — delete the app authorization (GHES 2.20+), revoking
+ * every token of that user for that app. Idempotent.
+ */
+import { describe, expect, it } from 'vitest';
+import { deleteGrant } from '../../src/ghes/delete-grant';
+import {
+  TOKEN,
+  expectGatewayError,
+  expectWireRequest,
+  hang,
+  harness,
+  json,
+  networkError,
+  reply,
+} from './harness';
+
+const NOT_FOUND = { message: 'Not Found' };
+
+describe('deleteGrant', () => {
+  it('sends DELETE /grant with the token in a JSON body', async () => {
+    const h = harness([reply(204)]);
+    await expect(deleteGrant(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(1);
+    expectWireRequest(h.calls[0], {
+      method: 'DELETE',
+      path: '/grant',
+      body: { access_token: TOKEN },
+    });
+    expect(h.calls[0]?.url).not.toContain(TOKEN);
+  });
+
+  it('a 404 on the first attempt is token-not-found', async () => {
+    const h = harness([json(404, NOT_FOUND)]);
+    const err = await expectGatewayError(deleteGrant(h.ctx, TOKEN), 'token-not-found');
+    expect(err.upstreamStatus).toBe(404);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('a 5xx then a 404 succeeds: the first attempt must have deleted the grant', async () => {
+    const h = harness([reply(500), json(404, NOT_FOUND)]);
+    await expect(deleteGrant(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+    expectWireRequest(h.calls[1], {
+      method: 'DELETE',
+      path: '/grant',
+      body: { access_token: TOKEN },
+    });
+  });
+
+  it('network error, 5xx, then 204 succeeds after three fetches', async () => {
+    const h = harness([networkError(), reply(503), reply(204)]);
+    await expect(deleteGrant(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(3);
+    expect(h.waits).toHaveLength(2);
+  });
+
+  it('a timeout is upstream-timeout and not retried', async () => {
+    const h = harness([hang(), reply(204)], { timeoutMs: 5 });
+    await expectGatewayError(deleteGrant(h.ctx, TOKEN), 'upstream-timeout');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('a 401 is upstream-credentials-rejected and not retried', async () => {
+    const h = harness([json(401, { message: 'Bad credentials' }), reply(204)]);
+    await expectGatewayError(deleteGrant(h.ctx, TOKEN), 'upstream-credentials-rejected');
+    expect(h.calls).toHaveLength(1);
+  });
+});

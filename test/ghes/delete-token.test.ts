@@ -1,0 +1,73 @@
+/** DELETE /applications/{client_id}/token — revoke one token (GHES 2.20+). Idempotent. */
+import { describe, expect, it } from 'vitest';
+import { deleteToken } from '../../src/ghes/delete-token';
+import {
+  TOKEN,
+  expectGatewayError,
+  expectWireRequest,
+  harness,
+  json,
+  networkError,
+  reply,
+} from './harness';
+
+const NOT_FOUND = {
+  message: 'Not Found',
+  documentation_url: 'https://docs.github.com/enterprise-server',
+};
+
+describe('deleteToken', () => {
+  it('sends DELETE /token with the token in a JSON body', async () => {
+    const h = harness([reply(204)]);
+    await expect(deleteToken(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(1);
+    expectWireRequest(h.calls[0], {
+      method: 'DELETE',
+      path: '/token',
+      body: { access_token: TOKEN },
+    });
+    expect(h.calls[0]?.url).not.toContain(TOKEN);
+  });
+
+  it('a 404 on the first attempt is token-not-found', async () => {
+    const h = harness([json(404, NOT_FOUND)]);
+    await expectGatewayError(deleteToken(h.ctx, TOKEN), 'token-not-found');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('a 5xx then a 404 succeeds: the first attempt must have deleted it', async () => {
+    const h = harness([reply(502, 'Bad Gateway'), json(404, NOT_FOUND)]);
+    await expect(deleteToken(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+    expectWireRequest(h.calls[1], {
+      method: 'DELETE',
+      path: '/token',
+      body: { access_token: TOKEN },
+    });
+  });
+
+  it('a network error then a 404 succeeds too', async () => {
+    const h = harness([networkError(), json(404, NOT_FOUND)]);
+    await expect(deleteToken(h.ctx, TOKEN)).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('a 429 then a 404 is token-not-found: a rate-limited attempt did nothing', async () => {
+    const h = harness([reply(429, '{}', { 'retry-after': '1' }), json(404, NOT_FOUND)]);
+    await expectGatewayError(deleteToken(h.ctx, TOKEN), 'token-not-found');
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('three 5xx are upstream-error after three fetches', async () => {
+    const h = harness([reply(500), reply(503), reply(500)]);
+    const err = await expectGatewayError(deleteToken(h.ctx, TOKEN), 'upstream-error');
+    expect(err.upstreamStatus).toBe(500);
+    expect(h.calls).toHaveLength(3);
+  });
+
+  it('a 422 is not retried', async () => {
+    const h = harness([json(422, { message: 'Validation Failed', errors: [] })]);
+    await expectGatewayError(deleteToken(h.ctx, TOKEN), 'upstream-validation-failed');
+    expect(h.calls).toHaveLength(1);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * Legacy path-style calls (GHES 2.18 – 3.3): the token travels in the URL path, so it must be
+ * percent-encoded into exactly one path segment, and logs must only ever see `{access_token}`.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors';
+import {
+  legacyCheckToken,
+  legacyResetToken,
+  legacyRevokeGrant,
+  legacyRevokeToken,
+} from '../../src/ghes/legacy';
+import type { GhesContext } from '../../src/ghes/request';
+import {
+  BASE_URL,
+  CLIENT_ID,
+  TOKEN,
+  authorization,
+  errorText,
+  expectGatewayError,
+  expectWireRequest,
+  expectedBasic,
+  harness,
+  json,
+  leakIn,
+  reply,
+  type Step,
+} from './harness';
+
+type LegacyCall = (ctx: GhesContext, token: string) => Promise<unknown>;
+
+const CALLS: ReadonlyArray<{
+  name: string;
+  fn: LegacyCall;
+  method: 'GET' | 'POST' | 'DELETE';
+  collection: 'tokens' | 'grants';
+  ok: () => Step;
+}> = [
+  {
+    name: 'legacyCheckToken',
+    fn: legacyCheckToken,
+    method: 'GET',
+    collection: 'tokens',
+    ok: () => json(200, authorization()),
+  },
+  {
+    name: 'legacyResetToken',
+    fn: legacyResetToken,
+    method: 'POST',
+    collection: 'tokens',
+    ok: () => json(200, authorization()),
+  },
+  {
+    name: 'legacyRevokeToken',
+    fn: legacyRevokeToken,
+    method: 'DELETE',
+    collection: 'tokens',
+    ok: () => reply(204),
+  },
+  {
+    name: 'legacyRevokeGrant',
+    fn: legacyRevokeGrant,
+    method: 'DELETE',
+    collection: 'grants',
+    ok: () => reply(204),
+  },
+];
+
+/** What GHES accepts as a token and the gateway lets through: printable ASCII without spaces. */
+const printable = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 16,
+  maxLength: 80,
+});
+
+describe.each(CALLS)('$name', ({ fn, method, collection, ok }) => {
+  it(`sends ${method} /${collection}/<token> with no body and Basic auth`, async () => {
+    const h = harness([ok()]);
+    await fn(h.ctx, TOKEN);
+    expect(h.calls).toHaveLength(1);
+    expectWireRequest(h.calls[0], { method, path: `/${collection}/${TOKEN}` });
+  });
+
+  it('percent-encodes the token into a single path segment', async () => {
+    const token = 'a/b?c#d%e&f=g h+i';
+    const h = harness([ok()]);
+    await fn(h.ctx, token);
+    expect(h.calls[0]?.url).toBe(
+      `${BASE_URL}/applications/${CLIENT_ID}/${collection}/a%2Fb%3Fc%23d%25e%26f%3Dg%20h%2Bi`,
+    );
+  });
+
+  it('maps 404 on the first attempt to token-not-found', async () => {
+    const h = harness([json(404, { message: 'Not Found' })]);
+    await expectGatewayError(fn(h.ctx, TOKEN), 'token-not-found');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('logs the path as {access_token}, never the token', async () => {
+    const h = harness([json(401, { message: 'Bad credentials' })]);
+    await expectGatewayError(fn(h.ctx, TOKEN), 'upstream-credentials-rejected');
+    expect(h.logs.length).toBeGreaterThan(0);
+    for (const record of h.logs) expect(record['path']).toBe(`/${collection}/{access_token}`);
+    expect(leakIn(h.logs, [TOKEN])).toBeUndefined();
+  });
+});
+
+// "." and ".." are dot segments the URL parser removes (WHATWG URL; "%2e" counts too): sent as
+// a token they would take the app's Basic credentials to another endpoint. No GitHub token is a
+// dot segment, so they are refused before any request.
+describe('dot-segment tokens', () => {
+  it('never send a request outside /applications/{client_id}/{tokens|grants}/<token>', async () => {
+    const misrouted: string[] = [];
+    for (const { name, fn, collection } of CALLS) {
+      for (const token of ['.', '..']) {
+        const h = harness([json(404, { message: 'Not Found' })]);
+        await expect(fn(h.ctx, token)).rejects.toBeInstanceOf(GatewayError);
+        const wanted = `/api/v3/applications/${CLIENT_ID}/${collection}/`;
+        for (const call of h.calls) {
+          const path = new URL(call.url).pathname;
+          const rest = path.startsWith(wanted) ? path.slice(wanted.length) : '';
+          if (rest === '' || rest.includes('/'))
+            misrouted.push(`${name}("${token}") → ${call.method} ${path}`);
+        }
+      }
+    }
+    expect(misrouted).toEqual([]);
+  });
+});
+
+describe('legacy retries', () => {
+  it('legacy check, delete and grant delete are idempotent: a 5xx is retried', async () => {
+    for (const { fn, ok } of CALLS.filter((c) => c.name !== 'legacyResetToken')) {
+      const h = harness([reply(503), ok()]);
+      await fn(h.ctx, TOKEN);
+      expect(h.calls).toHaveLength(2);
+    }
+  });
+
+  it('legacy revoke and grant revoke: a 5xx then a 404 succeeds', async () => {
+    for (const fn of [legacyRevokeToken, legacyRevokeGrant]) {
+      const h = harness([reply(500), json(404, { message: 'Not Found' })]);
+      await expect(fn(h.ctx, TOKEN)).resolves.toBeUndefined();
+      expect(h.calls).toHaveLength(2);
+    }
+  });
+
+  it('legacy check: a 5xx then a 404 is still token-not-found', async () => {
+    const h = harness([reply(500), json(404, { message: 'Not Found' })]);
+    await expectGatewayError(legacyCheckToken(h.ctx, TOKEN), 'token-not-found');
+  });
+
+  it('legacy reset mints a token: a 5xx is upstream-outcome-unknown after one fetch', async () => {
+    const h = harness([reply(500), json(200, authorization())]);
+    await expectGatewayError(legacyResetToken(h.ctx, TOKEN), 'upstream-outcome-unknown');
+    expect(h.calls).toHaveLength(1);
+  });
+});
+
+/** Failure answers that make the client log and throw. */
+const FAILURES: ReadonlyArray<[string, (token: string, secret: string) => Step]> = [
+  ['401', () => json(401, { message: 'Bad credentials' })],
+  ['403', () => json(403, { message: 'Must have admin rights to Repository.' })],
+  ['404', () => json(404, { message: 'Not Found' })],
+  [
+    '422 echoing token and secret',
+    (t, s) => json(422, { message: `bad ${t} ${s}`, errors: [{ field: t, message: s }] }),
+  ],
+  ['429', () => reply(429, '{}', { 'retry-after': '120', 'x-ratelimit-remaining': '0' })],
+  ['500', () => reply(500, 'Internal Server Error')],
+  ['302', (t) => reply(302, null, { location: `${BASE_URL}/elsewhere/${encodeURIComponent(t)}` })],
+  [
+    'network error',
+    () => async () => {
+      throw new TypeError('Network connection lost.');
+    },
+  ],
+];
+
+describe('legacy paths never leak the token or the client secret', () => {
+  it('whatever the token, the URL is exact and nothing logged or thrown contains a secret', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        printable,
+        printable,
+        fc.constantFrom(...CALLS),
+        fc.constantFrom(...FAILURES),
+        async (token, secret, call, [, failure]) => {
+          fc.pre(!token.includes(secret) && !secret.includes(token));
+          const app = {
+            name: 'docs',
+            clientId: CLIENT_ID,
+            kind: 'oauth_app' as const,
+            clientSecret: secret,
+          };
+          // Up to three attempts for idempotent calls; the same failure each time.
+          const h = harness(
+            [failure(token, secret), failure(token, secret), failure(token, secret)],
+            { app },
+          );
+          let thrown: unknown;
+          try {
+            await call.fn(h.ctx, token);
+          } catch (e) {
+            thrown = e;
+          }
+          expect(thrown).toBeInstanceOf(GatewayError);
+          expect(h.calls.length).toBeGreaterThan(0);
+          for (const c of h.calls) {
+            expect(c.url).toBe(
+              `${BASE_URL}/applications/${CLIENT_ID}/${call.collection}/${encodeURIComponent(token)}`,
+            );
+            expect(c.headers['authorization']).toBe(expectedBasic(CLIENT_ID, secret));
+          }
+          const basic = expectedBasic(CLIENT_ID, secret).slice('Basic '.length);
+          const forbidden = [
+            token,
+            encodeURIComponent(token),
+            secret,
+            basic,
+            h.calls[0]?.url ?? '',
+          ];
+          expect(leakIn(h.logs, forbidden)).toBeUndefined();
+          for (const record of h.logs) {
+            if ('path' in record) expect(record['path']).toBe(`/${call.collection}/{access_token}`);
+          }
+          expect(leakIn(JSON.parse(errorText(thrown as GatewayError)), forbidden)).toBeUndefined();
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
