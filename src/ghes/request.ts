@@ -146,6 +146,8 @@ function upstreamValidationError(bodyText: string, secrets: readonly string[]): 
   const message = typeof parsed.message === 'string' ? scrub(parsed.message, secrets) : undefined;
   const errors = Array.isArray(parsed.errors)
     ? parsed.errors.flatMap((e: unknown) => {
+        // GitHub sometimes sends plain strings in `errors`.
+        if (typeof e === 'string') return [{ message: scrub(e, secrets) }];
         if (typeof e !== 'object' || e === null) return [];
         const r = e as Record<string, unknown>;
         const item: Record<string, string> = {};
