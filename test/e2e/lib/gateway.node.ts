@@ -1,0 +1,180 @@
+/**
+ * Runs the gateway as it deploys: the bundle `wrangler deploy --dry-run` writes, under miniflare 4
+ * (workerd plus miniflare's local KV), configured from wrangler.toml's top-level (local) vars,
+ * compatibility settings and KV bindings, read with wrangler's own config reader. Only what points
+ * at the test's GHES emulator and the secrets differ from `npm start`.
+ *
+ * Trust boundary: the client secrets come from the emulator's admin API and the pepper is random
+ * per run; neither is printed. The caller key is the committed DEV ONLY key.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { Miniflare } from 'miniflare';
+import { errorText, tail, withoutForeignSignalExits } from './harness.node.js';
+
+const run = promisify(execFile);
+
+export interface ProjectConfig {
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  kvBindings: string[];
+  /** Top-level `[vars]`: the local defaults `npm start` and the tests run with. */
+  vars: Record<string, unknown>;
+  /** `[secrets] required`. */
+  requiredSecrets: string[];
+}
+
+export async function readProjectConfig(configPath: string): Promise<ProjectConfig> {
+  const config = await withoutForeignSignalExits(async () => {
+    const wrangler = await import('wrangler');
+    return wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  });
+  if (config.compatibility_date === undefined)
+    throw new Error(`${configPath} sets no compatibility_date`);
+  return {
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags ?? [],
+    kvBindings: config.kv_namespaces.map((kv: { binding: string }) => kv.binding),
+    vars: { ...config.vars },
+    requiredSecrets: config.secrets?.required ?? [],
+  };
+}
+
+/**
+ * Bundles the worker with `wrangler deploy --dry-run` (nothing is uploaded) and returns the path
+ * of the main module. Fails with wrangler's own output.
+ */
+export async function buildWorker(
+  root: string,
+  configPath: string,
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  try {
+    await run(
+      process.execPath,
+      [
+        join(root, 'node_modules/wrangler/bin/wrangler.js'),
+        'deploy',
+        '--dry-run',
+        '--config',
+        configPath,
+        '--outdir',
+        outDir,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 45_000,
+        // wrangler's bin forwards SIGTERM to the CLI process it starts.
+        ...(signal !== undefined && { signal }),
+      },
+    );
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    const output = `${err.stdout ?? ''}\n${err.stderr ?? ''}`.trim() || err.message;
+    throw new Error(`wrangler could not build the gateway:\n${output}`);
+  }
+  const modules = readdirSync(outDir).filter((f) => /\.m?js$/.test(f));
+  const main = modules.find((m) => m === 'index.js') ?? modules[0];
+  if (main === undefined) throw new Error(`wrangler wrote no module into ${outDir}`);
+  return join(outDir, main);
+}
+
+interface ConfiguredApp {
+  name: string;
+  client_secret_binding: string;
+}
+
+export interface EmulatorAppSecret {
+  name: string;
+  client_secret: string;
+}
+
+/**
+ * The Worker secrets for a local run: each configured app's client secret (matched to the
+ * emulator's app of the same name through APPS' `client_secret_binding`), a random cache pepper
+ * and the DEV ONLY introspection signing key. Throws when a secret wrangler.toml requires is
+ * left unset, so a new secret shows up here as a clear setup error rather than a 500.
+ */
+export function localSecrets(
+  root: string,
+  project: ProjectConfig,
+  emulatorApps: readonly EmulatorAppSecret[],
+): Record<string, string> {
+  const appsVar = project.vars['APPS'];
+  if (typeof appsVar !== 'string') throw new Error('wrangler.toml [vars] has no APPS string');
+  const secrets: Record<string, string> = {};
+  for (const app of JSON.parse(appsVar) as ConfiguredApp[]) {
+    const emulated = emulatorApps.find((a) => a.name === app.name);
+    if (emulated === undefined) throw new Error(`the GHES emulator has no app "${app.name}"`);
+    secrets[app.client_secret_binding] = emulated.client_secret;
+  }
+  secrets['CACHE_PEPPER'] = randomBytes(32).toString('base64url');
+  const signingKey = readFileSync(
+    join(root, 'scripts/dev-keys/introspection-dev-key.json'),
+    'utf8',
+  );
+  secrets['INTROSPECTION_SIGNING_KEYS'] = JSON.stringify(JSON.parse(signingKey));
+  const missing = project.requiredSecrets.filter((name) => secrets[name] === undefined);
+  if (missing.length > 0)
+    throw new Error(`no local value for the required secret(s) ${missing.join(', ')}`);
+  return secrets;
+}
+
+export interface RunningGateway {
+  /** Origin on 127.0.0.1, e.g. http://127.0.0.1:41234. */
+  url: string;
+  port: number;
+  /** Last lines the worker logged. */
+  recentOutput(): string[];
+  /** Stops workerd; afterwards the port refuses connections. */
+  dispose(): Promise<void>;
+}
+
+export async function startGateway(options: {
+  mainPath: string;
+  project: ProjectConfig;
+  /** Overrides of the vars plus the secrets (both are plain string bindings in miniflare). */
+  bindings: Record<string, string>;
+}): Promise<RunningGateway> {
+  let recent: () => string[] = () => [];
+  const { mf, origin } = await withoutForeignSignalExits(async () => {
+    const mf = new Miniflare({
+      name: 'ghes-token-gateway',
+      scriptPath: options.mainPath,
+      modules: true,
+      // Module names are paths relative to this root; the bundle lives outside the project.
+      modulesRoot: dirname(options.mainPath),
+      compatibilityDate: options.project.compatibilityDate,
+      compatibilityFlags: options.project.compatibilityFlags,
+      kvNamespaces: options.project.kvBindings,
+      kvPersist: false,
+      bindings: { ...options.project.vars, ...options.bindings } as Record<string, string>,
+      host: '127.0.0.1',
+      port: 0,
+      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+        recent = tail([stdout, stderr]);
+      },
+    });
+    try {
+      return { mf, origin: await mf.ready };
+    } catch (e) {
+      await mf.dispose().catch(() => undefined);
+      const output = recent().join('\n');
+      throw new Error(`miniflare could not start the gateway: ${errorText(e)}\n${output}`.trim());
+    }
+  });
+  let disposed: Promise<void> | undefined;
+  return {
+    url: origin.origin,
+    port: Number(origin.port),
+    recentOutput: () => recent(),
+    dispose: () => (disposed ??= mf.dispose()),
+  };
+}

@@ -1,0 +1,367 @@
+/**
+ * End-to-end: a real nginx with `auth_request` in front of a dummy upstream, asking the running
+ * gateway's /forward-auth, which checks tokens against the GHES emulator.
+ *
+ *   npm run test:e2e                              # installs Debian's nginx first when missing
+ *   npx node --import tsx test/e2e/nginx.e2e.node.ts   # nginx already installed
+ *
+ * The gateway runs as it deploys: the `wrangler deploy --dry-run` bundle under miniflare 4 with
+ * wrangler.toml's local vars (GHES_BASE_URL pointed at the emulator) and KV. Everything listens
+ * on 127.0.0.1. One line per check, then `N passed, M failed` alone on the last line; the exit
+ * code is non-zero on any failure. The whole run is bounded (RUN_BUDGET_MS), and every child
+ * process and temp folder is removed on success, failure, timeout, SIGINT and SIGTERM;
+ * scripts/test-e2e.sh sweeps up after a hard kill.
+ */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mintDevCallerToken } from '../../scripts/caller-token';
+import { startEmulator, type StartedEmulator } from '../../scripts/emulator';
+import {
+  buildWorker,
+  localSecrets,
+  readProjectConfig,
+  startGateway,
+  type RunningGateway,
+} from './lib/gateway.node.js';
+import { Cleanup, CheckRunner, errorText, freeLoopbackPort } from './lib/harness.node.js';
+import { findNginx, inspectNginx, startNginx, type RunningNginx } from './lib/nginx.node.js';
+import { startUpstream, type RunningUpstream, type UpstreamSeen } from './lib/upstream.node.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CONFIG_PATH = join(root, 'wrangler.toml');
+/** The whole run, setup included (nginx installation is scripts/test-e2e.sh's and not counted). */
+const RUN_BUDGET_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Caller policy entries in wrangler.toml's local CALLER_POLICY. */
+const API_GATEWAY_CALLER = 'demo-gateway';
+const ADMIN_CALLER = 'demo-caller';
+const APP = 'demo-oauth';
+const USER = 'octocat';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+async function request(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+function upstreamSaw(answer: Answer): UpstreamSeen {
+  assert.equal(
+    answer.headers.get('x-upstream'),
+    'e2e',
+    'the answer did not come from the upstream',
+  );
+  return JSON.parse(answer.body) as UpstreamSeen;
+}
+
+interface World {
+  emulator: StartedEmulator;
+  gateway: RunningGateway;
+  nginx: RunningNginx;
+  upstream: RunningUpstream;
+  gatewayJwt: string;
+  adminJwt: string;
+}
+
+/** What is running, for diagnostics and last-resort teardown. */
+interface Live {
+  dir?: string;
+  gateway?: RunningGateway;
+  nginx?: RunningNginx;
+}
+
+async function setUp(cleanup: Cleanup, live: Live): Promise<World> {
+  const nginxBin = findNginx();
+  if (nginxBin === undefined)
+    throw new Error("nginx is not installed; `npm run test:e2e` installs Debian's package");
+  const build = inspectNginx(nginxBin);
+  console.log(`info  nginx ${build.version} (${nginxBin})`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'ghes-token-gateway-e2e-'));
+  live.dir = dir;
+  cleanup.add('temp folder', () => rmSync(dir, { recursive: true, force: true }));
+  const bundleDir = join(dir, 'bundle');
+  const nginxDir = join(dir, 'nginx');
+  mkdirSync(nginxDir);
+
+  const started = Date.now();
+  const building = new AbortController();
+  const built = buildWorker(root, CONFIG_PATH, bundleDir, building.signal);
+  // Stopped before the temp folder goes, so that it cannot write into the folder once removed.
+  cleanup.add('wrangler build', async () => {
+    building.abort();
+    await built.catch(() => undefined);
+  });
+  const [project, mainPath] = await Promise.all([readProjectConfig(CONFIG_PATH), built]);
+  console.log(`info  gateway built with wrangler deploy --dry-run (${Date.now() - started} ms)`);
+
+  const ghesVersion = String(project.vars['GHES_VERSION'] ?? '3.22');
+  const emulator = await startEmulator({ port: 0, version: ghesVersion });
+  cleanup.add('GHES emulator', () => emulator.close());
+
+  const gateway = await startGateway({
+    mainPath,
+    project,
+    bindings: {
+      ...localSecrets(root, project, emulator.emulator.apps()),
+      GHES_BASE_URL: `${emulator.url}/api/v3`,
+    },
+  });
+  live.gateway = gateway;
+  cleanup.add('gateway (miniflare)', () => gateway.dispose());
+  const health = await request(`${gateway.url}/healthz`);
+  if (health.status !== 200)
+    throw new Error(`the gateway's /healthz answered ${health.status}: ${health.body}`);
+  console.log(
+    `info  gateway on ${gateway.url}, GHES ${ghesVersion} emulator on ${emulator.url} (${Date.now() - started} ms)`,
+  );
+
+  const upstream = await startUpstream();
+  cleanup.add('upstream', () => upstream.close());
+
+  const [gatewayJwt, adminJwt, port] = await Promise.all([
+    mintDevCallerToken({ sub: API_GATEWAY_CALLER, ttlS: 600 }),
+    mintDevCallerToken({ sub: ADMIN_CALLER, ttlS: 600 }),
+    freeLoopbackPort(),
+  ]);
+  const nginx = await startNginx({
+    dir: nginxDir,
+    port,
+    build,
+    upstreamPort: upstream.port,
+    gatewayPort: gateway.port,
+    app: APP,
+    callerJwt: gatewayJwt,
+    locations: [
+      { path: '/', scopes: [] },
+      { path: '/repo/', scopes: ['repo'] },
+      { path: '/admin/', scopes: ['admin:org'] },
+    ],
+  });
+  live.nginx = nginx;
+  cleanup.add('nginx', () => nginx.stop());
+  console.log(`info  nginx on ${nginx.url} → upstream 127.0.0.1:${upstream.port}`);
+  return { emulator, gateway, nginx, upstream, gatewayJwt, adminJwt };
+}
+
+async function runChecks(checks: CheckRunner, w: World): Promise<void> {
+  const newToken = (scopes: string[]) =>
+    w.emulator.emulator.createToken({ app: APP, login: USER, scopes });
+  const ghesChecks = () => {
+    const calls = w.emulator.emulator.calls();
+    return calls.check + calls.legacy_check;
+  };
+  const viaNginx = (path: string, headers: Record<string, string> = {}) =>
+    request(`${w.nginx.url}${path}`, { headers });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  /** Runs `body` and asserts nginx passed nothing to the upstream meanwhile. */
+  const blocked = async (body: () => Promise<void>) => {
+    const before = w.upstream.hits();
+    await body();
+    assert.equal(w.upstream.hits(), before, 'the request reached the upstream');
+  };
+  const assertDenied = (answer: Answer, status: 401 | 403) => {
+    assert.equal(answer.status, status, `status (body: ${answer.body.slice(0, 200)})`);
+    assert.equal(answer.headers.get('x-upstream'), null);
+  };
+
+  const user = newToken(['repo']);
+
+  await checks.check(
+    'gateway /forward-auth answers directly: 200 with X-Auth-* for octocat',
+    async () => {
+      const answer = await request(`${w.gateway.url}/forward-auth?app=${APP}`, {
+        headers: { ...bearer(user.token), 'x-gateway-authorization': `Bearer ${w.gatewayJwt}` },
+      });
+      assert.equal(answer.status, 200, `status (body: ${answer.body.slice(0, 300)})`);
+      assert.equal(answer.headers.get('x-auth-user'), USER);
+      assert.equal(answer.headers.get('x-auth-user-id'), String(user.user_id));
+      assert.match(answer.headers.get('x-auth-scopes') ?? '', /(^|[ ,])repo($|[ ,])/);
+    },
+  );
+
+  await checks.check(
+    'nginx: valid token → 200 from the upstream with X-User: octocat',
+    async () => {
+      const before = w.upstream.hits();
+      const answer = await viaNginx('/api/things?page=2', bearer(user.token));
+      assert.equal(answer.status, 200, `status (body: ${answer.body.slice(0, 200)})`);
+      assert.deepEqual(upstreamSaw(answer), { path: '/api/things?page=2', x_user: USER });
+      assert.equal(w.upstream.hits(), before + 1);
+    },
+  );
+
+  await checks.check('nginx: "Authorization: token …" form also passes', async () => {
+    const answer = await viaNginx('/api/things', { authorization: `token ${user.token}` });
+    assert.equal(answer.status, 200, `status (body: ${answer.body.slice(0, 200)})`);
+    assert.equal(upstreamSaw(answer).x_user, USER);
+  });
+
+  await checks.check(
+    'nginx: a repeat is answered from the gateway cache (no new GHES check)',
+    async () => {
+      const before = ghesChecks();
+      const answer = await viaNginx('/api/things', bearer(user.token));
+      assert.equal(answer.status, 200);
+      assert.equal(ghesChecks(), before, 'GHES was asked again');
+    },
+  );
+
+  await checks.check("nginx: a client-sent X-User is replaced by the gateway's user", async () => {
+    const answer = await viaNginx('/api/things', { ...bearer(user.token), 'x-user': 'mallory' });
+    assert.equal(answer.status, 200);
+    assert.equal(upstreamSaw(answer).x_user, USER);
+  });
+
+  await checks.check(
+    'nginx: no token → 401 with WWW-Authenticate: Bearer, upstream not reached',
+    () =>
+      blocked(async () => {
+        const answer = await viaNginx('/api/things', { 'x-user': USER });
+        assertDenied(answer, 401);
+        assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer\b/i);
+      }),
+  );
+
+  await checks.check('nginx: garbage token → 401, upstream not reached', () =>
+    blocked(async () => {
+      const garbage = `gho_${randomBytes(18).toString('hex')}`;
+      assertDenied(await viaNginx('/api/things', bearer(garbage)), 401);
+      assertDenied(await viaNginx('/api/things', bearer('not a token at all')), 401);
+    }),
+  );
+
+  await checks.check('nginx: scope=repo location → 200 for a token with repo', async () => {
+    const answer = await viaNginx('/repo/contents', bearer(user.token));
+    assert.equal(answer.status, 200, `status (body: ${answer.body.slice(0, 200)})`);
+    assert.deepEqual(upstreamSaw(answer), { path: '/repo/contents', x_user: USER });
+  });
+
+  await checks.check(
+    'nginx: scope=admin:org location → 403 for a repo-only token, upstream not reached',
+    () =>
+      blocked(async () => {
+        assertDenied(await viaNginx('/admin/members', bearer(user.token)), 403);
+      }),
+  );
+
+  await checks.check(
+    'nginx: revoked through the gateway → 401 at once (the token was cached as valid a moment before)',
+    async () => {
+      const doomed = newToken(['repo']);
+      const first = await viaNginx('/api/things', bearer(doomed.token));
+      assert.equal(first.status, 200, 'the token did not pass before revocation');
+      const checksAfterFirst = ghesChecks();
+      const second = await viaNginx('/api/things', bearer(doomed.token));
+      assert.equal(second.status, 200);
+      assert.equal(ghesChecks(), checksAfterFirst, 'the valid answer was not cached');
+
+      const revoked = await request(`${w.gateway.url}/v1/apps/${APP}/token/delete`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${w.adminJwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: doomed.token }),
+      });
+      assert.equal(revoked.status, 204, `token/delete (body: ${revoked.body.slice(0, 200)})`);
+
+      await blocked(async () => {
+        const after = await viaNginx('/api/things', bearer(doomed.token));
+        assertDenied(after, 401);
+        assert.match(after.headers.get('www-authenticate') ?? '', /^Bearer\b/i);
+      });
+    },
+  );
+
+  // Last: it stops the gateway.
+  await checks.check(
+    'nginx: gateway down → 500 from nginx (fail closed), upstream not reached',
+    async () => {
+      // Passing just before shows that the 500 below comes from the gateway's absence alone.
+      const up = await viaNginx('/api/things', bearer(user.token));
+      assert.equal(up.status, 200, 'the token did not pass while the gateway was up');
+      await w.gateway.dispose();
+      await blocked(async () => {
+        const answer = await viaNginx('/api/things', bearer(user.token));
+        assert.equal(answer.status, 500, `status (body: ${answer.body.slice(0, 200)})`);
+        assert.equal(answer.headers.get('x-upstream'), null);
+      });
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  const checks = new CheckRunner();
+  const cleanup = new Cleanup();
+  const live: Live = {};
+  const started = Date.now();
+  let finishing: Promise<void> | undefined;
+  let summarized = false;
+
+  /**
+   * The one way out, whichever comes first (checks done, setup failure, deadline, signal):
+   * diagnostics, teardown, the summary as the last line, the exit code.
+   */
+  const finish = (signalExitCode?: number): Promise<void> =>
+    (finishing ??= (async () => {
+      checks.close();
+      if (checks.failed > 0) {
+        for (const [name, lines] of [
+          ['gateway', live.gateway?.recentOutput() ?? []],
+          ['nginx', live.nginx?.recentOutput() ?? []],
+        ] as const)
+          if (lines.length > 0) console.log(`---- last ${name} output\n${lines.join('\n')}`);
+      }
+      await cleanup.runAll();
+      console.log(`info  finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(checks.summary());
+      summarized = true;
+      process.exit(signalExitCode ?? (checks.failed === 0 && checks.passed > 0 ? 0 : 1));
+    })());
+
+  // Reached without finish() only when other code called process.exit() first (miniflare's
+  // signal hook can, in the moment while it starts): what can be done synchronously.
+  process.once('exit', () => {
+    live.nginx?.kill();
+    if (summarized) return;
+    if (live.dir !== undefined) rmSync(live.dir, { recursive: true, force: true });
+    checks.fail('run', new Error('the process exited before the run finished'));
+    checks.close();
+    console.log(checks.summary());
+  });
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      checks.fail('run', new Error(`interrupted by ${signal}`));
+      void finish(code);
+    });
+  }
+  setTimeout(() => {
+    checks.fail('run', new Error(`the run took longer than ${RUN_BUDGET_MS / 1000} s`));
+    void finish();
+  }, RUN_BUDGET_MS).unref();
+
+  try {
+    await runChecks(checks, await setUp(cleanup, live));
+  } catch (e) {
+    checks.fail('setup', e);
+  }
+  await finish();
+}
+
+main().catch((e: unknown) => {
+  console.error(`nginx e2e: ${errorText(e)}`);
+  process.exit(1);
+});
