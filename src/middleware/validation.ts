@@ -20,14 +20,30 @@ const TARGET_NAMES: Record<string, string> = {
   header: 'header',
 };
 
+/**
+ * A path segment or key as it may appear in an error: every real field and permission name is
+ * lower-case letters, digits and underscores; anything else (possibly a token) is not repeated.
+ */
+export function safeSegment(segment: PropertyKey): string {
+  if (typeof segment === 'number') return String(segment);
+  return typeof segment === 'string' && /^[a-z_][a-z0-9_]{0,63}$/.test(segment)
+    ? segment
+    : '(unnamed)';
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Hook's generic slots are free.
 export const validationHook: Hook<any, any, any, any> = (result) => {
   if (result.success) return;
   const where = TARGET_NAMES[result.target] ?? result.target;
   const errors: FieldError[] = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    // zod's messages for unrecognised keys name the keys, never values.
-    return { field: path.length > 0 ? `${where}.${path}` : where, message: issue.message };
+    const path = issue.path.map(safeSegment).join('.');
+    // zod quotes unrecognised keys in its message, and a caller-chosen key can be a token: name
+    // only keys that look like field names.
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map(safeSegment).join(', ')}`
+        : issue.message;
+    return { field: path.length > 0 ? `${where}.${path}` : where, message };
   });
   // An unknown app in the path is a 404, exactly like an app that is not configured.
   if (result.target === 'param' && errors.some((e) => e.field === 'path.app')) {

@@ -17,6 +17,7 @@ import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
 import { strictJsonBody } from '../middleware/json-body';
+import { safeSegment } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
 import {
   AppParams,
@@ -149,12 +150,12 @@ function validatePermissions(
     const levels = allowed[name];
     if (levels === undefined) {
       errors.push({
-        field: `body.permissions.${name}`,
+        field: `body.permissions.${safeSegment(name)}`,
         message: `is not a permission GHES ${deps.config.ghes.version.label} knows`,
       });
     } else if (!levels.includes(level)) {
       errors.push({
-        field: `body.permissions.${name}`,
+        field: `body.permissions.${safeSegment(name)}`,
         message: `must be one of: ${levels.join(', ')}`,
       });
     }
@@ -270,14 +271,22 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     audit.audit_event = true;
     const cacheApp = { name: app.name, clientId: app.clientId };
     // Dropping every cached token of the grant needs the user id, which only a check gives.
+    // An inactive answer from the cache is not trusted here: after an unclear revocation the
+    // cache may hold a tombstone for a token that still lives at GHES, and the grant must go.
     const checked = await checkThroughCache(c, app, access_token);
-    if (!checked.result.active) {
+    let userId: number | undefined;
+    if (checked.result.active) {
+      userId = checked.result.authorization.user?.id;
+    } else if (checked.source === 'ghes' || checked.source === 'coalesced') {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
         headers: { 'cache-status': checked.cacheStatus },
       });
+    } else {
+      // Inactive from the cache only: ask GHES itself; its 404 ends the request here.
+      const live = await c.get('ghes').check(app, access_token);
+      userId = live.user?.id;
     }
-    const userId = checked.result.authorization.user?.id;
     const invalidate = async () => {
       if (userId !== undefined) await deps.cache.invalidateGrant(cacheApp, userId);
       await deps.cache.invalidateToken(cacheApp, access_token);

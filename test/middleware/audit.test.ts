@@ -1,0 +1,166 @@
+/**
+ * The audit line (src/middleware/audit.ts) through a real gateway: exactly one structured record
+ * per request, with ids and outcomes only; mutations are `audit` events; the route pattern is
+ * logged, never the URL; latency comes from the injected clock.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../../src/log';
+import { createTestGateway, type TestGateway } from '../helpers/gateway';
+
+function seedTokens(gw: TestGateway) {
+  const seed = gw.emulator.seed;
+  if (seed === null) throw new Error('the test gateway runs the demo seed');
+  return seed.tokens;
+}
+
+/** The one request/audit line of the answer `res`. */
+function lineOf(gw: TestGateway, res: Response): LogRecord {
+  const id = res.headers.get('x-request-id');
+  const lines = gw.logs.filter(
+    (r) => r.request_id === id && (r.event === 'request' || r.event === 'audit'),
+  );
+  expect(lines).toHaveLength(1);
+  return lines[0] as LogRecord;
+}
+
+describe('audit line', () => {
+  it('a check: event request, caller, app, operation, cache status and a token id that is not the token', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(res.status).toBe(200);
+    const line = lineOf(gw, res);
+    expect(line).toEqual({
+      level: 'info',
+      event: 'request',
+      request_id: res.headers.get('x-request-id'),
+      method: 'POST',
+      route: '/v1/apps/:app/token/check',
+      status: 200,
+      caller: 'svc-demo',
+      app: 'demo-oauth',
+      operation: 'check',
+      ghes_status: 200,
+      cache_status: res.headers.get('cache-status'),
+      token_id: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/),
+      outcome: 'ok',
+      latency_ms: 0,
+    });
+    expect(token).not.toContain(String(line['token_id']));
+  });
+
+  it('a reset is an audit event whose token id matches the earlier check of the same token', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const check = lineOf(
+      gw,
+      await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token }),
+    );
+    const res = await gw.post('/v1/apps/demo-oauth/token/reset', { access_token: token });
+    expect(res.status).toBe(200);
+    const line = lineOf(gw, res);
+    expect(line).toMatchObject({
+      level: 'info',
+      event: 'audit',
+      audit_event: true,
+      operation: 'reset',
+      caller: 'svc-demo',
+      app: 'demo-oauth',
+      ghes_status: 200,
+      status: 200,
+      outcome: 'ok',
+    });
+    expect(line['token_id']).toBe(check['token_id']);
+    // The same token for another app is another id (the key is per app).
+    const other = lineOf(
+      gw,
+      await gw.post('/v1/apps/demo-github-app/token/check', { access_token: token }),
+    );
+    expect(other['token_id']).not.toBe(check['token_id']);
+  });
+
+  it.each([
+    ['token/delete', 'delete', 204],
+    ['grant/delete', 'grant_delete', 204],
+    ['token/scoped', 'scoped', 200],
+  ] as const)('%s is an audit event', async (op, operation, status) => {
+    const gw = await createTestGateway();
+    const t = seedTokens(gw);
+    const body =
+      op === 'token/scoped'
+        ? { access_token: t.octocatGithubApp, target: 'octocat' }
+        : { access_token: t.octocatOauth };
+    const app = op === 'token/scoped' ? 'demo-github-app' : 'demo-oauth';
+    const res = await gw.post(`/v1/apps/${app}/${op}`, body);
+    expect(res.status).toBe(status);
+    expect(lineOf(gw, res)).toMatchObject({
+      event: 'audit',
+      audit_event: true,
+      operation,
+      status,
+      outcome: 'ok',
+    });
+  });
+
+  it('a GHES failure: level error, the error code, the GHES status and an operator reason', async () => {
+    const gw = await createTestGateway();
+    gw.emulator.addFault({ status: 503, operation: 'delete' });
+    const res = await gw.post('/v1/apps/demo-oauth/token/delete', {
+      access_token: seedTokens(gw).octocatOauth,
+    });
+    expect(res.status).toBe(502);
+    const line = lineOf(gw, res);
+    expect(line).toMatchObject({
+      level: 'error',
+      event: 'audit',
+      status: 502,
+      error_code: 'upstream-error',
+      ghes_status: 503,
+      outcome: 'upstream-error',
+      operation: 'delete',
+    });
+    expect(typeof line['reason']).toBe('string');
+  });
+
+  it('a refused caller: status 401, no caller named, and one caller.auth_failed record', async () => {
+    const gw = await createTestGateway();
+    const res = await gw.request('/v1/apps/demo-oauth/token/check', {
+      method: 'POST',
+      headers: { authorization: 'Bearer nonsense', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(401);
+    const line = lineOf(gw, res);
+    expect(line).toMatchObject({
+      level: 'info',
+      status: 401,
+      error_code: 'unauthorized',
+      outcome: 'unauthorized',
+    });
+    expect(line).not.toHaveProperty('caller');
+    expect(gw.logs.filter((r) => r.event === 'caller.auth_failed')).toHaveLength(1);
+  });
+
+  it('logs the route pattern, never the URL and its query', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await gw.post(`/v1/apps/demo-oauth/token/check?access_token=${token}&x=1`, {
+      access_token: token,
+    });
+    expect(res.status).toBe(200);
+    expect(lineOf(gw, res)['route']).toBe('/v1/apps/:app/token/check');
+    for (const r of gw.logs) expect(JSON.stringify(r)).not.toContain(token);
+  });
+
+  it('latency comes from the injected clock (GHES retry waits included)', async () => {
+    const gw = await createTestGateway();
+    gw.emulator.addFault({ status: 429, retry_after: 2, operation: 'check', times: 1 });
+    const res = await gw.post('/v1/apps/demo-oauth/token/check', {
+      access_token: seedTokens(gw).octocatOauth,
+    });
+    expect(res.status).toBe(200);
+    const waited = gw.sleeps.reduce((a, b) => a + b, 0);
+    expect(waited).toBeGreaterThanOrEqual(2000);
+    expect(lineOf(gw, res)['latency_ms']).toBe(waited);
+  });
+});
