@@ -13,7 +13,15 @@ export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
 export const CALLER_AUD = 'ghes-token-gateway';
 
-export const ALL_OPERATIONS = ['check', 'reset', 'scoped', 'delete', 'grant_delete', 'introspect', 'forward_auth'] as const;
+export const ALL_OPERATIONS = [
+  'check',
+  'reset',
+  'scoped',
+  'delete',
+  'grant_delete',
+  'introspect',
+  'forward_auth',
+] as const;
 
 export interface TestGatewayOptions {
   version?: string;
@@ -54,7 +62,11 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const logs: LogRecord[] = [];
   const policy = options.policy ?? {
     'svc-demo': { apps: ['*'], operations: [...ALL_OPERATIONS], default_app: 'demo-oauth' },
-    'svc-readonly': { apps: ['demo-oauth'], operations: ['check', 'introspect', 'forward_auth'], default_app: 'demo-oauth' },
+    'svc-readonly': {
+      apps: ['demo-oauth'],
+      operations: ['check', 'introspect', 'forward_auth'],
+      default_app: 'demo-oauth',
+    },
   };
   counter += 1;
   const vars: Record<string, unknown> = {
@@ -63,7 +75,12 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     GHES_VERSION: options.version ?? '3.22',
     GHES_API_STYLE: options.apiStyle ?? 'auto',
     APPS: JSON.stringify(
-      apps.map((a) => ({ name: a.name, client_id: a.client_id, kind: a.kind, client_secret_binding: secretBinding(a.name) })),
+      apps.map((a) => ({
+        name: a.name,
+        client_id: a.client_id,
+        kind: a.kind,
+        client_secret_binding: secretBinding(a.name),
+      })),
     ),
     ...Object.fromEntries(apps.map((a) => [secretBinding(a.name), a.client_secret])),
     CALLER_ISSUER: CALLER_ISS,
@@ -75,8 +92,21 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     ...options.vars,
   };
   const sleeps: number[] = [];
+  /**
+   * Every request the gateway sent upstream, in order, with the URL as it goes on the wire (parsed,
+   * so dot segments are already resolved). The emulator does not count requests to unknown routes.
+   */
+  const outbound: { method: string; url: string }[] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input)).href;
+    outbound.push({
+      method: init?.method ?? (input instanceof Request ? input.method : 'GET'),
+      url,
+    });
+    return emulator.fetch(input, init);
+  };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
-    fetch: emulator.fetch,
+    fetch: recordingFetch,
     now: clock.now,
     log: (r) => logs.push(r),
     sleep: async (ms) => {
@@ -85,23 +115,60 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     },
   });
   if (!built.ok) throw new Error(`test gateway misconfigured: ${built.errors.join('; ')}`);
-  const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
+  /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */
+  const pending: Promise<unknown>[] = [];
+  const ctx = {
+    waitUntil: (promise: Promise<unknown>) => {
+      pending.push(promise);
+    },
+    passThroughOnException: () => undefined,
+  } as unknown as ExecutionContext;
+  /** Waits for everything passed to `ctx.waitUntil` so far (and what that work queued in turn). */
+  const settle = async (): Promise<void> => {
+    while (pending.length > 0) await Promise.allSettled(pending.splice(0));
+  };
 
   const caller = (sub = 'svc-demo', claims: Record<string, unknown> = {}) =>
     mintCallerJwt(keys, { sub, iss: CALLER_ISS, aud: CALLER_AUD, ...claims }, {}, clock.now());
 
   const request = async (path: string, init: RequestInit = {}) =>
-    built.fetch(new Request(`https://gateway.test${path}`, init), vars as Parameters<typeof buildGateway>[0], ctx);
+    built.fetch(
+      new Request(`https://gateway.test${path}`, init),
+      vars as Parameters<typeof buildGateway>[0],
+      ctx,
+    );
 
   /** POST JSON to a /v1 route as `sub`. */
-  const post = async (path: string, body: unknown, sub = 'svc-demo', headers: Record<string, string> = {}) =>
+  const post = async (
+    path: string,
+    body: unknown,
+    sub = 'svc-demo',
+    headers: Record<string, string> = {},
+  ) =>
     request(path, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await caller(sub)}`, 'content-type': 'application/json', ...headers },
+      headers: {
+        authorization: `Bearer ${await caller(sub)}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  return { clock, emulator, keys, logs, vars, request, post, caller, sleeps, apps };
+  return {
+    clock,
+    emulator,
+    keys,
+    logs,
+    vars,
+    request,
+    post,
+    caller,
+    sleeps,
+    apps,
+    outbound,
+    settle,
+  };
 }
 
 /** Every string a test must never find in logs, KV or error bodies. */
