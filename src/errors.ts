@@ -8,6 +8,7 @@
 
 export const ERROR_CODES = [
   'unauthorized',
+  'invalid-token',
   'forbidden',
   'insufficient-scope',
   'not-found',
@@ -86,6 +87,8 @@ export function problemShape(code: ErrorCode): ProblemShape {
   switch (code) {
     case 'unauthorized':
       return { status: 401, title: 'Caller authentication required' };
+    case 'invalid-token':
+      return { status: 401, title: 'GitHub token not active' };
     case 'forbidden':
       return { status: 403, title: 'Caller not allowed' };
     case 'insufficient-scope':

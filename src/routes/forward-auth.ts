@@ -1,0 +1,223 @@
+/**
+ * Forward auth for API gateways: `/forward-auth` and every path under it, any method (Envoy's
+ * ext_authz HTTP service puts the original method and path after its `path_prefix`; nginx
+ * `auth_request` and Traefik `forwardAuth` call a fixed URL).
+ *
+ *   X-Gateway-Authorization: Bearer <caller JWT>   the API gateway, as a caller
+ *   Authorization: Bearer <GitHub token>            the end user (or `token <GitHub token>`)
+ *   ?app=<name>                                     which app checks it (default: the caller's)
+ *   ?scope=repo&scope=read:org                      scopes the token must have (optional)
+ *
+ * Answers (what nginx `auth_request` makes of each: 2xx allows; 401 and 403 go to the client;
+ * anything else becomes 500, which also denies):
+ *   200  allowed, empty body, X-Auth-User / -User-Id / -Scopes / -Token-Expires, and
+ *        `Cache-Control: private, max-age=N` with N ≤ the cache entry's remaining freshness
+ *   401  end-user token missing, malformed, unknown, expired or revoked (`realm="GitHub"`), or
+ *        the gateway's own credential failed (`realm="ghes-token-gateway"`, `credential: "gateway"`)
+ *   403  a required scope is missing (`insufficient-scope`), or the caller's policy forbids the
+ *        app or forward auth (`forbidden`, `credential: "gateway"`)
+ *   400  a malformed `app` or `scope` parameter: a gateway misconfiguration, denied
+ *   503  GHES could not answer: fail closed
+ *
+ * Trust boundary: `Authorization` holds the end user's token. It is parsed, used for the cache
+ * key and the GHES check, and never logged (the audit line records the route pattern, not the
+ * URL, and no header), echoed or stored. Only `X-Gateway-Authorization` authenticates the caller.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv, GatewayDeps } from '../app';
+import { callerAuth } from '../auth/caller-auth';
+import { resolveApp } from '../auth/policy';
+import { GatewayError, isGatewayError } from '../errors';
+import { failClosed } from '../introspection/fail-closed';
+import {
+  endUserChallenge,
+  forwardDecision,
+  insufficientScopeChallenge,
+  parseEndUserCredentials,
+  parseRequiredScopes,
+} from '../introspection/forward-auth';
+import { APP_NAME_PATTERN, problem } from './schemas';
+import { checkThroughCache, requireApp } from './common';
+
+export const FORWARD_AUTH_PATH = '/forward-auth';
+
+/** 401 for the end user: the body says which credential failed, the challenge names GitHub's realm. */
+function endUserDenied(reason: 'missing' | 'malformed' | 'inactive'): GatewayError {
+  const detail = {
+    missing: 'No GitHub token: send Authorization: Bearer <token>',
+    malformed: 'The Authorization header is not "Bearer <GitHub token>" or "token <GitHub token>"',
+    inactive: 'The GitHub token is not active (unknown, expired or revoked)',
+  }[reason];
+  return new GatewayError('invalid-token', {
+    detail,
+    reason: `end-user token ${reason}`,
+    headers: { 'www-authenticate': endUserChallenge(reason) },
+    extensions: { credential: 'end_user' },
+  });
+}
+
+/**
+ * The API gateway's credential (X-Gateway-Authorization) or policy failed. Same status as
+ * callerAuth gives (401, or 403 for a caller without a policy), marked so the body and the audit
+ * line tell it apart from an end user's bad token.
+ */
+function gatewayCredentialFailure(e: GatewayError): GatewayError {
+  return new GatewayError(e.code, {
+    detail: `X-Gateway-Authorization: ${e.detail ?? 'caller credentials rejected'}`,
+    ...(e.reason !== undefined && { reason: `gateway credential: ${e.reason}` }),
+    headers: e.headers,
+    extensions: { ...e.extensions, credential: 'gateway' },
+    cause: e,
+  });
+}
+
+function queryOnce(c: Context<AppEnv>, name: string): string | undefined {
+  const values = c.req.queries(name) ?? [];
+  // A second value may have been appended by the end user (Envoy passes the original query on).
+  if (values.length > 1)
+    throw new GatewayError('invalid-request', {
+      detail: `query.${name} must not be given more than once`,
+    });
+  return values[0];
+}
+
+export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+  const { config } = deps;
+  // callerAuth is typed for any env that has `caller`; AppEnv has it, but Context is invariant.
+  const authenticateGateway = callerAuth({
+    issuer: config.caller.issuer,
+    audience: config.caller.audience,
+    algorithms: config.caller.algorithms,
+    keySet: deps.callerKeySet,
+    clockToleranceS: config.caller.clockToleranceS,
+    maxTokenAgeS: config.caller.maxTokenAgeS,
+    header: 'x-gateway-authorization',
+    policy: config.caller.policy,
+    log: deps.log,
+    now: deps.now,
+  }) as unknown as MiddlewareHandler<AppEnv>;
+
+  const gatewayAuth: MiddlewareHandler<AppEnv> = async function forwardAuthCaller(c, next) {
+    let authenticated = false;
+    try {
+      await authenticateGateway(c, async () => {
+        authenticated = true;
+      });
+    } catch (e) {
+      if (!isGatewayError(e) || (e.code !== 'unauthorized' && e.code !== 'forbidden')) throw e;
+      c.get('audit').outcome = 'gateway_credential_rejected';
+      throw gatewayCredentialFailure(e);
+    }
+    if (authenticated) await next();
+  };
+
+  /** Only a 200 may be reused; nginx must never cache a denial or a failure. */
+  const denialsUncached: MiddlewareHandler<AppEnv> = async function forwardAuthNoCacheOnDeny(
+    c,
+    next,
+  ) {
+    await next();
+    if (c.res.status !== 200) {
+      c.header('cache-control', 'no-store');
+      c.header('x-accel-expires', '0');
+    }
+  };
+
+  const path = `${FORWARD_AUTH_PATH}/*`;
+  app.use(path, denialsUncached, gatewayAuth);
+
+  app.all(path, async (c) => {
+    const caller = c.get('caller');
+    const audit = c.get('audit');
+    audit.caller = caller.sub;
+    audit.operation = 'forward_auth';
+
+    // The gateway's own parameters first: a bad one is a configuration error, denied as such.
+    const requested = queryOnce(c, 'app');
+    if (requested !== undefined && requested !== '' && !APP_NAME_PATTERN.test(requested))
+      throw new GatewayError('invalid-request', { detail: 'query.app is not an app name' });
+    const appConfig = requireApp(c, resolveApp(caller, requested, 'forward_auth'), 'forward_auth');
+    const required = parseRequiredScopes(c.req.queries('scope') ?? []);
+    if (!required.ok) throw new GatewayError('invalid-request', { detail: required.error });
+
+    const credentials = parseEndUserCredentials(c.req.header('authorization'));
+    if (!credentials.ok) {
+      audit.outcome = `denied_${credentials.reason}`;
+      throw endUserDenied(credentials.reason);
+    }
+    const outcome = await checkThroughCache(c, appConfig, credentials.token).catch(failClosed);
+    const decision = forwardDecision(
+      outcome.result.active ? outcome.result.authorization : undefined,
+      required.scopes,
+      outcome.freshForS,
+      deps.now(),
+    );
+    if (!decision.allow) {
+      if (decision.reason === 'inactive') {
+        audit.outcome = 'denied_inactive';
+        throw endUserDenied('inactive');
+      }
+      audit.outcome = 'denied_scope';
+      throw new GatewayError('insufficient-scope', {
+        detail: `The GitHub token lacks the scope${decision.missing.length > 1 ? 's' : ''} ${decision.missing.join(', ')}`,
+        headers: { 'www-authenticate': insufficientScopeChallenge(required.scopes) },
+        extensions: { credential: 'end_user', missing_scopes: decision.missing },
+      });
+    }
+    audit.outcome = 'allowed';
+    for (const [name, value] of Object.entries(decision.headers)) c.header(name, value);
+    return c.body(null, 200);
+  });
+
+  // Documentation only: the route answers every method, which OpenAPI cannot say in one entry.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: `${FORWARD_AUTH_PATH}/{rest}`,
+    summary: 'Forward auth (nginx auth_request, Envoy ext_authz, Traefik forwardAuth)',
+    description:
+      'Any method, on /forward-auth and any path below it. The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.',
+    tags: ['forward auth'],
+    security: [{ callerJwt: [] }],
+    request: {
+      params: z.object({ rest: z.string().openapi({ description: 'Any path, or none' }) }),
+      query: z.object({
+        app: z.string().optional().openapi({
+          description: "App that checks the token; the caller's default_app when absent",
+        }),
+        scope: z
+          .array(z.string())
+          .optional()
+          .openapi({ description: 'Required scopes, repeatable' }),
+      }),
+      headers: z.object({
+        authorization: z
+          .string()
+          .openapi({ description: 'Bearer <GitHub token> or token <GitHub token>' }),
+        'x-gateway-authorization': z.string().openapi({ description: 'Bearer <caller JWT>' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Allowed; empty body',
+        headers: z.object({
+          'x-auth-user': z.string().openapi({ description: 'GitHub login' }),
+          'x-auth-user-id': z.string().openapi({ description: 'GitHub user id' }),
+          'x-auth-scopes': z.string().openapi({ description: 'Granted scopes, comma-separated' }),
+          'x-auth-token-expires': z
+            .string()
+            .optional()
+            .openapi({ description: 'expires_at, when the token expires' }),
+          'cache-control': z
+            .string()
+            .openapi({ description: 'private, max-age=N; N never exceeds the cache freshness' }),
+        }),
+      },
+      400: problem('Malformed app or scope parameter (gateway misconfiguration)'),
+      401: problem('End-user token missing or not active, or gateway credential rejected'),
+      403: problem('A required scope is missing, or the caller may not use this app'),
+      503: problem('GHES could not answer: fail closed'),
+    },
+  });
+}
