@@ -62,15 +62,17 @@ async function main(): Promise<void> {
     if (binding !== undefined) lines.push(`${binding}=${app.client_secret}`);
   }
   lines.push(`CACHE_PEPPER=${randomBytes(32).toString('base64url')}`);
-  const signingKey = readFileSync(join(root, 'scripts/dev-keys/introspection-dev-key.json'), 'utf8');
+  const signingKey = readFileSync(
+    join(root, 'scripts/dev-keys/introspection-dev-key.json'),
+    'utf8',
+  );
   lines.push(`INTROSPECTION_SIGNING_KEYS=${JSON.stringify(JSON.parse(signingKey))}`);
   writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
 
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const child = spawn(
-    'npx',
+    join(root, 'node_modules/.bin/wrangler'),
     [
-      'wrangler',
       'dev',
       '--ip',
       '127.0.0.1',
@@ -86,10 +88,23 @@ async function main(): Promise<void> {
       `PUBLIC_URL:${gatewayUrl}`,
       '--show-interactive-dev-session=false',
     ],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      // Its own process group, so stopping npm start stops wrangler and its workerd too.
+      detached: true,
+    },
   );
+  const stopChild = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
   const shutdown = (code: number) => {
-    child.kill('SIGTERM');
+    stopChild();
     rmSync(secretsDir, { recursive: true, force: true });
     void emulator.close().finally(() => process.exit(code));
   };
@@ -104,13 +119,25 @@ async function main(): Promise<void> {
   // wrangler reads the env file at start; it is not needed on disk afterwards.
   rmSync(secretsDir, { recursive: true, force: true });
 
-  const oauthToken = emulator.emulator.createToken({ app: 'demo-oauth', login: 'octocat', scopes: ['repo', 'read:org'] }).token;
-  const appToken = emulator.emulator.createToken({ app: 'demo-github-app', login: 'octocat' }).token;
-  const spareToken = emulator.emulator.createToken({ app: 'demo-oauth', login: 'octocat', scopes: ['repo'] }).token;
+  const oauthToken = emulator.emulator.createToken({
+    app: 'demo-oauth',
+    login: 'octocat',
+    scopes: ['repo', 'read:org'],
+  }).token;
+  const appToken = emulator.emulator.createToken({
+    app: 'demo-github-app',
+    login: 'octocat',
+  }).token;
+  const spareToken = emulator.emulator.createToken({
+    app: 'demo-oauth',
+    login: 'octocat',
+    scopes: ['repo'],
+  }).token;
   const caller = await mintDevCallerToken({});
   const auth = `-H "Authorization: Bearer ${caller}"`;
   const json = `-H 'content-type: application/json'`;
-  const v1 = (app: string, op: string, body: string) => `curl -s ${auth} ${json} -X POST ${gatewayUrl}/v1/apps/${app}/${op} -d '${body}'`;
+  const v1 = (app: string, op: string, body: string) =>
+    `curl -s ${auth} ${json} -X POST ${gatewayUrl}/v1/apps/${app}/${op} -d '${body}'`;
 
   console.log(`
 ghes-token-gateway is running at ${gatewayUrl} in front of the GHES ${ghesVersion} emulator at ${emulator.url}.

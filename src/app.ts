@@ -34,6 +34,8 @@ export interface GatewayDeps {
   sleep?: (ms: number) => Promise<void>;
   log: Logger;
   callerKeySet: JWTVerifyGetKey;
+  /** Cloudflare Access team certs, when Access is configured as a caller identity source. */
+  accessKeySet?: JWTVerifyGetKey | undefined;
   cache: TokenCache;
   breaker: CircuitBreaker;
   credentialHealth: CredentialHealth;

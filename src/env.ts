@@ -8,6 +8,7 @@
  * config must never be logged as a whole.
  */
 import { z } from 'zod';
+import { SCOPED_PERMISSIONS } from './ghes/permissions.generated';
 
 export const OPERATIONS = [
   'check',
@@ -55,8 +56,13 @@ function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 }
 
+/** `''` → unset, before defaults apply: an empty var must never coerce to 0. */
+function blankIsUnset<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema);
+}
+
 function intVar(def: number, min: number, max: number) {
-  return z.coerce.number().int().min(min).max(max).default(def);
+  return blankIsUnset(z.coerce.number().int().min(min).max(max).default(def));
 }
 
 const appSchema = z.strictObject({
@@ -68,14 +74,117 @@ const appSchema = z.strictObject({
     .regex(SECRET_BINDING, 'must name a Worker secret (UPPER_SNAKE_CASE)'),
 });
 
+/** Scoped-token permission levels, weakest first (GitHub App permissions). */
+export const PERMISSION_LEVELS = ['read', 'write', 'admin'] as const;
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+
+/**
+ * The most a caller may ask for when minting a scoped token (src/auth/policy.ts
+ * `checkScopedCeiling`). A field left out is not capped; an empty list is refused as ambiguous
+ * (remove the field to allow any, or remove the `scoped` operation to allow none).
+ */
+const scopedCeilingSchema = z.strictObject({
+  /** Highest level per permission; a permission not listed may not be requested at all. */
+  permissions: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'is not a permission name'),
+      z.enum(PERMISSION_LEVELS),
+    )
+    .refine((p) => Object.keys(p).length > 0, 'must list at least one permission')
+    .optional(),
+  /** Target logins (users or organizations), compared case-insensitively as GitHub does. */
+  targets: z.array(z.string().min(1).max(100)).min(1).optional(),
+  /** Target ids; a request naming `target_id` is allowed only through this list. */
+  target_ids: z.array(z.number().int().positive()).min(1).optional(),
+  /** Repository names (case-insensitive); requests must then name repositories, not ids. */
+  repositories: z.array(z.string().min(1).max(100)).min(1).optional(),
+  /** The request must narrow the token to named repositories (names or ids). */
+  require_repositories: z.boolean().optional(),
+});
+export type ScopedCeiling = z.infer<typeof scopedCeilingSchema>;
+
 const policyEntrySchema = z.strictObject({
   /** App names this caller may use; `"*"` means every configured app. */
   apps: z.array(z.string()).min(1),
   operations: z.array(z.enum(OPERATIONS)).min(1),
   /** App used by introspection and forward auth when the request names none. */
   default_app: z.string().optional(),
+  /** Ceiling for scoped tokens this caller mints; none means GHES's own rules only. */
+  scoped: scopedCeilingSchema.optional(),
 });
 export type CallerPolicyEntry = z.infer<typeof policyEntrySchema>;
+
+/**
+ * Cloudflare Access team domain as `https://<team>.cloudflareaccess.com` (the `iss` of Access
+ * JWTs); the bare host name is accepted too.
+ */
+const accessTeamDomainSchema = z.string().transform((value, ctx) => {
+  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(candidate);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    url.protocol !== 'https:' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.port !== ''
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be the team domain, e.g. https://myteam.cloudflareaccess.com',
+    });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+/** One Access application AUD tag, or a JSON array of them. */
+const accessAudienceSchema = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== 'string' || !value.trim().startsWith('['))
+      return typeof value === 'string' ? [value] : value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  },
+  z.array(z.string().regex(/^[A-Za-z0-9._:-]{1,256}$/, 'is not an Access AUD tag')).min(1),
+);
+
+/** SHA-256 (64 hex) or SHA-1 (40 hex) certificate fingerprint, with or without colons, any case. */
+export function normalizeFingerprint(value: string): string {
+  return value.replace(/:/g, '').toLowerCase();
+}
+const FINGERPRINT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A rate-limiting binding's period: the binding only supports 10 or 60 seconds. */
+function periodVar() {
+  return z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce
+      .number()
+      .refine(
+        (p) => p === 10 || p === 60,
+        'must be 10 or 60, the period of the rate-limiting binding',
+      )
+      .default(60),
+  );
+}
+
+/** Names of the Workers rate-limiting bindings (wrangler.toml `[[ratelimits]]`). */
+export const RATE_LIMIT_BINDINGS = {
+  introspection: 'INTROSPECTION_RATE_LIMITER',
+  mutation: 'MUTATION_RATE_LIMITER',
+} as const;
 
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
@@ -87,16 +196,18 @@ export const varsSchema = z
       .url({ protocol: /^https?$/ })
       .transform((u) => u.replace(/\/+$/, ''))
       .refine((u) => u.endsWith('/api/v3'), 'must end with /api/v3'),
-    GHES_VERSION: z
-      .string()
-      .regex(GHES_VERSION, 'must look like 3.22')
-      .refine((v) => {
-        const [maj, min] = v.split('.').map(Number) as [number, number];
-        return maj * 100 + min >= 218 && maj * 100 + min <= 322;
-      }, 'must be a GHES version from 2.18 to 3.22')
-      .default('3.22'),
+    GHES_VERSION: blankIsUnset(
+      z
+        .string()
+        .regex(GHES_VERSION, 'must look like 3.22')
+        .refine((v) => {
+          const [maj, min] = v.split('.').map(Number) as [number, number];
+          return maj * 100 + min >= 218 && maj * 100 + min <= 322;
+        }, 'must be a GHES version from 2.18 to 3.22')
+        .default('3.22'),
+    ),
     /** `auto`: body style where the version has it (2.20+), legacy path style before. */
-    GHES_API_STYLE: z.enum(['auto', 'body', 'legacy']).default('auto'),
+    GHES_API_STYLE: blankIsUnset(z.enum(['auto', 'body', 'legacy']).default('auto')),
     GHES_TIMEOUT_MS: intVar(2000, 50, 60_000),
     GHES_DEADLINE_MS: intVar(5000, 100, 120_000),
     BREAKER_THRESHOLD: intVar(5, 1, 1000),
@@ -106,13 +217,25 @@ export const varsSchema = z
     APPS: json(z.array(appSchema).min(1)),
     CALLER_ISSUER: z.string().min(1),
     CALLER_AUDIENCE: z.string().min(1),
-    CALLER_ALGORITHMS: json(z.array(z.enum(CALLER_ALGORITHMS)).min(1)).default(['ES256']),
+    CALLER_ALGORITHMS: blankIsUnset(
+      json(z.array(z.enum(CALLER_ALGORITHMS)).min(1)).default(['ES256']),
+    ),
     CALLER_JWKS: optional(json(jwksSchema)),
     CALLER_JWKS_URL: optional(z.url({ protocol: /^https?$/ })),
     CALLER_CLOCK_TOLERANCE_S: intVar(30, 0, 30),
     /** Maximum caller-JWT age from `iat`; 0 means no limit (long-lived API-gateway tokens). */
     CALLER_MAX_TOKEN_AGE_S: intVar(0, 0, 10 * 365 * 86_400),
     CALLER_POLICY: json(z.record(z.string().min(1), policyEntrySchema)),
+    /** Cloudflare Access as a caller identity source: off unless the team domain is set. */
+    ACCESS_TEAM_DOMAIN: optional(accessTeamDomainSchema),
+    ACCESS_AUD: optional(accessAudienceSchema),
+    /** Access identity (email, service-token common_name, or sub) → CALLER_POLICY sub. */
+    ACCESS_SUBJECTS: optional(json(z.record(z.string().min(1).max(320), z.string().min(1)))),
+    /** mTLS client-certificate fingerprint → CALLER_POLICY sub; off unless set. */
+    MTLS_CALLERS: optional(json(z.record(z.string().min(1).max(200), z.string().min(1)))),
+    /** Must equal `simple.period` of the matching `[[ratelimits]]` binding: sent as Retry-After. */
+    INTROSPECTION_RATE_LIMIT_PERIOD_S: periodVar(),
+    MUTATION_RATE_LIMIT_PERIOD_S: periodVar(),
     CACHE_POSITIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_NEGATIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_L1_MAX_ENTRIES: intVar(10_000, 0, 1_000_000),
@@ -142,7 +265,26 @@ export const varsSchema = z
       names.add(app.name);
       ids.add(app.client_id);
     });
+    const knownPermissions = SCOPED_PERMISSIONS[v.GHES_VERSION];
     for (const [sub, entry] of Object.entries(v.CALLER_POLICY)) {
+      const ceiling = entry.scoped;
+      if (ceiling?.permissions !== undefined && knownPermissions !== undefined) {
+        for (const name of Object.keys(ceiling.permissions)) {
+          if (!Object.hasOwn(knownPermissions, name))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['CALLER_POLICY', sub, 'scoped', 'permissions', name],
+              message: `is not a scoped-token permission of GHES ${v.GHES_VERSION}`,
+            });
+        }
+      }
+      if (ceiling?.repositories !== undefined && ceiling.require_repositories === false)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CALLER_POLICY', sub, 'scoped', 'require_repositories'],
+          message:
+            'cannot be false when repositories is set (a repository ceiling always requires repositories)',
+        });
       for (const app of entry.apps) {
         if (app !== '*' && !names.has(app))
           ctx.addIssue({
@@ -161,6 +303,63 @@ export const varsSchema = z
           });
       }
     }
+    const hasPolicy = (sub: string) => Object.hasOwn(v.CALLER_POLICY, sub);
+    const accessParts = [v.ACCESS_TEAM_DOMAIN, v.ACCESS_AUD, v.ACCESS_SUBJECTS];
+    if (accessParts.some((p) => p !== undefined) && accessParts.some((p) => p === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ACCESS_TEAM_DOMAIN'],
+        message:
+          'set all of ACCESS_TEAM_DOMAIN, ACCESS_AUD and ACCESS_SUBJECTS, or none (Access off)',
+      });
+    }
+    if (v.ACCESS_SUBJECTS !== undefined) {
+      if (Object.keys(v.ACCESS_SUBJECTS).length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ACCESS_SUBJECTS'],
+          message: 'maps no identity; leave it empty to turn Access off',
+        });
+      for (const [identity, sub] of Object.entries(v.ACCESS_SUBJECTS)) {
+        if (!hasPolicy(sub))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ACCESS_SUBJECTS', identity],
+            message: `"${sub}" has no CALLER_POLICY entry`,
+          });
+      }
+    }
+    if (v.MTLS_CALLERS !== undefined) {
+      if (Object.keys(v.MTLS_CALLERS).length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MTLS_CALLERS'],
+          message: 'maps no certificate; leave it empty to turn mTLS off',
+        });
+      const seen = new Set<string>();
+      for (const [fingerprint, sub] of Object.entries(v.MTLS_CALLERS)) {
+        const normalized = normalizeFingerprint(fingerprint);
+        if (!FINGERPRINT.test(normalized))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['MTLS_CALLERS', fingerprint],
+            message: 'is not a SHA-256 (64 hex) or SHA-1 (40 hex) fingerprint',
+          });
+        else if (seen.has(normalized))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['MTLS_CALLERS', fingerprint],
+            message: 'repeats a fingerprint',
+          });
+        seen.add(normalized);
+        if (!hasPolicy(sub))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['MTLS_CALLERS', fingerprint],
+            message: `"${sub}" has no CALLER_POLICY entry`,
+          });
+      }
+    }
   });
 
 export interface AppConfig {
@@ -176,6 +375,29 @@ export interface GhesVersion {
   minor: number;
   /** As configured, e.g. "3.22". */
   label: string;
+}
+
+/** Cloudflare Access as a caller identity source (src/auth/access.ts). */
+export interface AccessConfig {
+  /** `https://<team>.cloudflareaccess.com`: the Access JWT issuer; certs live below it. */
+  teamDomain: string;
+  /** Access application AUD tags accepted as `aud`. */
+  audience: string[];
+  /** Access identity (email, service-token common_name, or sub) → CALLER_POLICY sub. */
+  subjects: Readonly<Record<string, string>>;
+}
+
+/** mTLS client certificates as a caller identity source (src/auth/mtls.ts). */
+export interface MtlsConfig {
+  /** Normalized fingerprint (lower-case hex, no colons; 64 = SHA-256, 40 = SHA-1) → sub. */
+  callers: ReadonlyMap<string, string>;
+}
+
+export interface RateLimitConfig {
+  /** Binding name in `env`. */
+  binding: string;
+  /** The binding's `simple.period`: the Retry-After of a 429. */
+  periodS: 10 | 60;
 }
 
 export interface GatewayConfig {
@@ -198,6 +420,14 @@ export interface GatewayConfig {
     clockToleranceS: number;
     maxTokenAgeS: number;
     policy: Readonly<Record<string, CallerPolicyEntry>>;
+    /** Undefined: Access identities are not accepted. */
+    access: AccessConfig | undefined;
+    /** Undefined: client certificates are not accepted as caller identity. */
+    mtls: MtlsConfig | undefined;
+  };
+  rateLimits: {
+    introspection: RateLimitConfig;
+    mutation: RateLimitConfig;
   };
   cache: {
     positiveTtlS: number;
@@ -296,6 +526,37 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
         clockToleranceS: v.CALLER_CLOCK_TOLERANCE_S,
         maxTokenAgeS: v.CALLER_MAX_TOKEN_AGE_S,
         policy: v.CALLER_POLICY,
+        access:
+          v.ACCESS_TEAM_DOMAIN !== undefined &&
+          v.ACCESS_AUD !== undefined &&
+          v.ACCESS_SUBJECTS !== undefined
+            ? {
+                teamDomain: v.ACCESS_TEAM_DOMAIN,
+                audience: v.ACCESS_AUD,
+                subjects: v.ACCESS_SUBJECTS,
+              }
+            : undefined,
+        mtls:
+          v.MTLS_CALLERS !== undefined
+            ? {
+                callers: new Map(
+                  Object.entries(v.MTLS_CALLERS).map(([fingerprint, sub]) => [
+                    normalizeFingerprint(fingerprint),
+                    sub,
+                  ]),
+                ),
+              }
+            : undefined,
+      },
+      rateLimits: {
+        introspection: {
+          binding: RATE_LIMIT_BINDINGS.introspection,
+          periodS: v.INTROSPECTION_RATE_LIMIT_PERIOD_S as 10 | 60,
+        },
+        mutation: {
+          binding: RATE_LIMIT_BINDINGS.mutation,
+          periodS: v.MUTATION_RATE_LIMIT_PERIOD_S as 10 | 60,
+        },
       },
       cache: {
         positiveTtlS: v.CACHE_POSITIVE_TTL_S,
@@ -314,5 +575,8 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
 /** Bindings the Worker is deployed with. Secrets and per-app secret names are dynamic. */
 export interface Bindings {
   TOKEN_CACHE: KVNamespace;
+  /** Workers rate-limiting bindings; when absent the matching limit is off (warned once). */
+  INTROSPECTION_RATE_LIMITER?: RateLimit;
+  MUTATION_RATE_LIMITER?: RateLimit;
   [name: string]: unknown;
 }

@@ -4,6 +4,7 @@
  * names no value, and logs what is wrong.
  */
 import { createApp } from './app';
+import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
 import { parseConfig, type Bindings } from './env';
@@ -50,7 +51,11 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       fetch: outbound,
       now,
       log,
-      callerKeySet: createCallerKeySet(config.caller, { fetch: outbound }),
+      callerKeySet: createCallerKeySet(config.caller, { fetch: outbound, log }),
+      accessKeySet:
+        config.caller.access !== undefined
+          ? createAccessKeySet(config.caller.access, { fetch: outbound, log })
+          : undefined,
       cache: new TokenCache({
         kv: env.TOKEN_CACHE,
         pepper: config.cache.pepper,

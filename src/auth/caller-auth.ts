@@ -1,38 +1,70 @@
 /**
- * Caller authentication: every internal endpoint is called by a service that presents a JWT
- * signed by the caller issuer (`Authorization: Bearer <JWT>`, or `X-Gateway-Authorization` on
- * routes where `Authorization` carries the end user's GitHub token). Trust boundary: nothing a
- * caller sends is believed before this middleware has verified it.
+ * Caller authentication: every internal endpoint is called by a service whose identity is
+ * established here, before anything it sends is believed (trust boundary). Three sources, tried in
+ * a fixed order; the first one whose credential is PRESENT decides, and its failure is final:
  *
- * Verification (jose `jwtVerify`, RFC 7519 §7.2, RFC 8725):
+ * 1. A caller JWT (`Authorization: Bearer <JWT>`, or `X-Gateway-Authorization` on routes where
+ *    `Authorization` carries the end user's GitHub token) signed by the caller issuer.
+ * 2. Cloudflare Access (src/auth/access.ts), only when configured: `Cf-Access-Jwt-Assertion`.
+ * 3. An mTLS client certificate (src/auth/mtls.ts), only when configured: `request.cf.tlsClientAuth`.
+ *
+ * Why this order, and why no fallback:
+ * - The Bearer JWT is the credential the caller chose to send with this request; Access
+ *   assertions and client certificates are ambient (Access adds its header to every request of a
+ *   session, a host presents its certificate on every connection). An explicit credential wins
+ *   over ambient ones.
+ * - A present but invalid credential is 401, full stop. Falling back would let an expired,
+ *   revoked or forged Bearer token be "rescued" by whatever ambient identity the same host has,
+ *   and the request would then run as a different `sub` (often a broader one) than the caller
+ *   asked for. Presence is decided by the header being non-blank (any scheme) or by a certificate
+ *   having been presented, never by whether the credential verifies.
+ * - Access before mTLS: an Access assertion is a short-lived, audience-bound token whose signature
+ *   the gateway checks itself; the mTLS identity rests on the edge's verdict in `request.cf` and a
+ *   static fingerprint list.
+ * Whatever the source, the resolved `sub` must have a CALLER_POLICY entry, else 403.
+ *
+ * Caller JWT verification (jose `jwtVerify`, RFC 7519 §7.2, RFC 8725):
  * - algorithms pinned to asymmetric ones; `none` and HS* are refused when the middleware is built
  *   (RFC 8725 §3.1–3.2: no algorithm confusion, no shared secret in every caller);
  * - `iss`, `aud`, `exp` and `sub` required; `nbf` and `iat` honoured when present; `iat` required
- *   and bounded when `maxTokenAgeS` > 0; clock skew bounded by `clockToleranceS`;
- * - header `typ`, when present, must be `JWT` or `at+jwt` (RFC 9068 access tokens), with or
- *   without the `application/` prefix and in any case (RFC 7515 §4.1.9). Any other type (e.g.
- *   `dpop+jwt`, `secevent+jwt`) is a different kind of token from the same issuer and is refused
- *   (RFC 8725 §3.11, explicit typing);
+ *   and bounded when `maxTokenAgeS` > 0; clock skew bounded by `clockToleranceS` (at most 30 s);
+ * - header `typ`, when present, must be `JWT` or `at+jwt` (RFC 8725 §3.11, explicit typing);
  * - any `crit` header is refused: we implement no JWS extensions, and a token that insists on one
  *   must not be accepted by a verifier that ignores it (RFC 7515 §4.1.11);
  * - embedded keys (`jwk`, `jku`, `x5u`, `x5c`) are never used: keys come only from the configured
- *   key set, selected by `kid`/`alg`.
+ *   key set, selected by `kid`/`alg`; unknown `kid`s cost at most one key-set fetch per cool-down.
  *
- * A valid token whose `sub` has no policy entry is authenticated but not allowed: 403.
- *
- * Failures answer 401 with an RFC 6750 §3 challenge. The token itself never appears in the
- * problem body, the challenge, the logged reason or any log record.
+ * Failures answer 401 with an RFC 6750 §3 challenge. No credential ever appears in the problem
+ * body, the challenge, the logged reason or any log record.
  */
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { MiddlewareHandler } from 'hono';
-import { CALLER_ALGORITHMS, type CallerPolicyEntry } from '../env';
+import {
+  CALLER_ALGORITHMS,
+  type AccessConfig,
+  type CallerPolicyEntry,
+  type GatewayConfig,
+  type MtlsConfig,
+} from '../env';
 import { GatewayError, isGatewayError } from '../errors';
 import type { Logger } from '../log';
+import { ACCESS_ASSERTION_HEADER, createAccessVerifier } from './access';
+import {
+  checkProtectedHeader,
+  invalidToken,
+  mapJoseError,
+  missingCredentials,
+  quote,
+} from './credential-errors';
+import { resolveMtlsCaller } from './mtls';
 
-export const CALLER_REALM = 'ghes-token-gateway';
+export { CALLER_REALM } from './credential-errors';
 
 /** Longest credential we try to verify; real caller JWTs are well under 2 KiB. */
 export const MAX_CALLER_TOKEN_LENGTH = 8192;
+
+/** Caller clock-skew allowance is capped here (RFC 8725 does not bound it; we keep it small). */
+export const MAX_CLOCK_TOLERANCE_S = 30;
 
 export interface CallerClaims {
   readonly iss: string;
@@ -41,12 +73,37 @@ export interface CallerClaims {
   readonly iat?: number;
 }
 
-/** An authenticated caller and its policy entry (from CALLER_POLICY, keyed by `sub`). */
-export interface Caller {
+export type CallerSource = 'jwt' | 'access' | 'mtls';
+
+interface CallerBase {
+  /** The CALLER_POLICY key this request runs as. */
   readonly sub: string;
   readonly policy: Readonly<CallerPolicyEntry>;
+}
+
+/** Authenticated by a caller JWT; `sub` is the token's `sub`. */
+export interface JwtCaller extends CallerBase {
+  readonly source: 'jwt';
   readonly claims: CallerClaims;
 }
+
+/** Authenticated by Cloudflare Access; `sub` is what ACCESS_SUBJECTS maps `identity` to. */
+export interface AccessCaller extends CallerBase {
+  readonly source: 'access';
+  readonly claims: CallerClaims;
+  /** The Access identity that was mapped: email, service-token common_name, or sub. */
+  readonly identity: string;
+}
+
+/** Authenticated by an mTLS client certificate; `sub` is what MTLS_CALLERS maps it to. */
+export interface MtlsCaller extends CallerBase {
+  readonly source: 'mtls';
+  /** Normalized fingerprint that matched (64 hex: SHA-256, 40 hex: SHA-1). */
+  readonly fingerprint: string;
+}
+
+/** An authenticated caller and its policy entry (from CALLER_POLICY, keyed by `sub`). */
+export type Caller = JwtCaller | AccessCaller | MtlsCaller;
 
 export type CallerAuthVariables = { caller: Caller };
 
@@ -70,11 +127,14 @@ export interface CallerAuthOptions {
   verificationCacheSize?: number;
   /** Longest time a verified token is remembered. Default 60 s. */
   verificationCacheTtlS?: number;
+  /** Cloudflare Access as second identity source; off when undefined. */
+  access?: { config: AccessConfig; keySet: JWTVerifyGetKey } | undefined;
+  /** mTLS client certificates as third identity source; off when undefined. */
+  mtls?: MtlsConfig | undefined;
 }
 
 const DEFAULT_CACHE_SIZE = 1000;
 const DEFAULT_CACHE_TTL_S = 60;
-const MAX_CLOCK_TOLERANCE_S = 300;
 
 /** RFC 6750 §2.1 `b64token` after the case-insensitive scheme (RFC 9110 §11.1). */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -127,133 +187,33 @@ function checkOptions(o: CallerAuthOptions): void {
   const ttl = o.verificationCacheTtlS;
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 300))
     fail('"verificationCacheTtlS" must be an integer from 0 to 300');
-}
-
-/** RFC 6750 §3: no error code when the request carried no Bearer credentials at all. */
-function missingCredentials(reason: string): GatewayError {
-  return new GatewayError('unauthorized', {
-    detail: 'Bearer credentials required.',
-    reason,
-    headers: { 'WWW-Authenticate': `Bearer realm="${CALLER_REALM}"` },
-  });
-}
-
-/**
- * `description` goes to the caller (challenge and problem detail) and must be a fixed string:
- * RFC 6750 §3 limits `error_description` to printable ASCII without `"` and `\`.
- */
-function invalidToken(description: string, reason: string, cause?: unknown): GatewayError {
-  return new GatewayError('unauthorized', {
-    detail: `Invalid caller token: ${description}.`,
-    reason,
-    headers: {
-      'WWW-Authenticate': `Bearer realm="${CALLER_REALM}", error="invalid_token", error_description="${description}"`,
-    },
-    cause,
-  });
-}
-
-/** Attacker-supplied values in logged reasons: quoted and cut short. */
-function quote(value: unknown): string {
-  const s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
-}
-
-/** `kid`/`alg` of the (unverified) header for the operator's reason; never the token. */
-function headerHint(token: string): string {
-  try {
-    const h = decodeProtectedHeader(token);
-    return ` (alg ${quote(h.alg)}, kid ${quote(h.kid)})`;
-  } catch {
-    return '';
+  if (o.access !== undefined) {
+    const { config, keySet } = o.access;
+    if (typeof config?.teamDomain !== 'string' || !config.teamDomain.startsWith('https://'))
+      fail('"access.config.teamDomain" must be an https origin');
+    if (!Array.isArray(config.audience) || config.audience.length === 0)
+      fail('"access.config.audience" must list at least one AUD tag');
+    if (typeof config.subjects !== 'object' || config.subjects === null)
+      fail('"access.config.subjects" must be an object');
+    if (typeof keySet !== 'function')
+      fail('"access.keySet" must be a key resolver (createAccessKeySet)');
   }
-}
-
-function hasCrit(token: string): boolean {
-  try {
-    return decodeProtectedHeader(token).crit !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-function mapJoseError(e: InstanceType<typeof joseErrors.JOSEError>, token: string): GatewayError {
-  const base = `${e.code}: ${e.message}`;
-  if (e instanceof joseErrors.JWTExpired) {
-    return e.claim === 'iat'
-      ? invalidToken('token too old', `caller JWT older than the maximum token age; ${base}`, e)
-      : invalidToken('token expired', `caller JWT expired; ${base}`, e);
-  }
-  if (e instanceof joseErrors.JWTClaimValidationFailed) {
-    if (e.reason === 'missing')
-      return invalidToken(`required claim ${e.claim} missing`, `caller JWT ${base}`, e);
-    if (e.reason === 'invalid')
-      return invalidToken(`claim ${e.claim} malformed`, `caller JWT ${base}`, e);
-    switch (e.claim) {
-      case 'nbf':
-        return invalidToken('token not yet valid', `caller JWT ${base}`, e);
-      case 'iat':
-        return invalidToken('token issued in the future', `caller JWT ${base}`, e);
-      case 'iss':
-        return invalidToken(
-          'issuer not accepted',
-          `caller JWT ${base}: got ${quote(e.payload['iss'])}`,
-          e,
-        );
-      case 'aud':
-        return invalidToken(
-          'audience not accepted',
-          `caller JWT ${base}: got ${quote(e.payload['aud'])}`,
-          e,
-        );
-      default:
-        return invalidToken('claims not accepted', `caller JWT ${base}`, e);
-    }
-  }
-  if (e instanceof joseErrors.JOSENotSupported && hasCrit(token))
-    return invalidToken(
-      'critical header extensions not supported',
-      `caller JWT has a "crit" header jose does not understand; ${base}`,
-      e,
-    );
-  if (e instanceof joseErrors.JOSEAlgNotAllowed || e instanceof joseErrors.JOSENotSupported)
-    return invalidToken('algorithm not accepted', `caller JWT ${base}${headerHint(token)}`, e);
-  if (e instanceof joseErrors.JWKSNoMatchingKey)
-    return invalidToken('no key matches the token', `caller JWT ${base}${headerHint(token)}`, e);
-  if (e instanceof joseErrors.JWKSMultipleMatchingKeys)
-    return invalidToken(
-      'no unique key matches the token',
-      `caller JWT ambiguous: several keys in the caller JWKS match${headerHint(token)}; ${base}`,
-      e,
-    );
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
-    return invalidToken(
-      'signature verification failed',
-      `caller JWT ${base}${headerHint(token)}`,
-      e,
-    );
-  return invalidToken('malformed token', `caller JWT malformed; ${base}`, e);
-}
-
-function acceptedTyp(typ: unknown): boolean {
-  if (typ === undefined) return true;
-  if (typeof typ !== 'string') return false;
-  const t = typ.toLowerCase().replace(/^application\//, '');
-  return t === 'jwt' || t === 'at+jwt';
+  if (o.mtls !== undefined && !(o.mtls.callers instanceof Map))
+    fail('"mtls.callers" must be a Map of fingerprint to sub');
 }
 
 interface CacheEntry {
-  caller: Caller;
+  caller: JwtCaller;
   /** Reuse only while `now` < this (ms). */
   until: number;
 }
 
-export type CallerVerifier = (token: string) => Promise<Caller>;
+export type CallerVerifier = (token: string) => Promise<JwtCaller>;
 
 /**
- * The verification behind the middleware, for code that finds the credential elsewhere. Throws
- * `GatewayError` `unauthorized` (401), `forbidden` (403, valid token but no policy entry), or
- * what the key set throws (503 `caller-keys-unavailable`, 500 `misconfigured`).
+ * The caller-JWT verification behind the middleware, for code that finds the credential
+ * elsewhere. Throws `GatewayError` `unauthorized` (401), `forbidden` (403, valid token but no
+ * policy entry), or what the key set throws (503 `caller-keys-unavailable`, 500 `misconfigured`).
  *
  * Verified tokens are remembered so that a gateway presenting the same credential on every
  * request skips the signature check. Why this is safe:
@@ -285,7 +245,7 @@ export function createCallerVerifier(options: CallerAuthOptions): CallerVerifier
   const cacheTtlMs = (options.verificationCacheTtlS ?? DEFAULT_CACHE_TTL_S) * 1000;
   const cache = new Map<string, CacheEntry>();
 
-  return async function verifyCaller(token: string): Promise<Caller> {
+  return async function verifyCaller(token: string): Promise<JwtCaller> {
     const nowMs = now();
     const hit = cache.get(token);
     if (hit !== undefined) {
@@ -310,16 +270,7 @@ export function createCallerVerifier(options: CallerAuthOptions): CallerVerifier
       throw e;
     }
     const { payload, protectedHeader } = verified;
-    if (!acceptedTyp(protectedHeader.typ))
-      throw invalidToken(
-        'token type not accepted',
-        `caller JWT has typ ${quote(protectedHeader.typ)}`,
-      );
-    if (protectedHeader.crit !== undefined)
-      throw invalidToken(
-        'critical header extensions not supported',
-        'caller JWT has a "crit" header',
-      );
+    checkProtectedHeader('caller-jwt', protectedHeader);
     const { sub, iss, aud, exp, iat } = payload;
     if (typeof sub !== 'string' || sub.length === 0)
       throw invalidToken('claim sub malformed', 'caller JWT "sub" is not a non-empty string');
@@ -337,7 +288,7 @@ export function createCallerVerifier(options: CallerAuthOptions): CallerVerifier
       exp: exp as number,
       ...(typeof iat === 'number' ? { iat } : {}),
     });
-    const caller: Caller = Object.freeze({ sub, policy: entry, claims });
+    const caller: JwtCaller = Object.freeze({ source: 'jwt' as const, sub, policy: entry, claims });
 
     if (cacheSize > 0 && cacheTtlMs > 0) {
       let until = Math.min(nowMs + cacheTtlMs, ((exp as number) + tolerance) * 1000);
@@ -355,6 +306,12 @@ export function createCallerVerifier(options: CallerAuthOptions): CallerVerifier
   };
 }
 
+/** Non-blank header value, or undefined. */
+function present(headers: Headers, name: string): string | undefined {
+  const value = headers.get(name);
+  return value === null || value.trim() === '' ? undefined : value;
+}
+
 /**
  * Middleware factory. Checks its options once (throws an Error naming the bad option), then
  * returns a middleware that sets `c.var.caller` or throws `GatewayError`.
@@ -364,31 +321,99 @@ export function callerAuth(
 ): MiddlewareHandler<{ Variables: CallerAuthVariables }> {
   const verify = createCallerVerifier(options);
   const headerName = options.header ?? 'authorization';
-  const { log } = options;
+  const { log, mtls, policy } = options;
+  const verifyAccess =
+    options.access === undefined
+      ? undefined
+      : createAccessVerifier({
+          config: options.access.config,
+          keySet: options.access.keySet,
+          clockToleranceS: options.clockToleranceS,
+          policy,
+          now: options.now ?? Date.now,
+        });
 
   return async function callerAuthMiddleware(c, next) {
     let caller: Caller;
+    // Which source decided, for the failure log ('none': no credential of any kind).
+    let source: CallerSource | 'none' = 'jwt';
     try {
-      const credentials = c.req.raw.headers.get(headerName);
-      // The common case first: one regex on the hot path, diagnosis only when it fails.
-      const match = credentials === null ? null : BEARER.exec(credentials);
-      if (match === null) {
-        if (credentials === null || credentials.trim() === '')
+      const headers = c.req.raw.headers;
+      const credentials = present(headers, headerName);
+      const assertion =
+        verifyAccess === undefined ? undefined : present(headers, ACCESS_ASSERTION_HEADER);
+      if (credentials !== undefined) {
+        // The common case first: one regex on the hot path, diagnosis only when it fails.
+        const match = BEARER.exec(credentials);
+        if (match === null) {
+          if (!BEARER_SCHEME.test(credentials))
+            throw missingCredentials(`${headerName} header does not use the Bearer scheme`);
+          throw invalidToken(
+            'malformed bearer credentials',
+            `${headerName} header is not "Bearer <token>"`,
+          );
+        }
+        caller = await verify(match[1] as string);
+      } else if (verifyAccess !== undefined && assertion !== undefined) {
+        source = 'access';
+        caller = await verifyAccess(assertion.trim());
+      } else {
+        source = 'mtls';
+        const viaCertificate =
+          mtls === undefined ? undefined : resolveMtlsCaller(c.req.raw.cf, mtls, policy);
+        if (viaCertificate === undefined) {
+          source = 'none';
           throw missingCredentials(`no ${headerName} header`);
-        if (!BEARER_SCHEME.test(credentials))
-          throw missingCredentials(`${headerName} header does not use the Bearer scheme`);
-        throw invalidToken(
-          'malformed bearer credentials',
-          `${headerName} header is not "Bearer <token>"`,
-        );
+        }
+        caller = viaCertificate;
       }
-      caller = await verify(match[1] as string);
     } catch (e) {
       if (isGatewayError(e))
-        log({ level: 'info', event: 'caller.auth_failed', code: e.code, reason: e.reason });
+        log({ level: 'info', event: 'caller.auth_failed', source, code: e.code, reason: e.reason });
       throw e;
     }
     c.set('caller', caller);
     await next();
+  };
+}
+
+/** What `callerAuthOptions` needs; `GatewayDeps` (src/app.ts) has all of it. */
+export interface CallerAuthDeps {
+  config: { caller: GatewayConfig['caller'] };
+  callerKeySet: JWTVerifyGetKey;
+  /** Built by `createAccessKeySet` when Access is configured (one per isolate). */
+  accessKeySet?: JWTVerifyGetKey | undefined;
+  log: Logger;
+  now: () => number;
+}
+
+/**
+ * The options every route group passes to `callerAuth`, from the parsed config, so that a new
+ * identity source reaches every route at once. Throws when Access is configured but its key set
+ * was not built (a wiring error; the gateway then answers `misconfigured`).
+ */
+export function callerAuthOptions(
+  deps: CallerAuthDeps,
+  header: CallerCredentialHeader = 'authorization',
+): CallerAuthOptions {
+  const caller = deps.config.caller;
+  if (caller.access !== undefined && deps.accessKeySet === undefined)
+    throw new Error('callerAuth: Cloudflare Access is configured but no Access key set was built');
+  return {
+    issuer: caller.issuer,
+    audience: caller.audience,
+    algorithms: caller.algorithms,
+    keySet: deps.callerKeySet,
+    clockToleranceS: caller.clockToleranceS,
+    maxTokenAgeS: caller.maxTokenAgeS,
+    header,
+    policy: caller.policy,
+    log: deps.log,
+    now: deps.now,
+    access:
+      caller.access === undefined || deps.accessKeySet === undefined
+        ? undefined
+        : { config: caller.access, keySet: deps.accessKeySet },
+    mtls: caller.mtls,
   };
 }

@@ -4,7 +4,8 @@
  *
  * Trust boundary: the keys decide who may call the gateway. Inline sets are checked strictly when
  * the gateway starts; remote sets are fetched with a timeout, `redirect: 'manual'` (a redirect is
- * a failure, never followed to a host we were not configured with), a size limit and a cool-down.
+ * a failure, never followed to a host we were not configured with), a size limit, a cool-down,
+ * and one fetch at a time per isolate (src/auth/single-flight.ts).
  *
  * Failure semantics (fail closed, but say whose fault it is):
  * - the token names no key we have, or more than one key matches it → jose's
@@ -26,6 +27,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { GatewayError } from '../errors';
+import { createSingleFlight } from './single-flight';
 import type { GatewayConfig } from '../env';
 import type { Logger } from '../log';
 
@@ -39,6 +41,8 @@ export interface CallerKeySetOptions {
   /**
    * After a successful fetch, a token with an unknown `kid` triggers no new fetch for this long,
    * so a flood of made-up `kid`s costs at most one JWKS fetch per cool-down. Default 30 s.
+   * Concurrent requests that all want a fetch share one (src/auth/single-flight.ts): jose's own
+   * de-duplication is off on Workers.
    */
   cooldownMs?: number;
   /** Keys older than this are refetched before use. Default 10 min. */
@@ -185,12 +189,22 @@ export function createCallerKeySet(
   const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const origin = url.origin;
   let lastFailureAt = Number.NEGATIVE_INFINITY;
+  // An attempt that outlived its own timeout was abandoned (its request was cancelled).
+  const flight = createSingleFlight<string>({ now, staleAfterMs: timeoutMs + 1000 });
 
-  // Every JWKS fetch goes through here: it enforces the back-off, the timeout (even if the
-  // injected fetch ignores the signal), manual redirects and the size limit.
+  // Every JWKS fetch goes through here: it enforces the back-off, one fetch at a time, the
+  // timeout (even if the injected fetch ignores the signal), manual redirects and the size limit.
   const guardedFetch: FetchImplementation = async (href, init) => {
     if (now() < lastFailureAt + failureBackoffMs)
       throw new Error('JWKS fetch skipped: an earlier fetch failed within the back-off window');
+    const { value: body } = await flight(init.signal, () => fetchKeySet(href, init));
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+
+  const fetchKeySet = async (
+    href: string,
+    init: Parameters<FetchImplementation>[1],
+  ): Promise<string> => {
     try {
       const response = await abortable(
         fetchImpl(href, {
@@ -215,7 +229,7 @@ export function createCallerKeySet(
         !Array.isArray((parsed as { keys?: unknown }).keys)
       )
         throw new Error('JWKS response is not a JSON object with a "keys" array');
-      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+      return body;
     } catch (e) {
       lastFailureAt = now();
       log?.({ level: 'warn', event: 'caller.jwks_fetch_failed', origin, error: describeError(e) });

@@ -7,8 +7,16 @@
  * used to enumerate the gateway's apps. Only callers allowed every app (`"*"`) can learn that an
  * app does not exist: `resolveApp` returns the name and the route's app lookup answers 404
  * `unknown-app`. Named entries are validated against APPS when the config is parsed (src/env.ts).
+ *
+ * Scoped-token ceilings (`scoped` in a policy entry) cap what a caller may ask GHES to mint; see
+ * `checkScopedCeiling`.
  */
-import type { CallerPolicyEntry, Operation } from '../env';
+import {
+  PERMISSION_LEVELS,
+  type CallerPolicyEntry,
+  type Operation,
+  type PermissionLevel,
+} from '../env';
 import { GatewayError } from '../errors';
 import type { Caller } from './caller-auth';
 
@@ -58,4 +66,128 @@ export function resolveApp(
     });
   authorize(caller, app, operation);
   return app;
+}
+
+/** The body fields of a scoped-token request that a ceiling constrains. */
+export interface ScopedTokenRequest {
+  target?: string | undefined;
+  target_id?: number | undefined;
+  repositories?: readonly string[] | undefined;
+  repository_ids?: readonly number[] | undefined;
+  permissions?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface CeilingViolation {
+  /** Request field, as in `validation-failed` answers: `body.permissions.contents`. */
+  field: string;
+  message: string;
+}
+
+const LEVEL_RANK: Readonly<Record<PermissionLevel, number>> = { read: 1, write: 2, admin: 3 };
+
+function isLevel(value: unknown): value is PermissionLevel {
+  return typeof value === 'string' && (PERMISSION_LEVELS as readonly string[]).includes(value);
+}
+
+/** Every way `request` goes above `ceiling`; empty when it stays within. Pure. */
+export function scopedCeilingViolations(
+  entry: Readonly<CallerPolicyEntry>,
+  request: ScopedTokenRequest,
+): CeilingViolation[] {
+  const ceiling = entry.scoped;
+  if (ceiling === undefined) return [];
+  const out: CeilingViolation[] = [];
+  const add = (field: string, message: string) => out.push({ field: `body.${field}`, message });
+
+  // Permissions. GHES mints a scoped token without `permissions` with every permission the
+  // installation has, so a caller with a permission ceiling must always name what it wants.
+  if (ceiling.permissions !== undefined) {
+    const max = ceiling.permissions;
+    const requested = request.permissions ?? {};
+    const names = Object.keys(requested);
+    if (names.length === 0)
+      add(
+        'permissions',
+        "must be listed: without them GHES grants every permission of the installation, above this caller's ceiling",
+      );
+    for (const name of names) {
+      const level = requested[name];
+      const cap = Object.hasOwn(max, name) ? max[name] : undefined;
+      if (cap === undefined)
+        add(`permissions.${name}`, 'is not a permission this caller may request');
+      else if (!isLevel(level) || LEVEL_RANK[level] > LEVEL_RANK[cap])
+        add(
+          `permissions.${name}`,
+          `"${shown(String(level))}" is above this caller's ceiling "${cap}"`,
+        );
+    }
+  }
+
+  // Target. Logins are case-insensitive on GitHub; an id can only be checked against ids, since
+  // mapping it to a login would take a GHES call.
+  if (ceiling.targets !== undefined || ceiling.target_ids !== undefined) {
+    const { target, target_id: targetId } = request;
+    if (target === undefined && targetId === undefined)
+      add('target', "is required by this caller's ceiling");
+    if (target !== undefined) {
+      const wanted = target.toLowerCase();
+      if (ceiling.targets === undefined)
+        add('target', 'this caller may name its target only by target_id');
+      else if (!ceiling.targets.some((t) => t.toLowerCase() === wanted))
+        add('target', `"${shown(target)}" is not a target this caller may scope tokens to`);
+    }
+    if (targetId !== undefined) {
+      if (ceiling.target_ids === undefined)
+        add('target_id', 'this caller may name its target only by login (target)');
+      else if (!ceiling.target_ids.includes(targetId))
+        add('target_id', `${targetId} is not a target id this caller may scope tokens to`);
+    }
+  }
+
+  // Repositories. Without `repositories`/`repository_ids` GHES scopes the token to every
+  // repository of the target the installation reaches. An empty list is counted the same way:
+  // it names nothing the ceiling could check.
+  const named = (request.repositories?.length ?? 0) + (request.repository_ids?.length ?? 0);
+  if (ceiling.repositories !== undefined) {
+    const allowed = new Set(ceiling.repositories.map((r) => r.toLowerCase()));
+    if (request.repository_ids !== undefined)
+      add(
+        'repository_ids',
+        'this caller must name repositories by name (repositories): ids cannot be checked against its ceiling',
+      );
+    else if (named === 0)
+      add(
+        'repositories',
+        "must name at least one repository: this caller's tokens are limited to some",
+      );
+    for (const repo of request.repositories ?? []) {
+      if (!allowed.has(repo.toLowerCase()))
+        add('repositories', `"${shown(repo)}" is not a repository this caller may scope tokens to`);
+    }
+  } else if (ceiling.require_repositories === true && named === 0) {
+    add('repositories', 'must name at least one repository (repositories or repository_ids)');
+  }
+  return out;
+}
+
+/**
+ * Throws 403 `forbidden` when a scoped-token request asks for more than the caller's ceiling
+ * (`scoped` in its policy entry): a permission not listed or above its level (read < write <
+ * admin), no permissions at all while permissions are capped, a target or target id not listed,
+ * repositories not listed, repository ids while names are capped, or no repositories while they
+ * are required. Call it before any GHES call. `detail` names the first offending field; the
+ * `errors` extension lists them all.
+ */
+export function checkScopedCeiling(
+  entry: Readonly<CallerPolicyEntry>,
+  request: ScopedTokenRequest,
+): void {
+  const violations = scopedCeilingViolations(entry, request);
+  const first = violations[0];
+  if (first === undefined) return;
+  throw new GatewayError('forbidden', {
+    detail: `${first.field} ${first.message}`,
+    reason: `scoped-token request above the caller ceiling: ${violations.map((v) => v.field).join(', ')}`,
+    extensions: { errors: violations },
+  });
 }

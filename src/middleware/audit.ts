@@ -6,7 +6,7 @@
  * Trust boundary: only ids and outcomes go here. `token_id` is a short prefix of the keyed
  * cache hash (src/cache/keys.ts), never the token.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { GatewayError } from '../errors';
 import type { Logger } from '../log';
 
@@ -27,6 +27,11 @@ export interface AuditVariables {
   failure: GatewayError;
 }
 
+function callerOf(c: Context): string | undefined {
+  const caller = c.get('caller') as { sub?: unknown } | undefined;
+  return typeof caller?.sub === 'string' ? caller.sub : undefined;
+}
+
 export function auditLog(log: Logger, now: () => number): MiddlewareHandler {
   return async function auditLogMiddleware(c, next) {
     const started = now();
@@ -43,6 +48,8 @@ export function auditLog(log: Logger, now: () => number): MiddlewareHandler {
       route: c.req.routePath,
       status: c.res.status,
       ...fields,
+      // Set by caller auth; present even when a request fails before its route names the caller.
+      ...(fields.caller === undefined && callerOf(c) !== undefined && { caller: callerOf(c) }),
       ...(failure !== undefined && { error_code: failure.code }),
       ...(failure?.upstreamStatus !== undefined && { ghes_status: failure.upstreamStatus }),
       ...(failure?.reason !== undefined && { reason: failure.reason }),

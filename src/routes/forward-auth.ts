@@ -27,7 +27,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, GatewayDeps } from '../app';
-import { callerAuth } from '../auth/caller-auth';
+import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
+import { callerRateLimit } from '../middleware/rate-limit';
 import { resolveApp } from '../auth/policy';
 import { GatewayError, isGatewayError } from '../errors';
 import { failClosed } from '../introspection/fail-closed';
@@ -86,18 +87,9 @@ function queryOnce(c: Context<AppEnv>, name: string): string | undefined {
 export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
   const { config } = deps;
   // callerAuth is typed for any env that has `caller`; AppEnv has it, but Context is invariant.
-  const authenticateGateway = callerAuth({
-    issuer: config.caller.issuer,
-    audience: config.caller.audience,
-    algorithms: config.caller.algorithms,
-    keySet: deps.callerKeySet,
-    clockToleranceS: config.caller.clockToleranceS,
-    maxTokenAgeS: config.caller.maxTokenAgeS,
-    header: 'x-gateway-authorization',
-    policy: config.caller.policy,
-    log: deps.log,
-    now: deps.now,
-  }) as unknown as MiddlewareHandler<AppEnv>;
+  const authenticateGateway = callerAuth(
+    callerAuthOptions(deps, 'x-gateway-authorization'),
+  ) as unknown as MiddlewareHandler<AppEnv>;
 
   const gatewayAuth: MiddlewareHandler<AppEnv> = async function forwardAuthCaller(c, next) {
     let authenticated = false;
@@ -126,7 +118,13 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
   };
 
   const path = `${FORWARD_AUTH_PATH}/*`;
-  app.use(path, denialsUncached, gatewayAuth);
+  const limit = callerRateLimit({
+    limiter: config.rateLimits.introspection.binding,
+    bucket: 'introspection',
+    periodS: config.rateLimits.introspection.periodS,
+    log: deps.log,
+  }) as unknown as MiddlewareHandler<AppEnv>;
+  app.use(path, denialsUncached, gatewayAuth, limit);
 
   app.all(path, async (c) => {
     const caller = c.get('caller');

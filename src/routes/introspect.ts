@@ -18,7 +18,8 @@ import type { Hook } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
-import { callerAuth } from '../auth/caller-auth';
+import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
+import { callerRateLimit } from '../middleware/rate-limit';
 import { resolveApp } from '../auth/policy';
 import { GatewayError } from '../errors';
 import { failClosed } from '../introspection/fail-closed';
@@ -196,16 +197,12 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
   app.use('/introspect', noStore);
   app.use(
     '/introspect',
-    callerAuth({
-      issuer: config.caller.issuer,
-      audience: config.caller.audience,
-      algorithms: config.caller.algorithms,
-      keySet: deps.callerKeySet,
-      clockToleranceS: config.caller.clockToleranceS,
-      maxTokenAgeS: config.caller.maxTokenAgeS,
-      policy: config.caller.policy,
+    callerAuth(callerAuthOptions(deps)),
+    callerRateLimit({
+      limiter: config.rateLimits.introspection.binding,
+      bucket: 'introspection',
+      periodS: config.rateLimits.introspection.periodS,
       log: deps.log,
-      now: deps.now,
     }),
   );
   const limit = bodyLimit({

@@ -74,11 +74,9 @@ const authorizationFields = {
   expires_at: z.string().nullable().optional(),
 };
 
-export const PublicAuthorizationSchema = z
-  .object(authorizationFields)
-  .openapi('Authorization', {
-    description: 'What GHES returned, without `token` and `hashed_token`',
-  });
+export const PublicAuthorizationSchema = z.object(authorizationFields).openapi('Authorization', {
+  description: 'What GHES returned, without `token` and `hashed_token`',
+});
 
 export const NewTokenSchema = z
   .object({ ...authorizationFields, token: z.string().openapi({ description: 'The new token' }) })

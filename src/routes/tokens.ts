@@ -11,7 +11,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
-import { callerAuth } from '../auth/caller-auth';
+import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
+import { checkScopedCeiling } from '../auth/policy';
+import { callerRateLimit } from '../middleware/rate-limit';
 import { GatewayError, isGatewayError } from '../errors';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
@@ -147,7 +149,8 @@ function validatePermissions(
   if (allowed === undefined) return; // the client refuses the call for versions without scoped tokens
   const errors: { field: string; message: string }[] = [];
   for (const [name, level] of Object.entries(permissions)) {
-    const levels = allowed[name];
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype.
+    const levels = Object.hasOwn(allowed, name) ? allowed[name] : undefined;
     if (levels === undefined) {
       errors.push({
         field: `body.permissions.${safeSegment(name)}`,
@@ -171,20 +174,30 @@ function validatePermissions(
 
 export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
   const { config } = deps;
-  app.use(
-    '/v1/*',
-    callerAuth({
-      issuer: config.caller.issuer,
-      audience: config.caller.audience,
-      algorithms: config.caller.algorithms,
-      keySet: deps.callerKeySet,
-      clockToleranceS: config.caller.clockToleranceS,
-      maxTokenAgeS: config.caller.maxTokenAgeS,
-      policy: config.caller.policy,
-      log: deps.log,
-      now: deps.now,
-    }),
-  );
+  app.use('/v1/*', callerAuth(callerAuthOptions(deps)));
+  // Every caller-facing 'is this token valid' answer shares one budget (RFC 7662 §4: an open
+  // check lets attackers fish for valid tokens); mutations have their own, smaller one.
+  const checkLimit = callerRateLimit({
+    limiter: config.rateLimits.introspection.binding,
+    bucket: 'introspection',
+    periodS: config.rateLimits.introspection.periodS,
+    log: deps.log,
+  });
+  const mutationLimit = callerRateLimit({
+    limiter: config.rateLimits.mutation.binding,
+    bucket: 'mutation',
+    periodS: config.rateLimits.mutation.periodS,
+    log: deps.log,
+  });
+  app.use('/v1/apps/:app/token/check', checkLimit);
+  for (const path of [
+    '/v1/apps/:app/token/reset',
+    '/v1/apps/:app/token/scoped',
+    '/v1/apps/:app/token/delete',
+    '/v1/apps/:app/grant/delete',
+  ]) {
+    app.use(path, mutationLimit);
+  }
   app.use(
     '/v1/*',
     bodyLimit({
@@ -238,6 +251,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     const body = c.req.valid('json');
     c.get('audit').audit_event = true;
     validatePermissions(deps, body.permissions);
+    checkScopedCeiling(c.get('caller').policy, body);
     const scoped = await c.get('ghes').scoped(app, body);
     c.get('audit').ghes_status = 200;
     return c.json(newToken(scoped), 200);

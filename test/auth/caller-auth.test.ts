@@ -33,6 +33,7 @@ describe('callerAuth happy path', () => {
     expect(await res.json()).toEqual({ sub: TEST_CALLER_SUB });
     expect(h.seen).toEqual([
       {
+        source: 'jwt',
         sub: TEST_CALLER_SUB,
         policy: TEST_POLICY[TEST_CALLER_SUB],
         claims: {
@@ -51,7 +52,9 @@ describe('callerAuth happy path', () => {
     const token = await mint({ aud: ['other', TEST_CALLER_AUDIENCE], iat: undefined });
     const res = await h.request({ authorization: `bearer ${token}` });
     expect(res.status).toBe(200);
-    expect(h.seen[0]?.claims).toEqual({
+    const seen = h.seen[0];
+    expect(seen?.source).toBe('jwt');
+    expect(seen?.source === 'jwt' && seen.claims).toEqual({
       iss: TEST_CALLER_ISSUER,
       aud: ['other', TEST_CALLER_AUDIENCE],
       exp: T0 / 1000 + 300,
@@ -77,6 +80,16 @@ describe('callerAuth happy path', () => {
     const h = createHarness({ keys, clockToleranceS: 30 });
     const res = await h.bearer(await mint({ exp: T0 / 1000 - 29 }));
     expect(res.status).toBe(200);
+  });
+
+  it('applies the clock tolerance exactly at its bound, for exp and nbf alike', async () => {
+    const h = createHarness({ keys, clockToleranceS: 30 });
+    const s = T0 / 1000;
+    // RFC 7519 §4.1.4: now must be before exp, so exp = now - tolerance is already expired.
+    expect((await h.bearer(await mint({ exp: s - 29 }))).status).toBe(200);
+    expect((await h.bearer(await mint({ exp: s - 30 }))).status).toBe(401);
+    expect((await h.bearer(await mint({ nbf: s + 30 }))).status).toBe(200);
+    expect((await h.bearer(await mint({ nbf: s + 31 }))).status).toBe(401);
   });
 
   it('reads X-Gateway-Authorization when configured, ignoring Authorization', async () => {
@@ -211,9 +224,49 @@ describe('callerAuth option checks', () => {
     [
       'negative tolerance',
       { clockToleranceS: -1 },
-      /"clockToleranceS" must be an integer from 0 to 300/,
+      /"clockToleranceS" must be an integer from 0 to 30/,
+    ],
+    [
+      'a tolerance above 30 s',
+      { clockToleranceS: 31 },
+      /"clockToleranceS" must be an integer from 0 to 30/,
     ],
     ['fractional max age', { maxTokenAgeS: 1.5 }, /"maxTokenAgeS" must be a non-negative integer/],
+    [
+      'an Access team domain that is not an https origin',
+      {
+        access: {
+          config: { teamDomain: 'acme.cloudflareaccess.com', audience: ['a'], subjects: {} },
+          keySet: async () => new Uint8Array(),
+        },
+      },
+      /"access.config.teamDomain" must be an https origin/,
+    ],
+    [
+      'Access without an audience',
+      {
+        access: {
+          config: { teamDomain: 'https://acme.cloudflareaccess.com', audience: [], subjects: {} },
+          keySet: async () => new Uint8Array(),
+        },
+      },
+      /"access.config.audience" must list at least one AUD tag/,
+    ],
+    [
+      'Access without a key set',
+      {
+        access: {
+          config: {
+            teamDomain: 'https://acme.cloudflareaccess.com',
+            audience: ['a'],
+            subjects: {},
+          },
+          keySet: undefined,
+        },
+      },
+      /"access.keySet" must be a key resolver/,
+    ],
+    ['mTLS callers that are not a Map', { mtls: { callers: {} } }, /"mtls.callers" must be a Map/],
     [
       'bad header',
       { header: 'cookie' },

@@ -46,6 +46,8 @@ export interface Harness {
   keyLookups: { count: number };
   request(headers?: Record<string, string>): Promise<Response>;
   bearer(token: string): Promise<Response>;
+  /** Any request init, e.g. `{ cf: { tlsClientAuth } }` (workerd keeps `cf` on a new Request). */
+  send(init: RequestInit): Promise<Response>;
 }
 
 export interface HarnessOptions extends Partial<Omit<CallerAuthOptions, 'keySet' | 'log' | 'now'>> {
@@ -114,6 +116,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     keyLookups,
     request,
     bearer: (token) => request({ [header]: `Bearer ${token}` }),
+    send: (init) => Promise.resolve(app.fetch(new Request('https://gateway.test/protected', init))),
   };
 }
 

@@ -186,6 +186,98 @@ describe('remote key set', () => {
     expect(server.calls).toHaveLength(2);
   });
 
+  /**
+   * jose shares one pending fetch between concurrent callers everywhere except on Workers, where a
+   * request must not await another request's promise; there the key set's own single-flight keeps
+   * a concurrent burst to one fetch. The server holds its answer until every request has asked
+   * for a key, so each of them really is concurrent with the fetch.
+   */
+  async function concurrently(
+    h: ReturnType<typeof remoteHarness>['h'],
+    tokens: string[],
+    release: () => void,
+  ): Promise<number[]> {
+    const before = h.keyLookups.count;
+    const pending = tokens.map((t) => h.bearer(t));
+    while (h.keyLookups.count < before + tokens.length) await Promise.resolve();
+    release();
+    return (await Promise.all(pending)).map((r) => r.status);
+  }
+
+  function gatedServer() {
+    let open: () => void = () => {};
+    let gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const server = jwksServer(async () => {
+      await gate;
+      return json(keys.jwks)();
+    });
+    return {
+      server,
+      release: () => open(),
+      close: () => {
+        gate = new Promise<void>((r) => {
+          open = r;
+        });
+      },
+    };
+  }
+
+  it('answers a burst of valid tokens on a cold isolate with one fetch', async () => {
+    const { server, release } = gatedServer();
+    const { h } = remoteHarness(server);
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => mintCallerJwt(keys, { jti: `j${i}` }, {}, { now: T0 })),
+    );
+    expect(await concurrently(h, tokens, release)).toEqual(Array(20).fill(200));
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('keeps a concurrent flood of unknown kids to one fetch, cold and after each cool-down', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    const { server, release, close } = gatedServer();
+    const { h } = remoteHarness(server, { cooldownMs: 30_000 });
+    const flood = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => mint(keys, { kid: `x-${i}` })),
+    );
+    expect(await concurrently(h, flood, release)).toEqual(Array(25).fill(401));
+    expect(server.calls).toHaveLength(1);
+
+    // Within the cool-down: no fetch at all.
+    expect(await concurrently(h, flood, () => {})).toEqual(Array(25).fill(401));
+    expect(server.calls).toHaveLength(1);
+
+    // After it: the whole burst shares one refetch.
+    close();
+    vi.setSystemTime(T0 + 30_001);
+    expect(await concurrently(h, flood, release)).toEqual(Array(25).fill(401));
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('fails every request of a burst closed when the shared fetch fails, fetching once', async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const server = jwksServer(async () => {
+      await gate;
+      return new Response('down', { status: 502 });
+    });
+    const { h, keyLogs } = remoteHarness(server);
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => mintCallerJwt(keys, { jti: `f${i}` }, {}, { now: T0 })),
+    );
+    expect(await concurrently(h, tokens, open)).toEqual(Array(10).fill(503));
+    expect(server.calls).toHaveLength(1);
+    // The leader logs the cause once; followers say they shared it.
+    expect(keyLogs.filter((l) => l['event'] === 'caller.jwks_fetch_failed')).toHaveLength(1);
+    expect(
+      h.logs.map((l) => String(l['reason'])).filter((r) => /SharedAttemptFailed/.test(r)),
+    ).toHaveLength(9);
+  });
+
   it('refuses a token whose kid matches several keys of a remote set (401, logged reason)', async () => {
     const server = jwksServer(
       json({ keys: [keys.publicJwk, { ...rotated.publicJwk, kid: keys.kid }] }),
@@ -247,7 +339,10 @@ describe('remote key set', () => {
       }),
     ]);
     expect(String(keyLogs[0]?.['error'])).toMatch(logged);
-    expect(h.logs[0]).toMatchObject({ event: 'caller.auth_failed', code: 'caller-keys-unavailable' });
+    expect(h.logs[0]).toMatchObject({
+      event: 'caller.auth_failed',
+      code: 'caller-keys-unavailable',
+    });
     expect(String(h.logs[0]?.['reason'])).toMatch(/caller JWKS at https:\/\/idp.test unavailable/);
   });
 

@@ -6,6 +6,7 @@ import { GatewayError, problemShape } from '../../src/errors';
 
 function caller(sub: string, policy: CallerPolicyEntry): Caller {
   return {
+    source: 'jwt',
     sub,
     policy,
     claims: { iss: 'https://callers.test', aud: 'ghes-token-gateway', exp: 2_000_000_000 },

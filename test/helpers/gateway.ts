@@ -47,6 +47,8 @@ export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
 let counter = 0;
 
+const allowAll = { limit: async () => ({ success: true }) };
+
 export async function createTestGateway(options: TestGatewayOptions = {}) {
   const clock = new TestClock(options.startMs ?? Date.UTC(2026, 10, 21, 12, 0, 0));
   const emulator = createGhesEmulator({
@@ -88,6 +90,10 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     CALLER_ALGORITHMS: JSON.stringify(['ES256']),
     CALLER_JWKS: JSON.stringify(keys.jwks),
     CALLER_POLICY: JSON.stringify(policy),
+    // Allow-all limiters: the real bindings count in wall-clock time across a whole test run.
+    // Rate-limit tests pass real or denying limiters through `vars`.
+    INTROSPECTION_RATE_LIMITER: allowAll,
+    MUTATION_RATE_LIMITER: allowAll,
     CACHE_PEPPER: `test-pepper-${counter}-${crypto.randomUUID()}`,
     ...options.vars,
   };

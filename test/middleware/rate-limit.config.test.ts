@@ -1,0 +1,131 @@
+/**
+ * wrangler.toml does not inherit vars or bindings into [env.*]: every environment must repeat
+ * them. Checks that the rate-limiting bindings and the vars of the caller-identity options are in
+ * every environment, that each binding's period matches the var the 429 Retry-After comes from,
+ * and that no two environments share a rate-limit namespace (staging must not eat production's
+ * budget).
+ */
+import { describe, expect, it } from 'vitest';
+import { RATE_LIMIT_BINDINGS } from '../../src/env';
+import wranglerToml from '../../wrangler.toml?raw';
+
+interface RateLimitBinding {
+  name: string;
+  namespaceId: string;
+  limit: number;
+  period: number;
+}
+
+interface Environment {
+  vars: Map<string, string>;
+  ratelimits: RateLimitBinding[];
+}
+
+const ENVIRONMENTS = ['(top level)', 'staging', 'production'] as const;
+
+/**
+ * Just enough TOML for this file's shape: table headers, `KEY = "value"` vars, and
+ * `[[…ratelimits]]` tables with an inline `simple = { limit = N, period = P }`.
+ */
+function readWranglerToml(text: string): Map<string, Environment> {
+  const envs = new Map<string, Environment>(
+    ENVIRONMENTS.map((name) => [name, { vars: new Map(), ratelimits: [] }]),
+  );
+  let env: Environment | undefined;
+  let section: 'vars' | 'ratelimit' | 'other' = 'other';
+  let inMultiline = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (inMultiline) {
+      if (line.includes("'''")) inMultiline = false;
+      continue;
+    }
+    const header = /^\[\[?([^\]]+)\]\]?$/.exec(line);
+    if (header !== null) {
+      const path = (header[1] as string).split('.');
+      const scoped = path[0] === 'env' ? path[1] : undefined;
+      const rest = path[0] === 'env' ? path.slice(2) : path;
+      env = envs.get(scoped ?? '(top level)');
+      section =
+        rest.join('.') === 'vars'
+          ? 'vars'
+          : rest.join('.') === 'ratelimits'
+            ? 'ratelimit'
+            : 'other';
+      if (section === 'ratelimit')
+        env?.ratelimits.push({ name: '', namespaceId: '', limit: NaN, period: NaN });
+      continue;
+    }
+    const kv = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (kv === null || env === undefined) continue;
+    const [, key, value] = kv as unknown as [string, string, string];
+    if (value.startsWith("'''") && !value.slice(3).includes("'''")) inMultiline = true;
+    if (section === 'vars') env.vars.set(key, value);
+    if (section === 'ratelimit') {
+      const binding = env.ratelimits.at(-1) as RateLimitBinding;
+      if (key === 'name') binding.name = JSON.parse(value) as string;
+      if (key === 'namespace_id') binding.namespaceId = JSON.parse(value) as string;
+      if (key === 'simple') {
+        binding.limit = Number(/limit\s*=\s*(\d+)/.exec(value)?.[1]);
+        binding.period = Number(/period\s*=\s*(\d+)/.exec(value)?.[1]);
+      }
+    }
+  }
+  return envs;
+}
+
+const envs = readWranglerToml(wranglerToml);
+const PERIOD_VAR: Record<string, string> = {
+  [RATE_LIMIT_BINDINGS.introspection]: 'INTROSPECTION_RATE_LIMIT_PERIOD_S',
+  [RATE_LIMIT_BINDINGS.mutation]: 'MUTATION_RATE_LIMIT_PERIOD_S',
+};
+
+describe('wrangler.toml rate limits and identity vars', () => {
+  it.each(ENVIRONMENTS)(
+    '%s has both rate-limiting bindings, periods matching their vars',
+    (name) => {
+      const env = envs.get(name) as Environment;
+      expect(env.ratelimits.map((b) => b.name).sort()).toEqual(
+        [RATE_LIMIT_BINDINGS.introspection, RATE_LIMIT_BINDINGS.mutation].sort(),
+      );
+      for (const binding of env.ratelimits) {
+        expect(binding.namespaceId).toMatch(/^[1-9][0-9]*$/);
+        expect(binding.limit).toBeGreaterThan(0);
+        expect([10, 60]).toContain(binding.period);
+        expect(env.vars.get(PERIOD_VAR[binding.name] as string)).toBe(`"${binding.period}"`);
+      }
+    },
+  );
+
+  it('gives every environment its own rate-limit namespaces', () => {
+    const ids = [...envs.values()].flatMap((e) => e.ratelimits.map((b) => b.namespaceId));
+    expect(ids).toHaveLength(6);
+    expect(new Set(ids).size).toBe(6);
+  });
+
+  it('keeps introspection generous and mutations tight', () => {
+    for (const env of envs.values()) {
+      const byName = new Map(env.ratelimits.map((b) => [b.name, b]));
+      const introspection = byName.get(RATE_LIMIT_BINDINGS.introspection) as RateLimitBinding;
+      const mutation = byName.get(RATE_LIMIT_BINDINGS.mutation) as RateLimitBinding;
+      expect(introspection.limit / introspection.period).toBeGreaterThan(
+        mutation.limit / mutation.period,
+      );
+    }
+  });
+
+  it.each(['staging', 'production'])('%s repeats every top-level var', (name) => {
+    const top = [...(envs.get('(top level)') as Environment).vars.keys()].sort();
+    expect(top).toEqual(
+      expect.arrayContaining([
+        'ACCESS_TEAM_DOMAIN',
+        'ACCESS_AUD',
+        'ACCESS_SUBJECTS',
+        'MTLS_CALLERS',
+        'INTROSPECTION_RATE_LIMIT_PERIOD_S',
+        'MUTATION_RATE_LIMIT_PERIOD_S',
+      ]),
+    );
+    expect([...(envs.get(name) as Environment).vars.keys()].sort()).toEqual(top);
+  });
+});
