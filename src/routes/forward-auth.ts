@@ -133,11 +133,37 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
     audit.operation = 'forward_auth';
 
     // The gateway's own parameters first: a bad one is a configuration error, denied as such.
-    const requested = queryOnce(c, 'app');
-    if (requested !== undefined && requested !== '' && !APP_NAME_PATTERN.test(requested))
-      throw new GatewayError('invalid-request', { detail: 'query.app is not an app name' });
+    // Envoy appends the client's own query string to its path_prefix, so there the end user
+    // controls `?app=` and `?scope=`. X-Forward-Auth-App / X-Forward-Auth-Scope are set by the
+    // API gateway's own config (Envoy headers_to_add, Traefik/nginx proxy_set_header): the header
+    // app wins and a different query app is refused; header scopes are always required, and the
+    // query can only add more, never remove one.
+    const queryApp = queryOnce(c, 'app');
+    const headerApp = c.req.header('x-forward-auth-app');
+    for (const [where, value] of [
+      ['query.app', queryApp],
+      ['header x-forward-auth-app', headerApp],
+    ] as const) {
+      if (value !== undefined && value !== '' && !APP_NAME_PATTERN.test(value))
+        throw new GatewayError('invalid-request', { detail: `${where} is not an app name` });
+    }
+    if (
+      headerApp !== undefined &&
+      headerApp !== '' &&
+      queryApp !== undefined &&
+      queryApp !== '' &&
+      queryApp !== headerApp
+    )
+      throw new GatewayError('invalid-request', {
+        detail: 'query.app conflicts with the X-Forward-Auth-App header',
+      });
+    const requested = headerApp !== undefined && headerApp !== '' ? headerApp : queryApp;
     const appConfig = requireApp(c, resolveApp(caller, requested, 'forward_auth'), 'forward_auth');
-    const required = parseRequiredScopes(c.req.queries('scope') ?? []);
+    const headerScopes = c.req.header('x-forward-auth-scope');
+    const required = parseRequiredScopes([
+      ...(headerScopes !== undefined ? [headerScopes] : []),
+      ...(c.req.queries('scope') ?? []),
+    ]);
     if (!required.ok) throw new GatewayError('invalid-request', { detail: required.error });
 
     const credentials = parseEndUserCredentials(c.req.header('authorization'));
