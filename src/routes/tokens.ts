@@ -67,72 +67,51 @@ const json = <T extends z.ZodType>(schema: T) => ({
   required: true,
 });
 
-const checkRoute = createRoute({
-  method: 'post',
-  path: '/v1/apps/{app}/token/check',
-  summary: 'Check a token (cached)',
+/** What every /v1 route shares: POST, a caller JWT, the app in the path, a JSON body. */
+const post = <T extends z.ZodType>(body: T) => ({
+  method: 'post' as const,
   tags: ['tokens'],
   security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(TokenBody) },
-  responses: {
-    200: {
-      description: 'The token is valid',
-      content: { 'application/json': { schema: PublicAuthorizationSchema } },
-    },
-    ...commonProblems,
-  },
+  request: { params: AppParams, body: json(body) },
+});
+
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  200: { description, content: { 'application/json': { schema } } },
+});
+
+const checkRoute = createRoute({
+  ...post(TokenBody),
+  path: '/v1/apps/{app}/token/check',
+  summary: 'Check a token (cached)',
+  responses: { ...ok('The token is valid', PublicAuthorizationSchema), ...commonProblems },
 });
 
 const resetRoute = createRoute({
-  method: 'post',
+  ...post(TokenBody),
   path: '/v1/apps/{app}/token/reset',
   summary: 'Reset a token: GHES mints a new one and the old one stops working',
-  tags: ['tokens'],
-  security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(TokenBody) },
-  responses: {
-    200: {
-      description: 'The new token',
-      content: { 'application/json': { schema: NewTokenSchema } },
-    },
-    ...commonProblems,
-  },
+  responses: { ...ok('The new token', NewTokenSchema), ...commonProblems },
 });
 
 const scopedRoute = createRoute({
-  method: 'post',
+  ...post(ScopedBody),
   path: '/v1/apps/{app}/token/scoped',
   summary: 'Create a narrower token from a GitHub App user token',
-  tags: ['tokens'],
-  security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(ScopedBody) },
-  responses: {
-    200: {
-      description: 'The new scoped token',
-      content: { 'application/json': { schema: NewTokenSchema } },
-    },
-    ...commonProblems,
-  },
+  responses: { ...ok('The new scoped token', NewTokenSchema), ...commonProblems },
 });
 
 const deleteRoute = createRoute({
-  method: 'post',
+  ...post(TokenBody),
   path: '/v1/apps/{app}/token/delete',
   summary: 'Revoke one token',
-  tags: ['tokens'],
-  security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(TokenBody) },
-  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+  responses: { ...{ 204: { description: 'Revoked' } }, ...commonProblems },
 });
 
 const grantRoute = createRoute({
-  method: 'post',
+  ...post(TokenBody),
   path: '/v1/apps/{app}/grant/delete',
   summary: "Revoke the app's grant: every token of that user for the app",
-  tags: ['tokens'],
-  security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(TokenBody) },
-  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+  responses: { ...{ 204: { description: 'Revoked' } }, ...commonProblems },
 });
 
 /** A minted token goes back to the caller that asked for it, but never `hashed_token`. */

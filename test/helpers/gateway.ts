@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { buildGateway } from '../../src/index';
-import type { CallerPolicyEntry } from '../../src/env';
+import { OPERATIONS, type CallerPolicyEntry } from '../../src/env';
 import type { LogRecord } from '../../src/log';
 import { createGhesEmulator } from '../ghes-emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
@@ -13,15 +13,7 @@ export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
 export const CALLER_AUD = 'ghes-token-gateway';
 
-export const ALL_OPERATIONS = [
-  'check',
-  'reset',
-  'scoped',
-  'delete',
-  'grant_delete',
-  'introspect',
-  'forward_auth',
-] as const;
+export const ALL_OPERATIONS = OPERATIONS;
 
 export interface TestGatewayOptions {
   version?: string;
