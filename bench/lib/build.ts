@@ -1,0 +1,181 @@
+/**
+ * Builds each worker exactly as it would deploy: `wrangler deploy --dry-run --outdir …` bundles
+ * the entry named by a wrangler config without uploading anything. The bench then runs those
+ * files, not the TypeScript sources, so bundling choices (minification, dead code, polyfills)
+ * show up in size, startup and throughput alike.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+const run = promisify(execFile);
+
+export interface Bundle {
+  name: string;
+  /** Absolute path of the main module (the `main` of the config, bundled). */
+  mainPath: string;
+  outDir: string;
+  /** Sum over every module the upload would contain (source maps excluded). */
+  rawBytes: number;
+  /** gzip of the same modules at zlib's default level, as `wrangler deploy` reports it. */
+  gzipBytes: number;
+  modules: string[];
+  /** Bytes each package (or `src`) contributes to the bundle, largest first (esbuild metafile). */
+  composition: Array<{ source: string; bytes: number }>;
+}
+
+export interface ProjectConfig {
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  kvBindings: string[];
+  /** Workers rate-limiting bindings (name, period in seconds). */
+  rateLimits: Array<{ name: string; period: number }>;
+  /** Binding kinds the config declares that the bench does not provide (it says so). */
+  unsupported: string[];
+  /** Plain `vars` of the top-level environment (local defaults); the bench overrides them. */
+  vars: Record<string, unknown>;
+}
+
+function uploadedModules(outDir: string): string[] {
+  // wrangler writes the bundle, its source map and a README; only modules are uploaded.
+  return readdirSync(outDir)
+    .filter((f) => /\.(m?js|cjs|wasm|bin|txt|html|sql)$/.test(f) && !f.endsWith('.map'))
+    .filter((f) => f !== 'README.md')
+    .sort();
+}
+
+/**
+ * Runs `wrangler deploy --dry-run` for one config. Fails with wrangler's own output so that a
+ * broken build reads as a build error, not as a benchmark figure.
+ */
+export async function buildWorker(
+  root: string,
+  name: string,
+  configPath: string,
+  outDir: string,
+): Promise<Bundle> {
+  rmSync(outDir, { recursive: true, force: true });
+  const metaPath = `${outDir}.meta.json`;
+  const wrangler = resolve(root, 'node_modules/wrangler/bin/wrangler.js');
+  try {
+    await run(
+      process.execPath,
+      [
+        wrangler,
+        'deploy',
+        '--dry-run',
+        '--config',
+        configPath,
+        '--outdir',
+        outDir,
+        '--metafile',
+        metaPath,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 120_000,
+      },
+    );
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    const output = `${err.stdout ?? ''}\n${err.stderr ?? ''}`.trim() || err.message;
+    throw new Error(`wrangler could not build ${name} (${configPath}):\n${output}`);
+  }
+  const modules = uploadedModules(outDir);
+  const main = modules.find((m) => m === 'index.js') ?? modules.find((m) => /\.m?js$/.test(m));
+  if (main === undefined) throw new Error(`wrangler wrote no module for ${name} in ${outDir}`);
+  let rawBytes = 0;
+  let gzipBytes = 0;
+  for (const m of modules) {
+    const data = readFileSync(join(outDir, m));
+    rawBytes += statSync(join(outDir, m)).size;
+    gzipBytes += gzipSync(data).length;
+  }
+  return {
+    name,
+    mainPath: join(outDir, main),
+    outDir,
+    rawBytes,
+    gzipBytes,
+    modules,
+    composition: composition(metaPath),
+  };
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs?: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** Groups the bundle's inputs by npm package (`src` for our own code). */
+function composition(metaPath: string): Array<{ source: string; bytes: number }> {
+  let meta: Metafile;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
+  } catch {
+    return [];
+  }
+  const bySource = new Map<string, number>();
+  for (const [file, output] of Object.entries(meta.outputs)) {
+    if (file.endsWith('.map')) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs ?? {})) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+      const source = pkg ?? (/(^|\/)src\//.test(input) ? 'src' : 'other');
+      bySource.set(source, (bySource.get(source) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...bySource.entries()]
+    .map(([source, bytes]) => ({ source, bytes }))
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Binding kinds of a wrangler config that bench/lib/workers.ts does not bind. */
+const UNSUPPORTED = [
+  'durable_objects',
+  'd1_databases',
+  'r2_buckets',
+  'queues',
+  'services',
+  'analytics_engine_datasets',
+  'hyperdrive',
+  'vectorize',
+  'ai',
+  'workflows',
+] as const;
+
+/** Whether a config section holds any binding (wrangler fills absent ones with empty lists). */
+function declares(section: unknown): boolean {
+  if (Array.isArray(section)) return section.length > 0;
+  if (typeof section !== 'object' || section === null) return false;
+  if (typeof (section as { binding?: unknown }).binding === 'string') return true;
+  return Object.values(section).some(declares);
+}
+
+/**
+ * Reads the deployed configuration through wrangler's own reader, so that the bench runs the
+ * gateway with the compatibility date, flags and KV bindings it deploys with.
+ */
+export async function readProjectConfig(configPath: string): Promise<ProjectConfig> {
+  const wrangler = await import('wrangler');
+  const config = wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  if (config.compatibility_date === undefined)
+    throw new Error(`${configPath} sets no compatibility_date`);
+  return {
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags ?? [],
+    kvBindings: config.kv_namespaces.map((kv: { binding: string }) => kv.binding),
+    rateLimits: (config.ratelimits ?? []).map(
+      (r: { name: string; simple: { period: number } }) => ({
+        name: r.name,
+        period: r.simple.period,
+      }),
+    ),
+    unsupported: UNSUPPORTED.filter((key) =>
+      declares((config as unknown as Record<string, unknown>)[key]),
+    ),
+    vars: { ...config.vars },
+  };
+}

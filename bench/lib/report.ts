@@ -1,0 +1,382 @@
+/**
+ * Output of a run: the stdout table, the generated part of docs/performance.md and the SVG chart
+ * (hand-written SVG, no library). Pure functions of `Results`.
+ */
+import { DISTURBED_PCT, type LoadSummary, type Results, type Target } from './results';
+
+const LABELS: Record<string, string> = {
+  baseline: 'baseline (hello world)',
+  introspect_hit: 'introspect_hit (L1)',
+  introspect_kv_hit: 'introspect_kv_hit (KV)',
+  forward_auth_hit: 'forward_auth_hit',
+  introspect_miss: 'introspect_miss',
+  emulator_direct: 'emulator direct (miss reference)',
+  peer: 'peer (@octokit/oauth-app)',
+};
+
+const ORDER = [
+  'baseline',
+  'introspect_hit',
+  'forward_auth_hit',
+  'introspect_kv_hit',
+  'introspect_miss',
+  'emulator_direct',
+  'peer',
+] as const;
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function fmtN(n: number | null): string {
+  return n === null ? '?' : fmtInt(n);
+}
+
+function fmtMs(n: number): string {
+  return Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 1) : '—';
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1024 ? `${(n / 1024).toFixed(1)} KiB (${fmtInt(n)} B)` : `${n} B`;
+}
+
+function pct(a: number, b: number | undefined): string {
+  return b === undefined || b === 0 ? '' : `${Math.round((a / b) * 100)} %`;
+}
+
+function composition(r: Results): string {
+  if (r.bundle_composition.length === 0) return 'not measured';
+  return r.bundle_composition
+    .slice(0, 6)
+    .map((c) => `${c.source} ${(c.bytes / 1024).toFixed(0)} KiB`)
+    .join(', ');
+}
+
+function fmtValue(t: Target): string {
+  if (t.value === null) return '—';
+  if (t.id.endsWith('_vs_baseline')) return t.value.toFixed(3);
+  if (t.id.endsWith('_vs_peer')) return t.value.toFixed(1);
+  if (t.id.endsWith('_ms')) return t.value.toFixed(2);
+  return fmtInt(t.value);
+}
+
+function statusWord(t: Target): string {
+  return t.status === 'pass' ? 'PASS' : t.status === 'fail' ? 'FAIL' : 'NOT MEASURED';
+}
+
+function ordered(scenarios: readonly LoadSummary[]): LoadSummary[] {
+  return ORDER.flatMap((id) => scenarios.filter((s) => s.id === id));
+}
+
+/** Per-run req/s; `†` marks a run during which other processes took a large share of the CPU. */
+function runsCell(s: LoadSummary): string {
+  return s.runs
+    .map(
+      (x) =>
+        `${fmtInt(x.rps)}${x.otherCpuPercent !== null && x.otherCpuPercent > DISTURBED_PCT ? '†' : ''}`,
+    )
+    .join(' / ');
+}
+
+function disturbedNote(r: Results): string | undefined {
+  const n = r.scenarios
+    .flatMap((s) => s.runs)
+    .filter((x) => (x.otherCpuPercent ?? 0) > DISTURBED_PCT).length;
+  return n === 0
+    ? undefined
+    : `† ${n} run(s) disturbed: processes outside the bench used more than ${DISTURBED_PCT} % of all CPUs meanwhile.`;
+}
+
+function disturbedShort(r: Results): string {
+  const runs = r.scenarios.flatMap((s) => s.runs);
+  const n = runs.filter((x) => (x.otherCpuPercent ?? 0) > DISTURBED_PCT).length;
+  return n === 0 ? '' : ` · ${n} of ${runs.length} runs disturbed by other work`;
+}
+
+function callsCell(s: LoadSummary): string {
+  if (s.upstream === 'n/a') return '—';
+  const calls = s.runs.map((r) => (r.upstreamCalls === null ? '?' : String(r.upstreamCalls)));
+  return calls.join(' / ');
+}
+
+function padTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r, ri) => {
+      const line = r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ');
+      return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
+}
+
+function otherFigures(r: Results): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  const add = (label: string, v: number | null, fmt: (n: number) => string) =>
+    rows.push([label, v === null ? 'not measured' : fmt(v)]);
+  add('gateway bundle, gzip', r.bundle_gzip_bytes, fmtBytes);
+  add('gateway bundle, raw', r.bundle_raw_bytes, fmtBytes);
+  add('peer bundle, gzip', r.peer_bundle_gzip_bytes, fmtBytes);
+  add(
+    'startup of a gateway isolate in workerd, beyond the baseline’s',
+    r.startup_ms,
+    (n) => `${fmtMs(n)} ms`,
+  );
+  rows.push([
+    'startup profile (fresh V8 context in Node): gateway',
+    r.startup_node_ms === null
+      ? 'not measured'
+      : `${fmtMs(r.startup_node_ms)} ms (compile ${fmtMs(r.startup_node_compile_ms ?? NaN)}, evaluate ${fmtMs(r.startup_node_evaluate_ms ?? NaN)})`,
+  ]);
+  add(
+    'startup profile (fresh V8 context in Node): baseline',
+    r.baseline_startup_node_ms,
+    (n) => `${fmtMs(n)} ms`,
+  );
+  add('first answer of a cold isolate: gateway', r.first_request_ms, (n) => `${fmtMs(n)} ms`);
+  add(
+    'first answer of a cold isolate: baseline',
+    r.baseline_first_request_ms,
+    (n) => `${fmtMs(n)} ms`,
+  );
+  add(
+    'cold isolate answers later than the baseline by',
+    r.cold_first_answer_extra_ms,
+    (n) => `${fmtMs(n)} ms`,
+  );
+  add('introspect_miss p50', r.introspect_miss_p50_ms, (n) => `${fmtMs(n)} ms`);
+  add('emulator direct p50 (same latency)', r.emulator_direct_p50_ms, (n) => `${fmtMs(n)} ms`);
+  add(
+    'gateway added latency on a miss (p50)',
+    r.introspect_miss_added_p50_ms,
+    (n) => `${fmtMs(n)} ms`,
+  );
+  add(
+    `burst: GHES calls for ${r.settings.burst_size} concurrent introspections (worst run)`,
+    r.burst_upstream_calls,
+    fmtInt,
+  );
+  add(
+    `L1 entries after ${fmtN(r.l1_entries_pushed)} distinct tokens (cap ${fmtN(r.l1_cap)})`,
+    r.l1_size_after,
+    fmtInt,
+  );
+  add('L1 heap at the default cap', r.l1_heap_bytes, (n) => `${(n / 2 ** 20).toFixed(1)} MiB`);
+  add(
+    `L1 heap with ${fmtN(r.l1_entries_pushed)} entries cached (cap raised)`,
+    r.l1_full_heap_bytes,
+    (n) => `${(n / 2 ** 20).toFixed(1)} MiB`,
+  );
+  add('L1 bytes per entry', r.l1_bytes_per_entry, fmtInt);
+  return rows;
+}
+
+function busyLine(r: Results): string {
+  const b = r.machine.busyPercentBeforeLoad;
+  if (b === null) return 'CPU used by other processes before the load: not measured.';
+  return `CPU used by other processes before the load: ${b} %${b > 10 ? ' — figures are low and noisy' : ''}.`;
+}
+
+export function renderText(r: Results): string {
+  const base = r.scenarios.find((s) => s.id === 'baseline')?.rps;
+  const loadRows = [
+    [
+      'scenario',
+      'req/s (median)',
+      'vs baseline',
+      'p50 ms',
+      'p99 ms',
+      'runs req/s',
+      'GHES calls/run',
+    ],
+    ...ordered(r.scenarios).map((s) => [
+      LABELS[s.id] ?? s.id,
+      fmtInt(s.rps),
+      pct(s.rps, base),
+      fmtMs(s.p50Ms),
+      fmtMs(s.p99Ms),
+      runsCell(s),
+      callsCell(s),
+    ]),
+  ];
+  const targetRows = [
+    ['target', 'value', 'threshold', 'result'],
+    ...r.targets.map((t) => [t.description, fmtValue(t), t.threshold, statusWord(t)]),
+  ];
+  const s = r.settings;
+  const lines = [
+    '',
+    `Benchmark ${r.quick ? '(quick) ' : ''}— ${r.date}`,
+    `${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, node ${r.machine.node}, ${r.machine.workerd}, miniflare ${r.machine.miniflare}`,
+    `${s.connections} connections, ${s.runs} runs × ${s.duration_s} s after ${s.warmup_s} s warm-up, GHES emulator +${s.latency_ms} ms, via ${s.via} socket`,
+    busyLine(r),
+    '',
+    padTable(loadRows),
+    ...(disturbedNote(r) === undefined ? [] : [disturbedNote(r)!]),
+    '',
+    padTable([['figure', 'value'], ...otherFigures(r)]),
+    `gateway bundle by package (raw): ${composition(r)}`,
+    '',
+    padTable(targetRows),
+  ];
+  if (r.not_run.length > 0) {
+    lines.push('', 'NOT RUN — no figure was produced for these, so the run is incomplete:');
+    for (const n of r.not_run) lines.push(`  - ${n.scenario}: ${n.reason}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+function mdTable(rows: string[][]): string {
+  const [head, ...body] = rows;
+  return [
+    `| ${head!.map(mdEscape).join(' | ')} |`,
+    `|${head!.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...body.map((r) => `| ${r.map(mdEscape).join(' | ')} |`),
+  ].join('\n');
+}
+
+export const DOC_BEGIN =
+  '<!-- bench:results:begin (generated by npm run bench; edits here are overwritten) -->';
+export const DOC_END = '<!-- bench:results:end -->';
+
+export function renderMarkdown(r: Results, chartFile: string): string {
+  const base = r.scenarios.find((s) => s.id === 'baseline')?.rps;
+  const m = r.machine;
+  const s = r.settings;
+  const parts = [
+    DOC_BEGIN,
+    '',
+    `Run of ${r.date} (${r.quick ? 'quick' : 'full'} run, ${r.complete ? 'every scenario ran' : '**incomplete: see "Not run"**'}).`,
+    '',
+    `**Machine:** ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}; ${m.workerd}; miniflare ${m.miniflare}; wrangler ${m.wrangler}; autocannon ${m.autocannon}. ${busyLine(r)}`,
+    '',
+    `**Settings:** ${s.connections} connections, ${s.runs} measured runs of ${s.duration_s} s per scenario after a ${s.warmup_s} s warm-up (median reported; runs interleaved across scenarios); GHES emulator (version ${s.ghes_version}) with ${s.latency_ms} ms added latency; load sent ${s.via === 'direct' ? 'straight to each worker’s socket' : 'through miniflare’s entry worker'}; introspect_miss: ${s.miss_requests} requests per run; burst: ${s.burst_size} concurrent requests.`,
+    '',
+    `![Throughput per scenario against the baseline](${chartFile})`,
+    '',
+    '### Throughput and latency',
+    '',
+    mdTable([
+      [
+        'scenario',
+        'req/s (median)',
+        'vs baseline',
+        'p50 ms',
+        'p99 ms',
+        'runs (req/s)',
+        'GHES calls per run',
+      ],
+      ...ordered(r.scenarios).map((x) => [
+        `\`${x.id}\``,
+        fmtInt(x.rps),
+        pct(x.rps, base),
+        fmtMs(x.p50Ms),
+        fmtMs(x.p99Ms),
+        runsCell(x),
+        callsCell(x),
+      ]),
+    ]),
+    ...(disturbedNote(r) === undefined ? [] : ['', disturbedNote(r)!]),
+    '',
+    '### Other figures',
+    '',
+    mdTable([['figure', 'value'], ...otherFigures(r)]),
+    '',
+    `Gateway bundle by package (raw bytes in the bundle): ${composition(r)}.`,
+    '',
+    '### Targets',
+    '',
+    mdTable([
+      ['target', 'value', 'threshold', 'result'],
+      ...r.targets.map((t) => [t.description, fmtValue(t), t.threshold, statusWord(t)]),
+    ]),
+  ];
+  if (r.not_run.length > 0) {
+    parts.push('', '### Not run', '', ...r.not_run.map((n) => `- \`${n.scenario}\`: ${n.reason}`));
+  }
+  parts.push('', DOC_END);
+  return parts.join('\n');
+}
+
+function xml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** Horizontal bars of req/s per scenario, with the baseline and the 60 % target marked. */
+export function renderSvg(r: Results): string {
+  const ids = [
+    'baseline',
+    'introspect_hit',
+    'forward_auth_hit',
+    'introspect_kv_hit',
+    'introspect_miss',
+    'peer',
+  ];
+  const byId = new Map(r.scenarios.map((s) => [s.id as string, s]));
+  const base = byId.get('baseline')?.rps;
+  const max = Math.max(1, ...r.scenarios.filter((s) => ids.includes(s.id)).map((s) => s.rps));
+  const left = 200;
+  const plotW = 470;
+  const rowH = 34;
+  const top = 54;
+  const width = left + plotW + 170;
+  const height = top + ids.length * rowH + 56;
+  const x = (v: number) => left + (v / max) * plotW;
+  const colour = (id: string) =>
+    id === 'baseline' ? '#8a8f98' : id === 'peer' ? '#d9822b' : '#2b6cb0';
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13">`,
+    `<title>Throughput per scenario against the baseline</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left}" y="22" font-size="15" font-weight="600">Requests per second (median of ${r.settings.runs} runs, ${r.settings.connections} connections)</text>`,
+    `<text x="${left}" y="40" fill="#555">${xml(`${r.date.slice(0, 10)} · ${r.machine.cpus} CPUs · ${r.machine.workerd} · ${r.quick ? 'quick run' : 'full run'}${disturbedShort(r)}`)}</text>`,
+  ];
+  ids.forEach((id, i) => {
+    const y = top + i * rowH;
+    const s = byId.get(id);
+    out.push(`<text x="${left - 10}" y="${y + 21}" text-anchor="end">${xml(id)}</text>`);
+    if (s === undefined) {
+      out.push(`<text x="${left + 6}" y="${y + 21}" fill="#b00020">not run</text>`);
+      return;
+    }
+    const w = Math.max(1, x(s.rps) - left);
+    out.push(
+      `<rect x="${left}" y="${y + 6}" width="${w.toFixed(1)}" height="${rowH - 12}" fill="${colour(id)}" rx="2"/>`,
+    );
+    const label = `${fmtInt(s.rps)} req/s${base !== undefined && id !== 'baseline' ? ` (${pct(s.rps, base)})` : ''}`;
+    out.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 21}">${xml(label)}</text>`);
+  });
+  const bottom = top + ids.length * rowH;
+  if (base !== undefined) {
+    const lx = x(base * 0.6).toFixed(1);
+    out.push(
+      `<line x1="${lx}" y1="${top}" x2="${lx}" y2="${bottom}" stroke="#333" stroke-width="1" stroke-dasharray="5,4"/>`,
+    );
+    out.push(
+      `<text x="${lx}" y="${bottom + 16}" text-anchor="middle" fill="#333" font-size="12">60 % of baseline (target)</text>`,
+    );
+  }
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#333"/>`);
+  const legendY = bottom + 34;
+  [
+    ['#8a8f98', 'hello-world baseline'],
+    ['#2b6cb0', 'gateway'],
+    ['#d9822b', 'uncached peer (@octokit/oauth-app)'],
+  ].forEach(([fill, label], i) => {
+    const lx = left + [0, 165, 255][i]!;
+    out.push(`<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${fill}"/>`);
+    out.push(`<text x="${lx + 18}" y="${legendY}" font-size="12">${xml(label!)}</text>`);
+  });
+  out.push('</svg>', '');
+  return out.join('\n');
+}

@@ -1,0 +1,232 @@
+/**
+ * The results of one run (bench/results/latest.json) and the targets of issue 5, evaluated on
+ * figures of that same run. A figure that was not measured is `null`, never an estimate, and
+ * every target depending on it is `not_measured`.
+ */
+import type { Machine } from './machine';
+import type { LoadId, Upstream } from './scenarios';
+import type { RunResult } from './load';
+
+export interface LoadSummary {
+  id: LoadId;
+  /** Medians over the measured runs. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  runs: Array<
+    Pick<RunResult, 'rps' | 'p50Ms' | 'p90Ms' | 'p99Ms' | 'responses'> & {
+      upstreamCalls: number | null;
+      /** CPU (percent of all CPUs) used by processes outside the bench during the run. */
+      otherCpuPercent: number | null;
+    }
+  >;
+  upstream: Upstream;
+}
+
+export interface NotRun {
+  scenario: string;
+  reason: string;
+}
+
+export interface Figures {
+  baseline_rps: number | null;
+  baseline_p99_ms: number | null;
+  introspect_hit_rps: number | null;
+  introspect_hit_p99_ms: number | null;
+  introspect_kv_hit_rps: number | null;
+  introspect_kv_hit_p99_ms: number | null;
+  introspect_miss_rps: number | null;
+  introspect_miss_p50_ms: number | null;
+  emulator_direct_p50_ms: number | null;
+  introspect_miss_added_p50_ms: number | null;
+  forward_auth_hit_rps: number | null;
+  forward_auth_hit_p99_ms: number | null;
+  burst_upstream_calls: number | null;
+  peer_rps: number | null;
+  peer_p99_ms: number | null;
+  bundle_raw_bytes: number | null;
+  bundle_gzip_bytes: number | null;
+  peer_bundle_gzip_bytes: number | null;
+  /**
+   * Module startup of one gateway isolate in workerd beyond a hello world's (compile + top-level
+   * evaluation; a hello world's own is a few hundredths of a millisecond).
+   */
+  startup_ms: number | null;
+  /** The same work in a fresh V8 context in Node, split (the profile of startup_ms). */
+  startup_node_ms: number | null;
+  startup_node_compile_ms: number | null;
+  startup_node_evaluate_ms: number | null;
+  baseline_startup_node_ms: number | null;
+  /** First answer of a cold isolate (config parse, app build, lazy compilation). */
+  first_request_ms: number | null;
+  baseline_first_request_ms: number | null;
+  /** How much later than a hello world a cold gateway isolate answers its first request. */
+  cold_first_answer_extra_ms: number | null;
+  l1_cap: number | null;
+  l1_entries_pushed: number | null;
+  l1_size_after: number | null;
+  l1_heap_bytes: number | null;
+  l1_full_heap_bytes: number | null;
+  l1_bytes_per_entry: number | null;
+}
+
+export type TargetStatus = 'pass' | 'fail' | 'not_measured';
+
+export interface Target {
+  id: string;
+  description: string;
+  value: number | null;
+  threshold: string;
+  status: TargetStatus;
+}
+
+export interface Settings {
+  connections: number;
+  duration_s: number;
+  warmup_s: number;
+  runs: number;
+  latency_ms: number;
+  via: string;
+  miss_requests: number;
+  burst_size: number;
+  ghes_version: string;
+}
+
+export interface Results extends Figures {
+  date: string;
+  quick: boolean;
+  /** Every scenario ran and produced its figures. */
+  complete: boolean;
+  targets: Target[];
+  not_run: NotRun[];
+  settings: Settings;
+  machine: Machine & { busyPercentBeforeLoad: number | null };
+  /** Raw bytes per package in the gateway bundle, largest first (top 10). */
+  bundle_composition: Array<{ source: string; bytes: number }>;
+  scenarios: LoadSummary[];
+  burst_runs: Array<{ upstreamCalls: number; statuses: Record<string, number>; inactive: number }>;
+}
+
+export function emptyFigures(): Figures {
+  return {
+    baseline_rps: null,
+    baseline_p99_ms: null,
+    introspect_hit_rps: null,
+    introspect_hit_p99_ms: null,
+    introspect_kv_hit_rps: null,
+    introspect_kv_hit_p99_ms: null,
+    introspect_miss_rps: null,
+    introspect_miss_p50_ms: null,
+    emulator_direct_p50_ms: null,
+    introspect_miss_added_p50_ms: null,
+    forward_auth_hit_rps: null,
+    forward_auth_hit_p99_ms: null,
+    burst_upstream_calls: null,
+    peer_rps: null,
+    peer_p99_ms: null,
+    bundle_raw_bytes: null,
+    bundle_gzip_bytes: null,
+    peer_bundle_gzip_bytes: null,
+    startup_ms: null,
+    startup_node_ms: null,
+    startup_node_compile_ms: null,
+    startup_node_evaluate_ms: null,
+    baseline_startup_node_ms: null,
+    first_request_ms: null,
+    baseline_first_request_ms: null,
+    cold_first_answer_extra_ms: null,
+    l1_cap: null,
+    l1_entries_pushed: null,
+    l1_size_after: null,
+    l1_heap_bytes: null,
+    l1_full_heap_bytes: null,
+    l1_bytes_per_entry: null,
+  };
+}
+
+/** A run during which other processes used more than this share of all CPUs is flagged. */
+export const DISTURBED_PCT = 15;
+
+/** Startup may exceed the baseline's by at most this (issue 5: "within a few ms"). */
+export const STARTUP_MARGIN_MS = 5;
+
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
+function target(
+  id: string,
+  description: string,
+  value: number | null,
+  threshold: string,
+  ok: (v: number) => boolean,
+): Target {
+  return {
+    id,
+    description,
+    value,
+    threshold,
+    status: value === null ? 'not_measured' : ok(value) ? 'pass' : 'fail',
+  };
+}
+
+export function evaluateTargets(f: Figures): Target[] {
+  return [
+    target(
+      'introspect_hit_vs_baseline',
+      'introspect_hit_rps / baseline_rps',
+      ratio(f.introspect_hit_rps, f.baseline_rps),
+      '≥ 0.6',
+      (v) => v >= 0.6,
+    ),
+    target(
+      'forward_auth_hit_vs_baseline',
+      'forward_auth_hit_rps / baseline_rps',
+      ratio(f.forward_auth_hit_rps, f.baseline_rps),
+      '≥ 0.6',
+      (v) => v >= 0.6,
+    ),
+    target(
+      'introspect_hit_vs_peer',
+      'introspect_hit_rps / peer_rps',
+      ratio(f.introspect_hit_rps, f.peer_rps),
+      '≥ 20',
+      (v) => v >= 20,
+    ),
+    target(
+      'burst_upstream_calls',
+      'GHES calls caused by the burst',
+      f.burst_upstream_calls,
+      '= 1',
+      (v) => v === 1,
+    ),
+    target(
+      'introspect_miss_added_p50_ms',
+      'latency the gateway adds to a miss (p50, ms)',
+      f.introspect_miss_added_p50_ms,
+      '≤ 5 ms',
+      (v) => v <= 5,
+    ),
+    target(
+      'bundle_gzip_bytes',
+      'bundle size, gzip (bytes)',
+      f.bundle_gzip_bytes,
+      '≤ 204800 (200 KiB)',
+      (v) => v <= 200 * 1024,
+    ),
+    target(
+      'cold_first_answer_vs_baseline_ms',
+      'cold isolate’s first answer, later than the baseline’s by (ms)',
+      f.cold_first_answer_extra_ms,
+      `≤ ${STARTUP_MARGIN_MS} ms`,
+      (v) => v <= STARTUP_MARGIN_MS,
+    ),
+    target(
+      'l1_cap_holds',
+      `L1 entries after ${f.l1_entries_pushed?.toLocaleString('en-US') ?? 'N'} distinct tokens, minus the cap`,
+      f.l1_size_after === null || f.l1_cap === null ? null : f.l1_size_after - f.l1_cap,
+      '≤ 0',
+      (v) => v <= 0,
+    ),
+  ];
+}
