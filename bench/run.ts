@@ -4,7 +4,7 @@
  *
  *   1. build gateway, baseline and peer exactly as deployed (wrangler --dry-run); bundle sizes;
  *   2. probes in child processes: module startup (fresh V8 contexts), L1 memory (100k tokens);
- *   3. GHES emulator in-process with a fixed added latency; caller key and JWT;
+ *   3. GHES emulator in a child process with a fixed added latency; caller key and JWT;
  *   4. workers under miniflare (same settings for all), preflight of every scenario;
  *   5. one warm-up per scenario, then `runs` rounds that each run every scenario once
  *      (interleaved, so drift of this shared machine hits all scenarios alike); medians;

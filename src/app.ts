@@ -8,7 +8,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { HTTPException } from 'hono/http-exception';
 import type { CallerAuthVariables } from './auth/caller-auth';
 import type { TokenCache } from './cache/token-cache';
-import type { GatewayConfig } from './env';
+import type { AppConfig, GatewayConfig } from './env';
 import type { Bindings } from './env';
 import { GatewayError, isGatewayError, problemResponse } from './errors';
 import type { CircuitBreaker } from './ghes/breaker';
@@ -65,24 +65,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
       incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
-    c.set(
-      'ghes',
-      createGhesClient({
-        version: deps.config.ghes.version,
-        style: deps.apiStyle,
-        context: {
-          baseUrl: deps.config.ghes.baseUrl,
-          fetch: deps.fetch,
-          timeoutMs: deps.config.ghes.timeoutMs,
-          deadlineMs: deps.config.ghes.deadlineMs,
-          log: deps.log,
-          now: deps.now,
-          breaker: deps.breaker,
-          requestId,
-          ...(deps.sleep !== undefined && { sleep: deps.sleep }),
-        },
-      }),
-    );
+    c.set('ghes', new LazyGhesClient(deps, requestId));
     await next();
     c.header('x-request-id', requestId);
   });
@@ -136,6 +119,59 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   return app;
 }
 
+/**
+ * The request's GHES client, built on its first call. Most requests (every cache hit) never call
+ * GHES, and building the client means a context object and a closure per operation; here a hit
+ * costs one small object.
+ */
+class LazyGhesClient implements GhesClient {
+  #client: GhesClient | undefined;
+  readonly #deps: GatewayDeps;
+  readonly #requestId: string;
+
+  constructor(deps: GatewayDeps, requestId: string) {
+    this.#deps = deps;
+    this.#requestId = requestId;
+  }
+
+  #get(): GhesClient {
+    if (this.#client !== undefined) return this.#client;
+    const deps = this.#deps;
+    this.#client = createGhesClient({
+      version: deps.config.ghes.version,
+      style: deps.apiStyle,
+      context: {
+        baseUrl: deps.config.ghes.baseUrl,
+        fetch: deps.fetch,
+        timeoutMs: deps.config.ghes.timeoutMs,
+        deadlineMs: deps.config.ghes.deadlineMs,
+        log: deps.log,
+        now: deps.now,
+        breaker: deps.breaker,
+        requestId: this.#requestId,
+        ...(deps.sleep !== undefined && { sleep: deps.sleep }),
+      },
+    });
+    return this.#client;
+  }
+
+  check(app: AppConfig, token: string): ReturnType<GhesClient['check']> {
+    return this.#get().check(app, token);
+  }
+  reset(app: AppConfig, token: string): ReturnType<GhesClient['reset']> {
+    return this.#get().reset(app, token);
+  }
+  delete(app: AppConfig, token: string): ReturnType<GhesClient['delete']> {
+    return this.#get().delete(app, token);
+  }
+  deleteGrant(app: AppConfig, token: string): ReturnType<GhesClient['deleteGrant']> {
+    return this.#get().deleteGrant(app, token);
+  }
+  scoped(...args: Parameters<GhesClient['scoped']>): ReturnType<GhesClient['scoped']> {
+    return this.#get().scoped(...args);
+  }
+}
+
 /** Anything thrown becomes a GatewayError; unknown errors are `internal` and say nothing more. */
 function toGatewayError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
@@ -147,6 +183,12 @@ function toGatewayError(err: unknown): GatewayError {
         cause: err,
       });
     if (err.status === 413) return new GatewayError('payload-too-large', { cause: err });
+    // zod-openapi's media-type gate (e.g. a form content type with odd parameters).
+    if (err.status === 415)
+      return new GatewayError('unsupported-media-type', {
+        detail: 'The body has an unsupported content type',
+        cause: err,
+      });
   }
   return new GatewayError('internal', {
     detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',

@@ -1,11 +1,17 @@
 /**
- * The GHES emulator (test/ghes-emulator, Node runner scripts/emulator.ts) started in-process, and
- * a client for its admin API. The bench never carries an emulator of its own: when the runner is
- * missing, every scenario that needs GHES says so and does not run.
+ * The GHES emulator (test/ghes-emulator, Node runner scripts/emulator.ts) started in a child
+ * process of its own, and a client for its admin API. The bench never carries an emulator of its
+ * own: when the runner is missing, every scenario that needs GHES says so and does not run.
+ *
+ * Why a separate process: the load generator is a Node event loop too. With the emulator in the
+ * same process, every emulator answer waits behind autocannon's work and the other way round, and
+ * the two miss measurements (gateway → emulator, and emulator direct) suffer that contention
+ * unequally: the gateway's miss carries two loops' worth of queueing (its own request and its GHES
+ * call) against the direct run's one. In its own process the emulator answers like a remote GHES.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 export interface EmulatorApp {
   name: string;
@@ -19,15 +25,73 @@ export interface StartedEmulator {
   close(): Promise<void> | void;
 }
 
-type StartEmulator = (options: {
-  port: number;
-  version: string;
-  latencyMs: number;
-}) => Promise<StartedEmulator> | StartedEmulator;
-
 export const EMULATOR_RUNNER = 'scripts/emulator.ts';
 
-/** Imports the runner and starts the emulator, or explains why it cannot. */
+/** How long the runner may take to print its ready line. */
+const START_TIMEOUT_MS = 30_000;
+
+/** Runs `scripts/emulator.ts` in a child Node (tsx as loader) and waits for its ready line. */
+function spawnRunner(
+  root: string,
+  runner: string,
+  options: { version: string; latencyMs: number },
+): Promise<StartedEmulator> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      runner,
+      '--port',
+      '0',
+      '--version',
+      options.version,
+      '--latency-ms',
+      String(options.latencyMs),
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  // A bench that dies must not leave the emulator running.
+  const orphan = () => child.kill('SIGTERM');
+  process.once('exit', orphan);
+  void exited.then(() => process.off('exit', orphan));
+  const close = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise<StartedEmulator>((ready, fail) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      void close();
+      fail(new Error(`no ready line within ${START_TIMEOUT_MS} ms: ${output.slice(-500)}`));
+    }, START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const m = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m === null) return;
+      clearTimeout(timer);
+      // From here on its output is drained and dropped (the emulator logs nothing per request).
+      child.stdout?.off('data', onData);
+      child.stdout?.resume();
+      ready({ url: m[1]!, close });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(
+        new Error(
+          `${EMULATOR_RUNNER} exited (${signal ?? `code ${String(code)}`}) before it was ready: ${output.slice(-500)}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Starts the runner in its own process and the admin client, or explains why it cannot. */
 export async function startGhesEmulator(
   root: string,
   options: { version: string; latencyMs: number },
@@ -35,20 +99,12 @@ export async function startGhesEmulator(
   const runner = resolve(root, EMULATOR_RUNNER);
   if (!existsSync(runner))
     return { ok: false, reason: `the GHES emulator runner ${EMULATOR_RUNNER} does not exist yet` };
-  let start: unknown;
+  let started: StartedEmulator;
   try {
-    const mod = (await import(pathToFileURL(runner).href)) as Record<string, unknown>;
-    start = mod['startEmulator'];
+    started = await spawnRunner(root, runner, options);
   } catch (e) {
-    return { ok: false, reason: `${EMULATOR_RUNNER} failed to load: ${(e as Error).message}` };
+    return { ok: false, reason: `${EMULATOR_RUNNER} did not start: ${(e as Error).message}` };
   }
-  if (typeof start !== 'function')
-    return { ok: false, reason: `${EMULATOR_RUNNER} does not export startEmulator()` };
-  const started = await (start as StartEmulator)({
-    port: 0,
-    version: options.version,
-    latencyMs: options.latencyMs,
-  });
   const emulator = new Emulator(started, options.latencyMs);
   // GHES sends x-ratelimit-* headers on every answer and the emulator counts them down from
   // GitHub's 5000/h; a bench makes far more calls than that in a minute, and a gateway that

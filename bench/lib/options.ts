@@ -69,8 +69,8 @@ const HELP = `Usage: npm run bench -- [options]
 
   --quick                 short version of every scenario (under 60 s in total)
   --connections <n>       load-generator connections (default 32)
-  --duration <s>          seconds per measured run (default 10, quick 1.5)
-  --warmup <s>            warm-up seconds per scenario (default 3, quick 1)
+  --duration <s>          seconds per measured run (default 10, quick 1.25)
+  --warmup <s>            warm-up seconds per scenario (default 3, quick 0.75)
   --runs <n>              measured runs per scenario, median reported (default 3, minimum 3)
   --latency <ms>          latency the GHES emulator adds (default 50)
   --via <direct|entry>    reach workers by a direct socket (default) or miniflare's entry worker
@@ -137,8 +137,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   return {
     quick,
     connections: positive('connections', values.connections, 32),
-    durationS: positive('duration', values.duration, quick ? 1.5 : 10, false),
-    warmupS: positive('warmup', values.warmup, quick ? 1 : 3, false),
+    durationS: positive('duration', values.duration, quick ? 1.25 : 10, false),
+    warmupS: positive('warmup', values.warmup, quick ? 0.75 : 3, false),
     runs,
     missRequests: quick ? 300 : 1500,
     burstSize: 500,

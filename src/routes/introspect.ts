@@ -15,7 +15,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
@@ -159,6 +159,23 @@ function isFormBody(contentType: string | undefined): boolean {
 }
 
 /**
+ * Parses the urlencoded body once, cheaply, for the route's form validator. Hono's validator would
+ * read the body as bytes and hand them to `new Response(…).formData()`, a general multipart-capable
+ * parser and an extra Response per request, about a tenth of the introspection hot path's CPU.
+ * A urlencoded body is exactly what `URLSearchParams` parses (WHATWG URL §5.1, the parser
+ * `formData()` itself applies to this media type), so the validator is given the same FormData,
+ * built from it, through the body cache it reads first. Validation, the 400s of a repeated or
+ * missing parameter and the OpenAPI description are unchanged: the route still validates with
+ * its zod schema in `app.openapi`.
+ */
+async function parseFormOnce(c: Context<AppEnv>): Promise<void> {
+  if (c.req.bodyCache.formData !== undefined) return;
+  const form = new FormData();
+  new URLSearchParams(await c.req.text()).forEach((value, key) => form.append(key, value));
+  c.req.bodyCache.formData = form;
+}
+
+/**
  * Form errors are 400 `invalid-request` (RFC 6749 §5.2 `invalid_request`), which OAuth clients
  * expect, rather than the internal API's 422. A repeated parameter (RFC 6749 §3.1) is named as
  * such. Values are never echoed.
@@ -220,7 +237,10 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
         detail: 'Send the body as application/x-www-form-urlencoded (RFC 7662 §2.1)',
       });
     }
-    return limit(c, next);
+    return limit(c, async () => {
+      await parseFormOnce(c);
+      await next();
+    });
   });
 
   app.openapi(

@@ -236,3 +236,17 @@ describe('POST /introspect: malformed requests', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('POST /introspect: content types the media-type gate refuses', () => {
+  it('answers 415 unsupported-media-type (never a 500) for a form type with odd parameters', async () => {
+    const gw = await createTestGateway();
+    const res = await introspect(
+      gw,
+      { token: 'gho_' + 'a'.repeat(36) },
+      { contentType: 'application/x-www-form-urlencoded ;x' },
+    );
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ code: 'unsupported-media-type' });
+    expect(gw.emulator.calls()['check']).toBe(0);
+  });
+});
