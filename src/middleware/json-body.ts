@@ -27,6 +27,9 @@ export function jsonStructureProblem(text: string, maxDepth: number): string | u
         if (text[k] === ':') {
           // Decoded, so "a" and "\u0061" are the same name, as they are to JSON.parse.
           const name = JSON.parse(text.slice(i, j + 1)) as string;
+          // Schema libraries drop or special-case it, so what was checked could differ from
+          // what is sent on; no field of this API is named so.
+          if (name === '__proto__') return 'the body has a "__proto__" key';
           if (top.has(name)) return 'the body has a duplicate key';
           top.add(name);
         }

@@ -241,6 +241,7 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       400: problem('Malformed app or scope parameter (gateway misconfiguration)'),
       401: problem('End-user token missing or not active, or gateway credential rejected'),
       403: problem('A required scope is missing, or the caller may not use this app'),
+      429: problem("Over the gateway caller's rate limit; see Retry-After"),
       503: problem('GHES could not answer: fail closed'),
     },
   });

@@ -137,6 +137,7 @@ const introspectRoute = createRoute({
     406: problem('A signed answer was asked for but no signing key is configured'),
     413: problem('Body over the size limit'),
     415: problem('Body is not application/x-www-form-urlencoded'),
+    429: problem("Over the caller's introspection rate limit (RFC 7662 §4); see Retry-After"),
     503: problem('GHES could not answer; the token state is unknown (fail closed)'),
   },
 });

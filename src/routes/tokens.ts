@@ -36,9 +36,16 @@ const MAX_REPOSITORIES = 500;
 const ScopedBody = z
   .strictObject({
     access_token: accessToken,
-    target: z.string().min(1).max(100).optional(),
+    // A GitHub login: letters, digits and single hyphens, at most 39 characters.
+    target: z
+      .string()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub user or organization login')
+      .optional(),
     target_id: z.number().int().positive().optional(),
-    repositories: z.array(z.string().min(1).max(100)).max(MAX_REPOSITORIES).optional(),
+    repositories: z
+      .array(z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a repository name'))
+      .max(MAX_REPOSITORIES)
+      .optional(),
     repository_ids: z.array(z.number().int().positive()).max(MAX_REPOSITORIES).optional(),
     permissions: z.record(z.string().max(64), z.string().max(16)).optional(),
   })
