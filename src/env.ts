@@ -8,7 +8,7 @@
  * config must never be logged as a whole.
  */
 import { z } from 'zod';
-import { SCOPED_PERMISSIONS } from './ghes/permissions.generated';
+import { scopedPermissionsFor } from './ghes/versions';
 
 export const OPERATIONS = [
   'check',
@@ -265,7 +265,7 @@ export const varsSchema = z
       names.add(app.name);
       ids.add(app.client_id);
     });
-    const knownPermissions = SCOPED_PERMISSIONS[v.GHES_VERSION];
+    const knownPermissions = scopedPermissionsFor(v.GHES_VERSION);
     for (const [sub, entry] of Object.entries(v.CALLER_POLICY)) {
       const ceiling = entry.scoped;
       if (ceiling?.permissions !== undefined && knownPermissions !== undefined) {

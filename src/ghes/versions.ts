@@ -5,7 +5,7 @@
  * - legacy path-style `/tokens/{access_token}` and `/grants/{access_token}`: 2.18 – 3.3.
  */
 import type { GhesVersion } from '../env';
-import { SCOPED_PERMISSIONS } from './permissions.generated';
+import { SCOPED_PERMISSION_SPANS, SCOPED_TOKEN_VERSIONS } from './permissions.generated';
 
 export type ApiStyle = 'body' | 'legacy';
 
@@ -41,9 +41,39 @@ export function resolveApiStyle(
   return { ok: true, value: wanted };
 }
 
+const tables = new Map<string, Readonly<Record<string, readonly string[]>>>();
+
+/**
+ * Permission names and levels the version's scoped-token endpoint accepts, or undefined for a
+ * version without the endpoint. Built from the generated spans once per version and kept.
+ */
+export function scopedPermissionsFor(
+  label: string,
+): Readonly<Record<string, readonly string[]>> | undefined {
+  const index = SCOPED_TOKEN_VERSIONS.indexOf(label);
+  if (index < 0) return undefined;
+  let table = tables.get(label);
+  if (table === undefined) {
+    const built: Record<string, readonly string[]> = {};
+    for (const [name, spans] of Object.entries(SCOPED_PERMISSION_SPANS)) {
+      for (const [first, last, levels] of spans) {
+        if (
+          SCOPED_TOKEN_VERSIONS.indexOf(first) <= index &&
+          index <= SCOPED_TOKEN_VERSIONS.indexOf(last)
+        ) {
+          built[name] = levels;
+        }
+      }
+    }
+    table = built;
+    tables.set(label, table);
+  }
+  return table;
+}
+
 /** Permission names and levels the version's scoped-token endpoint accepts, or undefined. */
 export function scopedPermissions(
   v: GhesVersion,
 ): Readonly<Record<string, readonly string[]>> | undefined {
-  return SCOPED_PERMISSIONS[`${v.major}.${v.minor}`];
+  return scopedPermissionsFor(`${v.major}.${v.minor}`);
 }
