@@ -4,13 +4,10 @@
  * files, not the TypeScript sources, so bundling choices (minification, dead code, polyfills)
  * show up in size, startup and throughput alike.
  */
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-
-const run = promisify(execFile);
+import { dryRunBuild } from '../../scripts/lib/wrangler-build';
 
 export interface Bundle {
   name: string;
@@ -38,14 +35,6 @@ export interface ProjectConfig {
   vars: Record<string, unknown>;
 }
 
-function uploadedModules(outDir: string): string[] {
-  // wrangler writes the bundle, its source map and a README; only modules are uploaded.
-  return readdirSync(outDir)
-    .filter((f) => /\.(m?js|cjs|wasm|bin|txt|html|sql)$/.test(f) && !f.endsWith('.map'))
-    .filter((f) => f !== 'README.md')
-    .sort();
-}
-
 /**
  * Runs `wrangler deploy --dry-run` for one config. Fails with wrangler's own output so that a
  * broken build reads as a build error, not as a benchmark figure.
@@ -58,36 +47,13 @@ export async function buildWorker(
 ): Promise<Bundle> {
   rmSync(outDir, { recursive: true, force: true });
   const metaPath = `${outDir}.meta.json`;
-  const wrangler = resolve(root, 'node_modules/wrangler/bin/wrangler.js');
-  try {
-    await run(
-      process.execPath,
-      [
-        wrangler,
-        'deploy',
-        '--dry-run',
-        '--config',
-        configPath,
-        '--outdir',
-        outDir,
-        '--metafile',
-        metaPath,
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 120_000,
-      },
-    );
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    const output = `${err.stdout ?? ''}\n${err.stderr ?? ''}`.trim() || err.message;
-    throw new Error(`wrangler could not build ${name} (${configPath}):\n${output}`);
-  }
-  const modules = uploadedModules(outDir);
-  const main = modules.find((m) => m === 'index.js') ?? modules.find((m) => /\.m?js$/.test(m));
-  if (main === undefined) throw new Error(`wrangler wrote no module for ${name} in ${outDir}`);
+  const { mainPath, modules } = await dryRunBuild({
+    root,
+    configPath,
+    outDir,
+    label: name,
+    metafile: metaPath,
+  });
   let rawBytes = 0;
   let gzipBytes = 0;
   for (const m of modules) {
@@ -97,7 +63,7 @@ export async function buildWorker(
   }
   return {
     name,
-    mainPath: join(outDir, main),
+    mainPath,
     outDir,
     rawBytes,
     gzipBytes,

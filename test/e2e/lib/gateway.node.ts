@@ -7,16 +7,13 @@
  * Trust boundary: the client secrets come from the emulator's admin API and the pepper is random
  * per run; neither is printed. The caller key is the committed DEV ONLY key.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
+import { dryRunBuild } from '../../../scripts/lib/wrangler-build.js';
 import { errorText, tail, withoutForeignSignalExits } from './harness.node.js';
-
-const run = promisify(execFile);
 
 export interface ProjectConfig {
   compatibilityDate: string;
@@ -54,36 +51,15 @@ export async function buildWorker(
   outDir: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  try {
-    await run(
-      process.execPath,
-      [
-        join(root, 'node_modules/wrangler/bin/wrangler.js'),
-        'deploy',
-        '--dry-run',
-        '--config',
-        configPath,
-        '--outdir',
-        outDir,
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 45_000,
-        // wrangler's bin forwards SIGTERM to the CLI process it starts.
-        ...(signal !== undefined && { signal }),
-      },
-    );
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    const output = `${err.stdout ?? ''}\n${err.stderr ?? ''}`.trim() || err.message;
-    throw new Error(`wrangler could not build the gateway:\n${output}`);
-  }
-  const modules = readdirSync(outDir).filter((f) => /\.m?js$/.test(f));
-  const main = modules.find((m) => m === 'index.js') ?? modules[0];
-  if (main === undefined) throw new Error(`wrangler wrote no module into ${outDir}`);
-  return join(outDir, main);
+  const build = await dryRunBuild({
+    root,
+    configPath,
+    outDir,
+    label: 'the gateway',
+    timeoutMs: 45_000,
+    ...(signal !== undefined && { signal }),
+  });
+  return build.mainPath;
 }
 
 interface ConfiguredApp {
