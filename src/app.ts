@@ -93,7 +93,16 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     bearerFormat: 'JWT',
   });
 
-  app.notFound(() => {
+  // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them in `Allow`.
+  const allowedMethods = methodsByPath(app.routes);
+  app.notFound((c) => {
+    const allow = allowedMethods(new URL(c.req.url).pathname);
+    if (allow.length > 0) {
+      throw new GatewayError('method-not-allowed', {
+        detail: `${c.req.method} is not allowed here; use ${allow.join(' or ')}`,
+        headers: { allow: allow.join(', ') },
+      });
+    }
     throw new GatewayError('not-found', { detail: 'No route matches this method and path' });
   });
 
@@ -170,6 +179,38 @@ class LazyGhesClient implements GhesClient {
   scoped(...args: Parameters<GhesClient['scoped']>): ReturnType<GhesClient['scoped']> {
     return this.#get().scoped(...args);
   }
+}
+
+/**
+ * The methods each route path answers, from Hono's route table (middleware, registered for every
+ * method, is left out). Built lazily on the first unmatched request and kept.
+ */
+function methodsByPath(
+  routes: readonly { path: string; method: string }[],
+): (path: string) => string[] {
+  let table: { pattern: RegExp; method: string }[] | undefined;
+  return (path) => {
+    table ??= routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(
+          `^${r.path
+            .split('/')
+            .map((seg) =>
+              seg.startsWith(':')
+                ? '[^/]+'
+                : seg === '*'
+                  ? '.*'
+                  : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+            )
+            .join('/')}$`,
+        ),
+      }));
+    const methods = new Set<string>();
+    for (const route of table) if (route.pattern.test(path)) methods.add(route.method);
+    return [...methods].sort();
+  };
 }
 
 /** Anything thrown becomes a GatewayError; unknown errors are `internal` and say nothing more. */

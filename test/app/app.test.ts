@@ -77,8 +77,6 @@ describe('routing and error answers', () => {
   it.each([
     ['GET', '/nope'],
     ['GET', '/'],
-    ['POST', '/healthz'],
-    ['DELETE', '/openapi.json'],
   ])('%s %s is a 404 not-found problem', async (method, path) => {
     const gw = await createTestGateway();
     const res = await gw.request(path, { method });
@@ -99,12 +97,25 @@ describe('routing and error answers', () => {
     expect(authed.status).toBe(404);
   });
 
-  it('GET on a POST-only token route is 404, and no GHES call is made', async () => {
+  it.each([
+    ['POST', '/healthz', 'GET'],
+    ['DELETE', '/openapi.json', 'GET'],
+  ])('%s %s is a 405 method-not-allowed problem naming %s', async (method, path, allow) => {
+    const gw = await createTestGateway();
+    const res = await gw.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await res.json()) as { code: string }).code).toBe('method-not-allowed');
+  });
+
+  it('GET on a POST-only token route is 405, and no GHES call is made', async () => {
     const gw = await createTestGateway();
     const res = await gw.request('/v1/apps/demo-oauth/token/check', {
       headers: { authorization: `Bearer ${await gw.caller()}` },
     });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
     expect(gw.outbound).toEqual([]);
   });
 

@@ -228,12 +228,13 @@ describe('POST /introspect: malformed requests', () => {
     expect(await problemOf(res)).toMatchObject({ code: 'invalid-request' });
   });
 
-  it('answers 404 for other methods on /introspect', async () => {
+  it('answers 405 with Allow: POST for other methods on /introspect', async () => {
     const gw = await createTestGateway();
     const res = await gw.request('/introspect', {
       headers: { authorization: `Bearer ${await gw.caller()}` },
     });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
   });
 });
 
