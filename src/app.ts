@@ -54,15 +54,20 @@ export interface AppEnv {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A GitHub token (gho_…, ghu_…, github_pat_…, or a classic 40-hex one) is never reused as an id. */
+const TOKEN_SHAPED = /^(?:gh[a-z]_|github_pat_)|^[0-9a-f]{40}$/i;
 
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async function requestContext(c, next) {
-    // An incoming id is reused only if it is plainly an id: it is echoed and logged.
+    // An incoming id is reused only if it is plainly an id, and never if it looks like a token
+    // (a confused client might send one): it is echoed and logged.
     const incoming = c.req.header('x-request-id');
     const requestId =
-      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+      incoming !== undefined && REQUEST_ID.test(incoming) && !TOKEN_SHAPED.test(incoming)
+        ? incoming
+        : crypto.randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.set('ghes', new LazyGhesClient(deps, requestId));

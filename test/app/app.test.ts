@@ -56,6 +56,10 @@ describe('request ids', () => {
     ['quotes and angle brackets', '"><script>'],
     ['over 64 characters', 'a'.repeat(65)],
     ['JSON', '{"admin":true}'],
+    ['the shape of an OAuth token', 'gho_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['the shape of a GitHub-App user token', 'ghu_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ['the shape of a fine-grained PAT', 'github_pat_11ABCDEFG0123456789_abcdefghij'],
+    ['the shape of a classic 40-hex token', 'e72e16c7e42f292c6912e7710c838347ae178b4a'],
   ])('replaces an incoming id with %s by a fresh UUID', async (_name, incoming) => {
     const gw = await createTestGateway();
     const res = await gw.request('/healthz', { headers: { 'x-request-id': incoming } });
