@@ -9,12 +9,11 @@ import { describe, it } from 'vitest';
 import type { TestGateway } from '../helpers/gateway';
 import {
   chunkedBody,
-  runHostileCases,
   unknownToken,
   type Expectation,
   type HostileCase,
+  classTest,
 } from './harness';
-import { record } from './record';
 
 const T = unknownToken(9);
 const INVALID: Expectation = { status: 400, code: 'invalid-request' };
@@ -57,14 +56,6 @@ function queryCase(
     build: (gw) => forward(gw, `/forward-auth?${query}`, { authorization: `Bearer ${T}` }),
     expect: expected,
     mustNotEcho: [T],
-  };
-}
-
-function classTest(kind: string, expected: string, cases: () => HostileCase[]) {
-  return async ({ task }: { task: Parameters<typeof record>[0] }) => {
-    const list = cases();
-    record(task, { area: 'hostile-input', kind, cases: list.length, expected });
-    await runHostileCases(list);
   };
 }
 

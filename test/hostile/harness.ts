@@ -18,6 +18,7 @@ import {
   type ErrorCode,
 } from '../../src/errors';
 import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway';
+import { record } from './record';
 
 export const OAUTH = 'demo-oauth';
 export const GH_APP = 'demo-github-app';
@@ -159,4 +160,16 @@ export function chunkedBody(
 /** A token-shaped string GitHub could have issued but the emulator does not know. */
 export function unknownToken(i = 0): string {
   return `gho_${'Hx7'.repeat(11)}${String(i).padStart(3, '0')}`;
+}
+
+/**
+ * A test body for one class of hostile input: records what it tried (for docs/reliability.md),
+ * then runs every case.
+ */
+export function classTest(kind: string, expected: string, cases: () => HostileCase[]) {
+  return async ({ task }: { task: Parameters<typeof record>[0] }) => {
+    const list = cases();
+    record(task, { area: 'hostile-input', kind, cases: list.length, expected });
+    await runHostileCases(list);
+  };
 }

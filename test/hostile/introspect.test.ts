@@ -13,6 +13,7 @@ import {
   unknownToken,
   type Expectation,
   type HostileCase,
+  classTest,
 } from './harness';
 import { record } from './record';
 
@@ -48,14 +49,6 @@ function formCase(
 }
 
 const tokenValue = (v: string) => `token=${encodeURIComponent(v)}`;
-
-function classTest(kind: string, expected: string, cases: () => HostileCase[]) {
-  return async ({ task }: { task: Parameters<typeof record>[0] }) => {
-    const list = cases();
-    record(task, { area: 'hostile-input', kind, cases: list.length, expected });
-    await runHostileCases(list);
-  };
-}
 
 describe('hostile input on POST /introspect', () => {
   it(

@@ -9,12 +9,11 @@ import { describe, it } from 'vitest';
 import type { TestGateway } from '../helpers/gateway';
 import {
   chunkedBody,
-  runHostileCases,
   unknownToken,
   type Expectation,
   type HostileCase,
+  classTest,
 } from './harness';
-import { record } from './record';
 
 const T = unknownToken(11);
 const NOT_FOUND: Expectation[] = [
@@ -32,14 +31,6 @@ const PUBLIC = [
 const plain =
   (path: string, init: RequestInit = {}) =>
   async (_gw: TestGateway) => ({ path, init });
-
-function classTest(kind: string, expected: string, cases: () => HostileCase[]) {
-  return async ({ task }: { task: Parameters<typeof record>[0] }) => {
-    const list = cases();
-    record(task, { area: 'hostile-input', kind, cases: list.length, expected });
-    await runHostileCases(list);
-  };
-}
 
 describe('hostile input on public routes, unknown paths and anonymous requests', () => {
   it(
