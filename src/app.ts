@@ -23,6 +23,7 @@ import { registerTokenRoutes } from './routes/tokens';
 import { registerIntrospectionRoutes } from './routes/introspect';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerWellKnownRoutes } from './routes/well-known';
+import { setResponseHeader } from './middleware/response-headers';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -72,7 +73,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     c.set('deps', deps);
     c.set('ghes', new LazyGhesClient(deps, requestId));
     await next();
-    c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
   });
   app.use('*', auditLog(deps.log, deps.now));
 

@@ -41,6 +41,7 @@ import {
 } from '../introspection/forward-auth';
 import { APP_NAME_PATTERN, problem } from './schemas';
 import { checkThroughCache, requireApp } from './common';
+import { setResponseHeader } from '../middleware/response-headers';
 
 export const FORWARD_AUTH_PATH = '/forward-auth';
 
@@ -112,8 +113,8 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
   ) {
     await next();
     if (c.res.status !== 200) {
-      c.header('cache-control', 'no-store');
-      c.header('x-accel-expires', '0');
+      setResponseHeader(c, 'cache-control', 'no-store');
+      setResponseHeader(c, 'x-accel-expires', '0');
     }
   };
 
