@@ -3,12 +3,14 @@
  * method; this file only orders the steps:
  *
  *   1. build gateway, baseline and peer exactly as deployed (wrangler --dry-run); bundle sizes;
+ *      Also the stack-floor workers (bench/floor/) when startup is measured;
  *   2. probes in child processes: module startup (fresh V8 contexts), L1 memory (100k tokens);
  *   3. GHES emulator in a child process with a fixed added latency; caller key and JWT;
  *   4. workers under miniflare (same settings for all), preflight of every scenario;
  *   5. one warm-up per scenario, then `runs` rounds that each run every scenario once
  *      (interleaved, so drift of this shared machine hits all scenarios alike); medians;
- *   6. burst; cold starts; the table, bench/results/latest.json, docs/performance.md + chart.
+ *   6. burst; the in-isolate hot path (no HTTP); cold starts of the gateway and of the stack's
+ *      floor; the table, bench/results/latest.json, docs/performance.md + chart.
  *
  * A scenario that cannot run says why and yields no figure; the run then exits 1.
  */
@@ -18,10 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { buildWorker, readProjectConfig, type Bundle, type ProjectConfig } from './lib/build';
 import { startGhesEmulator, type Emulator, type EmulatorApp } from './lib/emulator';
 import { createCaller, gatewayBindings, peerBindings, pickApp } from './lib/gateway-env';
-import { runLoad, runProblem, type RunResult } from './lib/load';
+import { runLoad, runProblem, type RequestShape, type RunResult } from './lib/load';
 import { cpuSnapshot, otherCpuPercent } from './lib/interference';
 import { busyPercent, describeMachine } from './lib/machine';
 import { parseOptions, USAGE, type BenchOptions, type PartId } from './lib/options';
+import { HOT_MODES, measureHotPath } from './lib/hot-path';
 import { freePort, hotSpots, WorkerProfiler } from './lib/profile';
 import { runProbe } from './lib/probes';
 import { DOC_BEGIN, DOC_END, renderMarkdown, renderSvg, renderText } from './lib/report';
@@ -128,14 +131,46 @@ const GATEWAY_PARTS: readonly PartId[] = [
   'introspect_miss',
   'forward_auth_hit',
   'burst',
+  'hot_path',
 ];
 
-async function build(
-  ctx: Context,
-): Promise<{ gateway?: Bundle; baseline?: Bundle; peer?: Bundle }> {
-  const out: { gateway?: Bundle; baseline?: Bundle; peer?: Bundle } = {};
+/**
+ * The stack's floor: minimal workers of the mandated stack (bench/floor/<dir>/), whose cold
+ * starts are measured beside the gateway's, so that the gateway's cold start splits into what the
+ * stack costs anyway and what our code adds.
+ */
+const FLOORS = [
+  {
+    dir: 'hono',
+    extra: 'floor_hono_cold_extra_ms',
+    gzip: 'floor_hono_gzip_bytes',
+  },
+  {
+    dir: 'zod-openapi',
+    extra: 'floor_zod_openapi_cold_extra_ms',
+    gzip: 'floor_zod_openapi_gzip_bytes',
+  },
+  {
+    dir: 'zod-openapi-jose',
+    extra: 'floor_zod_openapi_jose_cold_extra_ms',
+    gzip: 'floor_zod_openapi_jose_gzip_bytes',
+  },
+] as const satisfies ReadonlyArray<{ dir: string; extra: keyof Figures; gzip: keyof Figures }>;
+
+type Floor = (typeof FLOORS)[number];
+
+interface Bundles {
+  gateway?: Bundle;
+  baseline?: Bundle;
+  peer?: Bundle;
+  /** The floors that built (only when startup is measured). */
+  floors: Array<{ floor: Floor; bundle: Bundle }>;
+}
+
+async function build(ctx: Context): Promise<Bundles> {
+  const out: Bundles = { floors: [] };
   const needGateway = [...GATEWAY_PARTS, 'bundle', 'startup'].some((p) => ctx.wants(p as PartId));
-  const jobs: Array<[keyof typeof out, string, string, boolean]> = [
+  const jobs: Array<['gateway' | 'baseline' | 'peer', string, string, boolean]> = [
     ['gateway', 'gateway', ctx.o.gatewayConfig ?? 'wrangler.toml', needGateway],
     [
       'baseline',
@@ -164,6 +199,28 @@ async function build(
     ctx.bundleComposition = out.gateway.composition.slice(0, 10);
   }
   if (out.peer !== undefined) ctx.figures.peer_bundle_gzip_bytes = out.peer.gzipBytes;
+  if (out.baseline !== undefined) ctx.figures.baseline_bundle_gzip_bytes = out.baseline.gzipBytes;
+  if (ctx.wants('startup')) {
+    for (const floor of FLOORS) {
+      const name = `floor-${floor.dir}`;
+      const config = `bench/floor/${floor.dir}/wrangler.toml`;
+      say(`building ${name} (wrangler deploy --dry-run --config ${config})`);
+      try {
+        const bundle = await buildWorker(
+          root,
+          name,
+          resolve(root, config),
+          resolve(BUILD_DIR, name),
+        );
+        out.floors.push({ floor, bundle });
+        ctx.figures[floor.gzip] = bundle.gzipBytes;
+      } catch (e) {
+        const reason = `the ${name} bundle did not build: ${(e as Error).message.split('\n').slice(0, 6).join(' ')}`;
+        say(reason);
+        skip(ctx, ['startup'], reason);
+      }
+    }
+  }
   return out;
 }
 
@@ -256,42 +313,48 @@ async function l1MemoryProbe(ctx: Context): Promise<void> {
   );
 }
 
+/** One worker whose cold start is measured against the baseline's. */
+interface ColdSubject {
+  name: string;
+  bundle: Bundle;
+  env: Record<string, string>;
+  /** Whether its first answer is the one it is meant to give (else the trials stop). */
+  accepts(status: number): boolean;
+}
+
+/** Per subject: module startup per isolate beyond the baseline's, and its first answers. */
+interface ColdTimings {
+  baselineFirstMs: number[];
+  subjects: Map<string, { startupMs: number[]; firstMs: number[] }>;
+}
+
 /**
- * Startup in workerd itself. One workerd process per trial runs `copies` isolates of the worker;
- * workerd compiles and evaluates each one's modules before it is ready, so
- * (ready time with N gateways − ready time with N hello worlds) / N is one gateway isolate's
- * startup beyond a hello world's, with the process start cancelled out. Then each isolate's
- * first answer is timed: an introspection without credentials (401), so no GHES in it.
+ * Cold starts in workerd itself, of any list of workers against the hello-world baseline, all in
+ * the same trials. One workerd process per worker per trial runs `copies` isolates of it; workerd
+ * compiles and evaluates each one's modules before it is ready, so
+ * (ready time with N copies − ready time with N hello worlds) / N is one isolate's startup beyond a
+ * hello world's, with the process start cancelled out. Then each isolate's first answer is timed.
+ * The order of the workers is reversed every other trial so that drift during the trials cancels.
  */
-async function isolateStartups(
-  ctx: Context,
+async function coldStarts(
   project: ProjectConfig,
-  baseline: Bundle | undefined,
-  gateway: Bundle | undefined,
-  gatewayEnv: Record<string, string>,
-  fixture: Fixture,
-): Promise<void> {
-  if (!ctx.wants('startup') || baseline === undefined || gateway === undefined) return;
-  const { startupTrials: trials, startupCopies: copies } = ctx.o;
-  say(
-    `startup in workerd: ${trials} × (${copies} isolates of the baseline, ${copies} of the gateway)`,
-  );
-  const shape = {
-    ...introspectRequest(fixture, fixture.token),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  };
-  const ready: Record<'baseline' | 'gateway', number[]> = { baseline: [], gateway: [] };
-  const first: Record<'baseline' | 'gateway', number[]> = { baseline: [], gateway: [] };
-  const pair = [
-    ['baseline', baseline, {}],
-    ['gateway', gateway, gatewayEnv],
-  ] as const;
+  baseline: Bundle,
+  subjects: readonly ColdSubject[],
+  shape: RequestShape,
+  trials: number,
+  copies: number,
+): Promise<ColdTimings | { failed: string }> {
+  const lineup: ColdSubject[] = [
+    { name: 'baseline', bundle: baseline, env: {}, accepts: (s) => s < 500 },
+    ...subjects,
+  ];
+  const ready = new Map(lineup.map((w) => [w.name, [] as number[]]));
+  const first = new Map(lineup.map((w) => [w.name, [] as number[]]));
   for (let i = 0; i < trials; i++) {
-    // Alternate the order (AB, BA, …) so that drift during the trials cancels out.
-    for (const [name, bundle, env] of i % 2 === 0 ? pair : [...pair].reverse()) {
+    for (const w of i % 2 === 0 ? lineup : [...lineup].reverse()) {
       const start = performance.now();
-      const running = await startCopies(bundle, project, env, 'direct', copies);
-      ready[name].push(performance.now() - start);
+      const running = await startCopies(w.bundle, project, w.env, 'direct', copies);
+      ready.get(w.name)!.push(performance.now() - start);
       try {
         for (const url of running.urls) {
           const t = performance.now();
@@ -301,30 +364,137 @@ async function isolateStartups(
             body: shape.body!,
           });
           await res.arrayBuffer();
-          first[name].push(performance.now() - t);
-          if (res.status >= 500) {
-            skip(ctx, ['startup'], `the ${name} answered ${res.status} to its first request`);
-            return;
-          }
+          first.get(w.name)!.push(performance.now() - t);
+          if (!w.accepts(res.status))
+            return { failed: `the ${w.name} answered ${res.status} to its first request` };
         }
       } finally {
         await running.dispose();
       }
     }
   }
-  const f = ctx.figures;
-  const perIsolate = ready.gateway.map((g, i) => (g - ready.baseline[i]!) / copies);
-  f.startup_ms = round(median(perIsolate), 2);
-  f.first_request_ms = round(median(first.gateway), 2);
-  f.baseline_first_request_ms = round(median(first.baseline), 2);
-  f.cold_first_answer_extra_ms = round(
-    f.startup_ms + f.first_request_ms - f.baseline_first_request_ms,
-    2,
+  const base = ready.get('baseline')!;
+  return {
+    baselineFirstMs: first.get('baseline')!,
+    subjects: new Map(
+      subjects.map((w) => [
+        w.name,
+        {
+          startupMs: ready.get(w.name)!.map((r, i) => (r - base[i]!) / copies),
+          firstMs: first.get(w.name)!,
+        },
+      ]),
+    ),
+  };
+}
+
+/**
+ * Startup of the gateway and of the stack's floor (bench/floor/) in workerd, measured by
+ * coldStarts in the same trials. Each first request is an introspection without credentials:
+ * the gateway and the floors answer 401, so no GHES in it.
+ */
+async function isolateStartups(
+  ctx: Context,
+  project: ProjectConfig,
+  bundles: Bundles,
+  gatewayEnv: Record<string, string>,
+  fixture: Fixture,
+): Promise<void> {
+  const { baseline, gateway } = bundles;
+  if (!ctx.wants('startup') || baseline === undefined || gateway === undefined) return;
+  const { startupTrials: trials, startupCopies: copies } = ctx.o;
+  const subjects: ColdSubject[] = [
+    { name: 'gateway', bundle: gateway, env: gatewayEnv, accepts: (s) => s < 500 },
+    // The floors need no bindings; each has exactly one answer to this request.
+    ...bundles.floors.map(({ bundle }) => ({
+      name: bundle.name,
+      bundle,
+      env: {},
+      accepts: (s: number) => s === 401,
+    })),
+  ];
+  say(
+    `startup in workerd: ${trials} × ${copies} isolates of each of baseline, ${subjects.map((s) => s.name).join(', ')}`,
   );
+  const shape = {
+    ...introspectRequest(fixture, fixture.token),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  };
+  const timed = await coldStarts(project, baseline, subjects, shape, trials, copies);
+  if ('failed' in timed) {
+    skip(ctx, ['startup'], timed.failed);
+    return;
+  }
+  const f = ctx.figures;
+  const baselineFirst = median(timed.baselineFirstMs);
+  f.baseline_first_request_ms = round(baselineFirst, 2);
+  /** Startup + first answer − the baseline's first answer, as cold_first_answer_extra_ms. */
+  const extra = (name: string): { startup: number; first: number; extra: number } => {
+    const t = timed.subjects.get(name)!;
+    const startup = round(median(t.startupMs), 2);
+    const first = round(median(t.firstMs), 2);
+    return { startup, first, extra: round(startup + first - f.baseline_first_request_ms!, 2) };
+  };
+  const g = extra('gateway');
+  f.startup_ms = g.startup;
+  f.first_request_ms = g.first;
+  f.cold_first_answer_extra_ms = g.extra;
   say(
     `startup: ${f.startup_ms} ms per gateway isolate beyond the baseline's; first answer ${f.first_request_ms} ms ` +
       `(baseline ${f.baseline_first_request_ms} ms)`,
   );
+  for (const { floor, bundle } of bundles.floors) {
+    const t = extra(bundle.name);
+    f[floor.extra] = t.extra;
+    say(
+      `startup: ${bundle.name} ${t.startup} ms per isolate beyond the baseline's, first answer ${t.first} ms; cold answer ${t.extra} ms later than the baseline's`,
+    );
+  }
+}
+
+/**
+ * The gateway's per-request cost inside one isolate, no HTTP (bench/lib/hot-path.ts), against the
+ * emulator: the loops must be cache hits, so a GHES call during them fails the probe.
+ */
+async function hotPathProbe(
+  ctx: Context,
+  project: ProjectConfig,
+  gateway: Bundle | undefined,
+  gatewayEnv: Record<string, string> | undefined,
+  fixture: Fixture,
+  emulator: Emulator | undefined,
+): Promise<void> {
+  if (!ctx.wants('hot_path') || ctx.notRun.some((n) => n.scenario === 'hot_path')) return;
+  if (gateway === undefined || gatewayEnv === undefined || emulator === undefined) return;
+  const { hotPathRounds: rounds, hotPathRequests: n } = ctx.o;
+  say(`hot path inside one isolate: ${rounds} rounds × ${n} requests of ${HOT_MODES.join(', ')}`);
+  try {
+    const t = await measureHotPath({
+      bundle: gateway,
+      project,
+      bindings: gatewayEnv,
+      callerJwt: fixture.callerJwt,
+      token: fixture.token,
+      app: fixture.app.name,
+      rounds,
+      requests: n,
+      ghesCalls: () => emulator.settledCheckCalls(),
+    });
+    const f = ctx.figures;
+    f.hot_hello_us = round(median(t.hello), 2);
+    f.hot_introspect_us = round(median(t.introspect), 2);
+    f.hot_forward_auth_us = round(median(t.forward_auth), 2);
+    f.hot_hello_min_us = round(Math.min(...t.hello), 2);
+    f.hot_introspect_min_us = round(Math.min(...t.introspect), 2);
+    f.hot_forward_auth_min_us = round(Math.min(...t.forward_auth), 2);
+    say(
+      `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs, forward auth ${f.hot_forward_auth_us} µs per request (medians)`,
+    );
+  } catch (e) {
+    const reason = `hot path failed: ${(e as Error).message}`;
+    say(reason);
+    skip(ctx, ['hot_path'], reason);
+  }
 }
 
 /** One extra run of a scenario with the gateway isolate's CPU profile recorded (not counted). */
@@ -688,7 +858,7 @@ async function main(): Promise<number> {
         f.burst_upstream_calls = Math.max(...burstRuns.map((b) => b.upstreamCalls));
     }
 
-    // Free the machine before timing cold starts.
+    // Free the machine before the hot path and the cold starts.
     for (const w of workers.splice(0)) await w.dispose();
     // The first request of a cold start needs no GHES; without the emulator the gateway points
     // at a closed port.
@@ -700,7 +870,8 @@ async function main(): Promise<number> {
         app,
         caller,
       });
-    await isolateStartups(ctx, project, bundles.baseline, bundles.gateway, coldEnv, fixture);
+    await hotPathProbe(ctx, project, bundles.gateway, gatewayEnv, fixture, emulator);
+    await isolateStartups(ctx, project, bundles, coldEnv, fixture);
 
     const complete = ctx.notRun.length === 0 && o.only.length === 0;
     const results: Results = {
@@ -720,6 +891,10 @@ async function main(): Promise<number> {
         miss_requests: o.missRequests,
         burst_size: o.burstSize,
         ghes_version: GHES_VERSION,
+        startup_trials: o.startupTrials,
+        startup_copies: o.startupCopies,
+        hot_path_rounds: o.hotPathRounds,
+        hot_path_requests: o.hotPathRequests,
       },
       machine: { ...machine, busyPercentBeforeLoad: busyBeforeLoad },
       bundle_composition: ctx.bundleComposition,

@@ -16,7 +16,7 @@ export const SCENARIOS = [
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 /** Measurements that are not load scenarios; `--only` accepts them too. */
-export const PROBES = ['bundle', 'startup', 'l1_memory'] as const;
+export const PROBES = ['bundle', 'startup', 'l1_memory', 'hot_path'] as const;
 export type ProbeId = (typeof PROBES)[number];
 export type PartId = ScenarioId | ProbeId;
 const PARTS: readonly string[] = [...SCENARIOS, ...PROBES];
@@ -52,6 +52,10 @@ export interface BenchOptions {
   /** Startup trials in workerd, each one process with `startupCopies` isolates of a worker. */
   startupTrials: number;
   startupCopies: number;
+  /** Rounds of the in-isolate hot-path probe, each one batch per mode (interleaved). */
+  hotPathRounds: number;
+  /** Requests per batch of the hot-path probe. */
+  hotPathRequests: number;
   via: Via;
   /** Parts to run; empty means all (only a run of all parts writes latest.json). */
   only: readonly PartId[];
@@ -147,6 +151,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     startupIterations: quick ? 20 : 100,
     startupTrials: quick ? 3 : 5,
     startupCopies: 10,
+    hotPathRounds: quick ? 3 : 9,
+    hotPathRequests: quick ? 2000 : 10_000,
     via,
     only,
     docs:

@@ -172,6 +172,79 @@ function otherFigures(r: Results): Array<[string, string]> {
   return rows;
 }
 
+function fmtKiB(n: number | null): string {
+  return n === null ? '—' : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+function fmtOpt(n: number | null, fmt: (n: number) => string): string {
+  return n === null ? '—' : fmt(n);
+}
+
+const FLOOR_HEAD = ['worker', 'cold answer later than baseline (ms)', 'gzip size'];
+
+/**
+ * The gateway's cold start beside minimal workers of the mandated stack (bench/floor/), from the
+ * same trials: what the stack costs before any of our code, and what our code adds on top.
+ */
+function floorRows(r: Results): string[][] {
+  const ms = (n: number | null) => fmtOpt(n, fmtMs);
+  const beyond =
+    r.cold_first_answer_extra_ms === null || r.floor_zod_openapi_jose_cold_extra_ms === null
+      ? null
+      : r.cold_first_answer_extra_ms - r.floor_zod_openapi_jose_cold_extra_ms;
+  return [
+    FLOOR_HEAD,
+    [
+      'hello world (baseline)',
+      r.baseline_first_request_ms === null ? '—' : '0 (reference)',
+      fmtKiB(r.baseline_bundle_gzip_bytes),
+    ],
+    ['hono (one route)', ms(r.floor_hono_cold_extra_ms), fmtKiB(r.floor_hono_gzip_bytes)],
+    [
+      '@hono/zod-openapi (one route)',
+      ms(r.floor_zod_openapi_cold_extra_ms),
+      fmtKiB(r.floor_zod_openapi_gzip_bytes),
+    ],
+    [
+      '+ jose',
+      ms(r.floor_zod_openapi_jose_cold_extra_ms),
+      fmtKiB(r.floor_zod_openapi_jose_gzip_bytes),
+    ],
+    ['the gateway', ms(r.cold_first_answer_extra_ms), fmtKiB(r.bundle_gzip_bytes)],
+    ['gateway beyond its stack floor (ms)', ms(beyond), ''],
+  ];
+}
+
+const HOT_HEAD = ['mode', 'µs per request (median)', 'min µs', 'gateway µs beyond hello'];
+
+/** Per-request cost inside one gateway isolate, no HTTP (probe `hot_path`). */
+function hotRows(r: Results): string[][] {
+  const us = (n: number | null) => fmtOpt(n, fmtMs);
+  const beyond = (n: number | null) =>
+    n === null || r.hot_hello_us === null ? '—' : fmtMs(n - r.hot_hello_us);
+  return [
+    HOT_HEAD,
+    ['hello (the loop’s own cost)', us(r.hot_hello_us), us(r.hot_hello_min_us), ''],
+    [
+      'introspect (L1 hit)',
+      us(r.hot_introspect_us),
+      us(r.hot_introspect_min_us),
+      beyond(r.hot_introspect_us),
+    ],
+    [
+      'forward auth (L1 hit)',
+      us(r.hot_forward_auth_us),
+      us(r.hot_forward_auth_min_us),
+      beyond(r.hot_forward_auth_us),
+    ],
+  ];
+}
+
+function hotSettings(r: Results): string {
+  const s = r.settings;
+  return `${s.hot_path_rounds} interleaved rounds × ${fmtInt(s.hot_path_requests)} requests per mode, median and best round`;
+}
+
 function busyLine(r: Results): string {
   const b = r.machine.busyPercentBeforeLoad;
   if (b === null) return 'CPU used by other processes before the load: not measured.';
@@ -217,6 +290,12 @@ export function renderText(r: Results): string {
     '',
     padTable([['figure', 'value'], ...otherFigures(r)]),
     `gateway bundle by package (raw): ${composition(r)}`,
+    '',
+    `Cold start: the stack's floor (${s.startup_trials} trials × ${s.startup_copies} isolates each)`,
+    padTable(floorRows(r)),
+    '',
+    `Inside the isolate (no HTTP): ${hotSettings(r)}`,
+    padTable(hotRows(r)),
     '',
     padTable(targetRows),
   ];
@@ -289,6 +368,18 @@ export function renderMarkdown(r: Results, chartFile: string): string {
     mdTable([['figure', 'value'], ...otherFigures(r)]),
     '',
     `Gateway bundle by package (raw bytes in the bundle): ${composition(r)}.`,
+    '',
+    '### Cold start: the stack’s floor',
+    '',
+    `Minimal workers of the mandated stack (\`bench/floor/\`), each answering \`POST /introspect\` with 401 as the gateway answers an introspection without credentials, built and run like the gateway and measured in the same ${s.startup_trials} trials of ${s.startup_copies} isolates each: how much later than a hello world a cold isolate answers its first request (module startup + first answer − the hello world’s first answer), and the bundle’s gzip size.`,
+    '',
+    mdTable(floorRows(r)),
+    '',
+    '### Inside the isolate (no HTTP)',
+    '',
+    `The gateway’s \`fetch\` called in a loop inside one isolate, no HTTP server and no load generator, the batch timed from Node (${hotSettings(r)}). \`hello\` builds the same introspection request and answers it with a small JSON response instead of calling the gateway: the loop’s own cost. Every answer is checked (200, and \`"active": true\` for an introspection), and no GHES call happens during the loops.`,
+    '',
+    mdTable(hotRows(r)),
     '',
     '### Targets',
     '',

@@ -62,6 +62,32 @@ export interface Figures {
   baseline_first_request_ms: number | null;
   /** How much later than a hello world a cold gateway isolate answers its first request. */
   cold_first_answer_extra_ms: number | null;
+  /**
+   * The stack's floor (bench/floor/): how much later than a hello world a cold isolate of each
+   * minimal worker of the mandated stack answers its first request, measured in the same trials
+   * and by the same formula as cold_first_answer_extra_ms. The gateway's figure beyond
+   * floor_zod_openapi_jose_cold_extra_ms is what our own code adds.
+   */
+  floor_hono_cold_extra_ms: number | null;
+  floor_zod_openapi_cold_extra_ms: number | null;
+  floor_zod_openapi_jose_cold_extra_ms: number | null;
+  /** Bundle sizes (gzip, as bundle_gzip_bytes) of the hello world and of each floor worker. */
+  baseline_bundle_gzip_bytes: number | null;
+  floor_hono_gzip_bytes: number | null;
+  floor_zod_openapi_gzip_bytes: number | null;
+  floor_zod_openapi_jose_gzip_bytes: number | null;
+  /**
+   * Inside one gateway isolate, no HTTP (probe `hot_path`): µs per request of a loop calling the
+   * gateway's `fetch` directly (median and best of the rounds). `hot_hello_us` is the loop's own
+   * cost (build the Request, make a small Response, read it), so the gateway's work is the
+   * difference.
+   */
+  hot_hello_us: number | null;
+  hot_introspect_us: number | null;
+  hot_forward_auth_us: number | null;
+  hot_hello_min_us: number | null;
+  hot_introspect_min_us: number | null;
+  hot_forward_auth_min_us: number | null;
   l1_cap: number | null;
   l1_entries_pushed: number | null;
   l1_size_after: number | null;
@@ -90,6 +116,12 @@ export interface Settings {
   miss_requests: number;
   burst_size: number;
   ghes_version: string;
+  /** Cold-start trials, each one workerd process with `startup_copies` isolates per worker. */
+  startup_trials: number;
+  startup_copies: number;
+  /** Hot-path probe: interleaved rounds, and requests per batch. */
+  hot_path_rounds: number;
+  hot_path_requests: number;
 }
 
 export interface Results extends Figures {
@@ -135,6 +167,19 @@ export function emptyFigures(): Figures {
     first_request_ms: null,
     baseline_first_request_ms: null,
     cold_first_answer_extra_ms: null,
+    floor_hono_cold_extra_ms: null,
+    floor_zod_openapi_cold_extra_ms: null,
+    floor_zod_openapi_jose_cold_extra_ms: null,
+    baseline_bundle_gzip_bytes: null,
+    floor_hono_gzip_bytes: null,
+    floor_zod_openapi_gzip_bytes: null,
+    floor_zod_openapi_jose_gzip_bytes: null,
+    hot_hello_us: null,
+    hot_introspect_us: null,
+    hot_forward_auth_us: null,
+    hot_hello_min_us: null,
+    hot_introspect_min_us: null,
+    hot_forward_auth_min_us: null,
     l1_cap: null,
     l1_entries_pushed: null,
     l1_size_after: null,

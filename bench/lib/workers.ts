@@ -31,7 +31,7 @@ const KEEP_BYTES = 16 * 1024;
  * generator for the same CPU and handicap every worker that logs against the baseline that does
  * not. Lines are cut only when a scenario fails and asks for them.
  */
-function tailOf(streams: Readable[]): () => string[] {
+export function tailOf(streams: Readable[]): () => string[] {
   const chunks: Buffer[] = [];
   let kept = 0;
   for (const s of streams) {
@@ -44,7 +44,7 @@ function tailOf(streams: Readable[]): () => string[] {
   return () => Buffer.concat(chunks).toString('utf8').split('\n').slice(-50);
 }
 
-function moduleList(
+export function moduleList(
   bundle: Bundle,
 ): Array<{ type: 'ESModule' | 'CompiledWasm' | 'Text' | 'Data'; path: string }> {
   const main = bundle.mainPath;
@@ -61,15 +61,16 @@ function moduleList(
   return [main, ...rest].map((path) => ({ type: type(path), path }));
 }
 
-function workerOptions(
-  name: string,
+/**
+ * What every worker of the bench gets from miniflare besides its name and socket: its modules, the
+ * gateway config's compatibility settings, KV, the rate-limiting bindings and its vars.
+ */
+export function runtimeOptions(
   bundle: Bundle,
   project: ProjectConfig,
   bindings: Record<string, string>,
-  via: Via,
 ) {
   return {
-    name,
     // The module list is given explicitly: with `scriptPath` alone miniflare parses the bundle in
     // Node to find its imports, which would add a harness cost to every cold start.
     modulesRoot: bundle.outDir,
@@ -87,6 +88,19 @@ function workerOptions(
       ]),
     ),
     bindings: { ...project.vars, ...bindings } as Record<string, string>,
+  };
+}
+
+function workerOptions(
+  name: string,
+  bundle: Bundle,
+  project: ProjectConfig,
+  bindings: Record<string, string>,
+  via: Via,
+) {
+  return {
+    name,
+    ...runtimeOptions(bundle, project, bindings),
     ...(via === 'direct' && { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] }),
   };
 }

@@ -1,0 +1,172 @@
+/**
+ * Probe `hot_path`: the gateway's per-request cost inside one isolate, with no HTTP server.
+ *
+ * The HTTP scenarios run the load generator and workerd on the same 2 CPUs, so their figures mix
+ * the load generator's CPU with the worker's. Here a wrapper module, loaded in the same isolate as
+ * the built gateway bundle, calls the bundle's own `fetch` `n` times in a loop and reads each
+ * answer; Node times the whole batch (workerd's clocks stand still while a request computes, so
+ * the isolate cannot time itself). One batch per mode per round, the modes interleaved and their
+ * order alternated every round so that drift of this shared machine hits all modes alike.
+ *
+ *   hello          the loop's own cost: the same introspection Request built, a small JSON
+ *                  Response made instead of calling the gateway, its body read;
+ *   introspect     POST /introspect of one cached token (L1 hit), caller JWT verified each time;
+ *   forward_auth   GET /forward-auth of the same token (L1 hit).
+ *
+ * The gateway runs with the bench's bindings, KV and raised rate limits, as in bench/lib/workers.ts,
+ * and calls the bench's GHES emulator: the first introspection fills the cache; from then on any
+ * GHES call means the loop did not measure cache hits, and the probe fails.
+ */
+import { Miniflare } from 'miniflare';
+import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Bundle, ProjectConfig } from './build';
+import { runtimeOptions, tailOf } from './workers';
+
+export const HOT_MODES = ['hello', 'introspect', 'forward_auth'] as const;
+export type HotMode = (typeof HOT_MODES)[number];
+
+/** Name of the wrapper module, beside the bundle's modules (never written to disk). */
+const WRAPPER = '__bench_hot_path.js';
+
+/**
+ * The wrapper: a worker whose every request runs one batch. The control request carries the mode,
+ * the batch size and the credentials (so none of them is baked into code). Each answer is checked
+ * inside the loop — status, and `"active": true` where the body is an introspection — and the
+ * hello mode does the same check on its own body, so the check costs every mode alike.
+ */
+function wrapperSource(mainModule: string): string {
+  return `
+import gateway from ${JSON.stringify(`./${mainModule}`)};
+
+const HELLO = '{"active":true}';
+const ACTIVE = /"active"\\s*:\\s*true/;
+
+export default {
+  async fetch(control, env, ctx) {
+    const p = await control.json();
+    const body = new URLSearchParams({ token: p.token, app: p.app }).toString();
+    const introspection = () =>
+      new Request('http://gateway.bench/introspect', {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer ' + p.jwt,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          'content-length': String(body.length),
+        },
+        body,
+      });
+    const forwardAuth = () =>
+      new Request('http://gateway.bench/forward-auth?app=' + encodeURIComponent(p.app), {
+        headers: { authorization: 'Bearer ' + p.token, 'x-gateway-authorization': 'Bearer ' + p.jwt },
+      });
+    const checksBody = p.mode !== 'forward_auth';
+    let bad = 0;
+    let example = null;
+    for (let i = 0; i < p.n; i++) {
+      let res;
+      if (p.mode === 'forward_auth') res = await gateway.fetch(forwardAuth(), env, ctx);
+      else {
+        const req = introspection();
+        res =
+          p.mode === 'hello'
+            ? new Response(HELLO, { headers: { 'content-type': 'application/json' } })
+            : await gateway.fetch(req, env, ctx);
+      }
+      const text = await res.text();
+      if (res.status !== 200 || (checksBody && !ACTIVE.test(text))) {
+        bad++;
+        example ??= res.status + ' ' + text.slice(0, 200);
+      }
+    }
+    return Response.json({ bad, example });
+  },
+};
+`;
+}
+
+export interface HotPathOptions {
+  bundle: Bundle;
+  project: ProjectConfig;
+  /** The gateway's vars and secrets (bench/lib/gateway-env.ts), GHES pointing at the emulator. */
+  bindings: Record<string, string>;
+  callerJwt: string;
+  /** A GitHub token GHES knows as active. */
+  token: string;
+  app: string;
+  rounds: number;
+  /** Requests per batch. */
+  requests: number;
+  /** GHES check-token calls so far, once in-flight ones have arrived (the emulator's counter). */
+  ghesCalls(): Promise<number>;
+}
+
+/** µs per request of each batch, per mode, in round order. */
+export type HotPathTimings = Record<HotMode, number[]>;
+
+export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings> {
+  const { bundle, project } = o;
+  let output: () => string[] = () => [];
+  const runtime = runtimeOptions(bundle, project, o.bindings);
+  const mf = new Miniflare({
+    name: 'hot-path',
+    ...runtime,
+    // The wrapper comes first: miniflare's first module is the entry point.
+    modules: [
+      {
+        type: 'ESModule',
+        path: join(bundle.outDir, WRAPPER),
+        contents: wrapperSource(relative(bundle.outDir, bundle.mainPath)),
+      },
+      ...runtime.modules,
+    ],
+    kvPersist: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      output = tailOf([stdout, stderr]);
+    },
+  });
+  try {
+    await mf.ready;
+    const batch = async (mode: HotMode, n: number): Promise<number> => {
+      const t = performance.now();
+      const res = await mf.dispatchFetch('http://hot-path.bench/', {
+        method: 'POST',
+        body: JSON.stringify({ mode, n, jwt: o.callerJwt, token: o.token, app: o.app }),
+      });
+      const text = await res.text();
+      const elapsed = performance.now() - t;
+      let answer: { bad?: number; example?: string | null };
+      try {
+        answer = JSON.parse(text) as typeof answer;
+      } catch {
+        throw new Error(
+          `${mode}: the wrapper answered ${res.status} ${text.slice(0, 200)} (worker output: ${output().slice(-5).join(' | ')})`,
+        );
+      }
+      if (answer.bad !== 0)
+        throw new Error(
+          `${mode}: ${answer.bad} of ${n} answers were not 200${mode === 'forward_auth' ? '' : ' with "active": true'}, e.g. ${answer.example ?? '?'}`,
+        );
+      return (elapsed * 1000) / n;
+    };
+    // The first introspection fills the cache (one GHES call); every later one must be a hit.
+    for (const mode of HOT_MODES) await batch(mode, 1);
+    const before = await o.ghesCalls();
+    // Warm-up: the JIT compiles the gateway's hot functions before anything counts.
+    for (const mode of HOT_MODES) await batch(mode, o.requests);
+    const timings: HotPathTimings = { hello: [], introspect: [], forward_auth: [] };
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? HOT_MODES : [...HOT_MODES].reverse();
+      for (const mode of order) timings[mode].push(await batch(mode, o.requests));
+    }
+    const calls = (await o.ghesCalls()) - before;
+    if (calls !== 0)
+      throw new Error(
+        `${calls} GHES calls during the warm-up and timed batches: the answers did not all come from the cache`,
+      );
+    return timings;
+  } finally {
+    await mf.dispose();
+  }
+}
