@@ -1,5 +1,5 @@
 /**
- * Stack floor 3 of 3: floor 2 (`@hono/zod-openapi`, one validated route) plus `jose`, which the
+ * Stack floor 3 of 3: floor 2 (`@hono/zod-openapi`, the same validated route, bench/floor/route.ts) plus `jose`, which the
  * design card mandates for caller JWTs. The handler verifies a caller JWT with `jwtVerify` and
  * `createLocalJWKSet` whenever an Authorization header is present, so the bundle carries the
  * verification code the gateway carries (referenced, hence not tree-shaken). bench/run.ts measures
@@ -11,32 +11,9 @@
  * no Authorization header and get 401, as the gateway answers an introspection without
  * credentials.
  */
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-
-const IntrospectionForm = z.object({
-  token: z.string().min(1).openapi({ description: 'The token to introspect (RFC 7662 §2.1)' }),
-  app: z.string().optional(),
-});
-
-const Unauthorized = z.object({ error: z.string() });
-
-const introspect = createRoute({
-  method: 'post',
-  path: '/introspect',
-  request: {
-    body: {
-      required: true,
-      content: { 'application/x-www-form-urlencoded': { schema: IntrospectionForm } },
-    },
-  },
-  responses: {
-    401: {
-      description: 'No caller credentials, or a caller JWT that does not verify',
-      content: { 'application/json': { schema: Unauthorized } },
-    },
-  },
-});
+import { introspect } from '../route';
 
 const app = new OpenAPIHono();
 

@@ -7,31 +7,8 @@
  *
  * It answers 401, as the gateway answers an introspection without credentials.
  */
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-
-const IntrospectionForm = z.object({
-  token: z.string().min(1).openapi({ description: 'The token to introspect (RFC 7662 §2.1)' }),
-  app: z.string().optional(),
-});
-
-const Unauthorized = z.object({ error: z.string() });
-
-const introspect = createRoute({
-  method: 'post',
-  path: '/introspect',
-  request: {
-    body: {
-      required: true,
-      content: { 'application/x-www-form-urlencoded': { schema: IntrospectionForm } },
-    },
-  },
-  responses: {
-    401: {
-      description: 'No caller credentials',
-      content: { 'application/json': { schema: Unauthorized } },
-    },
-  },
-});
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { introspect } from '../route';
 
 const app = new OpenAPIHono();
 
