@@ -8,6 +8,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { dryRunBuild } from '../../scripts/lib/wrangler-build';
+import { readDeployConfig, type DeployConfig } from '../../scripts/lib/wrangler-config';
 
 export interface Bundle {
   name: string;
@@ -23,16 +24,9 @@ export interface Bundle {
   composition: Array<{ source: string; bytes: number }>;
 }
 
-export interface ProjectConfig {
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  kvBindings: string[];
-  /** Workers rate-limiting bindings (name, period in seconds). */
-  rateLimits: Array<{ name: string; period: number }>;
+export interface ProjectConfig extends DeployConfig {
   /** Binding kinds the config declares that the bench does not provide (it says so). */
   unsupported: string[];
-  /** Plain `vars` of the top-level environment (local defaults); the bench overrides them. */
-  vars: Record<string, unknown>;
 }
 
 /**
@@ -112,36 +106,11 @@ const UNSUPPORTED = [
   'workflows',
 ] as const;
 
-/** Whether a config section holds any binding (wrangler fills absent ones with empty lists). */
-function declares(section: unknown): boolean {
-  if (Array.isArray(section)) return section.length > 0;
-  if (typeof section !== 'object' || section === null) return false;
-  if (typeof (section as { binding?: unknown }).binding === 'string') return true;
-  return Object.values(section).some(declares);
-}
-
 /**
- * Reads the deployed configuration through wrangler's own reader, so that the bench runs the
- * gateway with the compatibility date, flags and KV bindings it deploys with.
+ * Reads the deployed configuration (scripts/lib/wrangler-config.ts), so that the bench runs the
+ * gateway with the compatibility date, flags and bindings it deploys with.
  */
 export async function readProjectConfig(configPath: string): Promise<ProjectConfig> {
-  const wrangler = await import('wrangler');
-  const config = wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
-  if (config.compatibility_date === undefined)
-    throw new Error(`${configPath} sets no compatibility_date`);
-  return {
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags ?? [],
-    kvBindings: config.kv_namespaces.map((kv: { binding: string }) => kv.binding),
-    rateLimits: (config.ratelimits ?? []).map(
-      (r: { name: string; simple: { period: number } }) => ({
-        name: r.name,
-        period: r.simple.period,
-      }),
-    ),
-    unsupported: UNSUPPORTED.filter((key) =>
-      declares((config as unknown as Record<string, unknown>)[key]),
-    ),
-    vars: { ...config.vars },
-  };
+  const config = await readDeployConfig(configPath);
+  return { ...config, unsupported: config.declaredOf(UNSUPPORTED) };
 }

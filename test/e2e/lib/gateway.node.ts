@@ -13,32 +13,13 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
 import { dryRunBuild } from '../../../scripts/lib/wrangler-build.js';
+import { readDeployConfig, type DeployConfig } from '../../../scripts/lib/wrangler-config.js';
 import { errorText, tail, withoutForeignSignalExits } from './harness.node.js';
 
-export interface ProjectConfig {
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  kvBindings: string[];
-  /** Top-level `[vars]`: the local defaults `npm start` and the tests run with. */
-  vars: Record<string, unknown>;
-  /** `[secrets] required`. */
-  requiredSecrets: string[];
-}
+export type ProjectConfig = DeployConfig;
 
-export async function readProjectConfig(configPath: string): Promise<ProjectConfig> {
-  const config = await withoutForeignSignalExits(async () => {
-    const wrangler = await import('wrangler');
-    return wrangler.unstable_readConfig({ config: configPath }, { hideWarnings: true });
-  });
-  if (config.compatibility_date === undefined)
-    throw new Error(`${configPath} sets no compatibility_date`);
-  return {
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags ?? [],
-    kvBindings: config.kv_namespaces.map((kv: { binding: string }) => kv.binding),
-    vars: { ...config.vars },
-    requiredSecrets: config.secrets?.required ?? [],
-  };
+export function readProjectConfig(configPath: string): Promise<ProjectConfig> {
+  return readDeployConfig(configPath, { around: withoutForeignSignalExits });
 }
 
 /**
