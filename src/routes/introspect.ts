@@ -224,14 +224,12 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       log: deps.log,
     }),
   );
-  const tooLarge = () =>
-    new GatewayError('payload-too-large', {
-      detail: `The body must be at most ${config.maxBodyBytes} bytes`,
-    });
   const limit = bodyLimit({
     maxSize: config.maxBodyBytes,
     onError: () => {
-      throw tooLarge();
+      throw new GatewayError('payload-too-large', {
+        detail: `The body must be at most ${config.maxBodyBytes} bytes`,
+      });
     },
   });
   app.use('/introspect', async function introspectionBody(c, next) {
@@ -240,15 +238,6 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       throw new GatewayError('unsupported-media-type', {
         detail: 'Send the body as application/x-www-form-urlencoded (RFC 7662 §2.1)',
       });
-    }
-    // A body framed by Content-Length is checked by its declared length, as Hono's bodyLimit does
-    // too; going around bodyLimit here spares it `request.body`, which makes workerd build a
-    // ReadableStream that is never read. A chunked body is counted as it streams, by bodyLimit.
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > config.maxBodyBytes) throw tooLarge();
-      await parseFormOnce(c);
-      return next();
     }
     return limit(c, async () => {
       await parseFormOnce(c);
