@@ -27,6 +27,8 @@ import { parseOptions, USAGE, type BenchOptions, type PartId } from './lib/optio
 import { HOT_MODES, measureHotPath } from './lib/hot-path';
 import { freePort, hotSpots, WorkerProfiler } from './lib/profile';
 import { runProbe } from './lib/probes';
+import type { L1Report } from './probes/l1-memory';
+import type { StartupReport } from './probes/startup';
 import { DOC_BEGIN, DOC_END, renderMarkdown, renderSvg, renderText } from './lib/report';
 import {
   emptyFigures,
@@ -224,12 +226,6 @@ async function build(ctx: Context): Promise<Bundles> {
   return out;
 }
 
-interface StartupReport {
-  compileMs: number;
-  evaluateMs: number;
-  totalMs: number;
-}
-
 async function startupProbe(ctx: Context, gateway?: Bundle, baseline?: Bundle): Promise<void> {
   if (!ctx.wants('startup') || gateway === undefined || baseline === undefined) return;
   const n = String(ctx.o.startupIterations);
@@ -261,17 +257,6 @@ async function startupProbe(ctx: Context, gateway?: Bundle, baseline?: Bundle): 
   say(
     `startup profile in Node: gateway ${g.value.totalMs.toFixed(2)} ms (compile ${g.value.compileMs.toFixed(2)}, evaluate ${g.value.evaluateMs.toFixed(2)}), baseline ${b.value.totalMs.toFixed(2)} ms`,
   );
-}
-
-interface L1Report {
-  entries: number;
-  cap: number;
-  l1Size: number;
-  heapBytes: number;
-  bytesPerEntry: number;
-  fillMs: number;
-  hitUs: number;
-  hitReloads: number;
 }
 
 async function l1MemoryProbe(ctx: Context): Promise<void> {

@@ -10,7 +10,7 @@
  * authorization shaped like a GHES check answer, so the entries are as big as real ones.
  *
  * Run: node --expose-gc --import tsx bench/probes/l1-memory.ts <entries> <cap|default>
- * Prints one JSON line (see `Report`) or { error }.
+ * Prints one JSON line (see `L1Report`) or { error }.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,7 +29,8 @@ interface TokenCacheLike {
 }
 type TokenCacheClass = new (options: Record<string, unknown>) => TokenCacheLike;
 
-interface Report {
+/** What the probe prints (bench/run.ts reads it). */
+export interface L1Report {
   entries: number;
   cap: number;
   capIsDefault: boolean;
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
   }
   const hitUs = hits === 0 ? 0 : ((performance.now() - t1) * 1000) / hits;
 
-  const report: Report = {
+  const report: L1Report = {
     entries,
     cap,
     capIsDefault,

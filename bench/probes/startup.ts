@@ -107,6 +107,14 @@ async function evaluateOnce(
   return { compileMs, evaluateMs };
 }
 
+/** What the probe prints (bench/run.ts reads it). */
+export interface StartupReport {
+  compileMs: number;
+  evaluateMs: number;
+  totalMs: number;
+  iterations: number;
+}
+
 async function main(): Promise<void> {
   const [bundle, iterationsArg] = process.argv.slice(2);
   if (bundle === undefined) throw new Error('usage: startup.ts <bundle.js> [iterations]');
@@ -123,14 +131,13 @@ async function main(): Promise<void> {
     evaluate.push(r.evaluateMs);
     total.push(r.compileMs + r.evaluateMs);
   }
-  process.stdout.write(
-    `${JSON.stringify({
-      compileMs: median(compile),
-      evaluateMs: median(evaluate),
-      totalMs: median(total),
-      iterations,
-    })}\n`,
-  );
+  const report: StartupReport = {
+    compileMs: median(compile),
+    evaluateMs: median(evaluate),
+    totalMs: median(total),
+    iterations,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
 main().catch((e: unknown) => {
