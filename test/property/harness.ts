@@ -12,6 +12,7 @@
  */
 import { env } from 'cloudflare:test';
 import { base64url, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { OPERATIONS } from '../../src/env';
 import { buildGateway } from '../../src/index';
 import type { LogRecord } from '../../src/log';
 import { createGhesEmulator, type GhesEmulator } from '../ghes-emulator/index';
@@ -112,15 +113,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
     CALLER_POLICY: JSON.stringify({
       'svc-prop': {
         apps: ['*'],
-        operations: [
-          'check',
-          'reset',
-          'scoped',
-          'delete',
-          'grant_delete',
-          'introspect',
-          'forward_auth',
-        ],
+        operations: [...OPERATIONS],
         default_app: OAUTH,
       },
     }),
