@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_ASSERTION_HEADER, createAccessKeySet } from '../../src/auth/access';
 import { resolveMtlsCaller } from '../../src/auth/mtls';
 import type { CallerPolicyEntry, MtlsConfig } from '../../src/env';
-import { GatewayError, PROBLEM_TYPE_PREFIX } from '../../src/errors';
+import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
 import {
   TEST_CALLER_SUB,
   createTestCallerKeys,
@@ -15,6 +15,7 @@ import {
   type TestCallerKeys,
 } from '../helpers/caller';
 import { T0, TEST_POLICY, challenge, createHarness, problemOf } from './harness';
+import { thrown } from '../helpers/errors';
 
 const SHA256 = '3c2f1a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a';
 const SHA1 = '6b9109f323999e52259cda7373ff0b4d26bd232e';
@@ -58,16 +59,6 @@ const NOT_PRESENTED = {
   certFingerprintSHA1: '',
   certFingerprintSHA256: '',
 };
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
 
 describe('resolveMtlsCaller', () => {
   it('maps a verified certificate by its SHA-256 fingerprint', () => {

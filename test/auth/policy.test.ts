@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/auth/caller-auth';
 import { authorize, isAllowed, resolveApp } from '../../src/auth/policy';
 import type { CallerPolicyEntry } from '../../src/env';
-import { GatewayError, problemShape } from '../../src/errors';
+import { problemShape } from '../../src/errors';
+import { thrown } from '../helpers/errors';
 
 function caller(sub: string, policy: CallerPolicyEntry): Caller {
   return {
@@ -23,16 +24,6 @@ const gateway = caller('svc-gateway', {
   default_app: 'octo-oauth',
 });
 const admin = caller('svc-admin', { apps: ['*'], operations: ['check', 'reset', 'delete'] });
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
 
 describe('isAllowed', () => {
   it('needs both the operation and the app', () => {

@@ -8,7 +8,8 @@ import {
   type ScopedTokenRequest,
 } from '../../src/auth/policy';
 import type { CallerPolicyEntry, ScopedCeiling } from '../../src/env';
-import { GatewayError, problemShape, toProblem } from '../../src/errors';
+import { problemShape, toProblem } from '../../src/errors';
+import { thrown } from '../helpers/errors';
 
 function entry(scoped?: ScopedCeiling): CallerPolicyEntry {
   return {
@@ -16,16 +17,6 @@ function entry(scoped?: ScopedCeiling): CallerPolicyEntry {
     operations: ['scoped'],
     ...(scoped !== undefined && { scoped }),
   };
-}
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 const FULL: ScopedCeiling = {
