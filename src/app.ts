@@ -15,6 +15,7 @@ import type { CircuitBreaker } from './ghes/breaker';
 import type { CredentialHealth } from './ghes/credential-health';
 import { createGhesClient, type GhesClient } from './ghes/client';
 import type { ApiStyle } from './ghes/versions';
+import type { Clock } from './lib/clock';
 import type { Logger } from './log';
 import { auditLog, type AuditVariables } from './middleware/audit';
 import { validationHook } from './middleware/validation';
@@ -30,9 +31,8 @@ export interface GatewayDeps {
   apiStyle: ApiStyle;
   /** Outbound fetch to GHES; tests route it into the emulator. */
   fetch: typeof fetch;
-  /** Epoch milliseconds. */
-  now: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every clock read and timer (GHES timeouts, retry waits, cache timers) runs on this. */
+  clock: Clock;
   log: Logger;
   callerKeySet: JWTVerifyGetKey;
   /** Cloudflare Access team certs, when Access is configured as a caller identity source. */
@@ -75,7 +75,10 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
-  app.use('*', auditLog(deps.log, deps.now));
+  app.use(
+    '*',
+    auditLog(deps.log, () => deps.clock.now()),
+  );
 
   registerHealthRoutes(app);
   registerTokenRoutes(app, deps);
@@ -161,10 +164,9 @@ class LazyGhesClient implements GhesClient {
         timeoutMs: deps.config.ghes.timeoutMs,
         deadlineMs: deps.config.ghes.deadlineMs,
         log: deps.log,
-        now: deps.now,
+        clock: deps.clock,
         breaker: deps.breaker,
         requestId: this.#requestId,
-        ...(deps.sleep !== undefined && { sleep: deps.sleep }),
       },
     });
     return this.#client;

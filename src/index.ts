@@ -12,6 +12,7 @@ import { GatewayError, problemResponse } from './errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { CredentialHealth } from './ghes/credential-health';
 import { resolveApiStyle } from './ghes/versions';
+import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './log';
 
 type Built =
@@ -23,8 +24,8 @@ type Built =
 
 export interface BuildOptions {
   fetch?: typeof fetch;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Every clock read and timer of the gateway; the real clock when left out. */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -35,8 +36,8 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   const config = parsed.value;
   const style = resolveApiStyle(config.ghes.version, config.ghes.apiStyle);
   if (!style.ok) return { ok: false, errors: [`GHES_API_STYLE: ${style.error}`] };
-  const log = options.log ?? consoleLogger;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? consoleLogger(clock);
   const outbound =
     options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   try {
@@ -49,12 +50,12 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       config,
       apiStyle: style.value,
       fetch: outbound,
-      now,
+      clock,
       log,
-      callerKeySet: createCallerKeySet(config.caller, { fetch: outbound, log }),
+      callerKeySet: createCallerKeySet(config.caller, { fetch: outbound, log, clock }),
       accessKeySet:
         config.caller.access !== undefined
-          ? createAccessKeySet(config.caller.access, { fetch: outbound, log })
+          ? createAccessKeySet(config.caller.access, { fetch: outbound, log, clock })
           : undefined,
       cache: new TokenCache({
         kv: env.TOKEN_CACHE,
@@ -64,13 +65,12 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         l1MaxEntries: config.cache.l1MaxEntries,
         staleIfErrorS: config.cache.staleIfErrorS,
         log,
-        now,
+        clock,
         // Waiters on a shared GHES check give up only after the check itself must have ended.
         coalesceTimeoutMs: config.ghes.deadlineMs + 1000,
         negativeCachingAllowed: (app) => credentialHealth.negativeCachingAllowed(app.name),
       }),
       breaker: new CircuitBreaker(config.ghes.breaker),
-      ...(options.sleep !== undefined && { sleep: options.sleep }),
     });
     return { ok: true, fetch: app.fetch };
   } catch (e) {
@@ -78,8 +78,6 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
     return { ok: false, errors: [e instanceof Error ? e.message : 'gateway could not be built'] };
   }
 }
-
-const built = new WeakMap<object, Built>();
 
 function misconfigured(errors: string[], log: Logger): Response {
   log({ level: 'error', event: 'config.invalid', errors });
@@ -90,14 +88,26 @@ function misconfigured(errors: string[], log: Logger): Response {
   );
 }
 
-export default {
-  fetch(request, env, ctx) {
-    let gateway = built.get(env);
-    if (gateway === undefined) {
-      gateway = buildGateway(env);
-      built.set(env, gateway);
-    }
-    if (!gateway.ok) return misconfigured(gateway.errors, consoleLogger);
-    return gateway.fetch(request, env, ctx);
-  },
-} satisfies ExportedHandler<Bindings>;
+/**
+ * The Worker: builds the gateway once per `env` object (per isolate). Tests pass their clock,
+ * fetch and logger; the deployed Worker runs on the real ones.
+ */
+export function createWorker(
+  options: BuildOptions = {},
+): Required<Pick<ExportedHandler<Bindings>, 'fetch'>> {
+  const built = new WeakMap<object, Built>();
+  const log = options.log ?? consoleLogger(options.clock ?? systemClock);
+  return {
+    fetch(request, env, ctx) {
+      let gateway = built.get(env);
+      if (gateway === undefined) {
+        gateway = buildGateway(env, { ...options, log });
+        built.set(env, gateway);
+      }
+      if (!gateway.ok) return misconfigured(gateway.errors, log);
+      return gateway.fetch(request, env, ctx);
+    },
+  };
+}
+
+export default createWorker();

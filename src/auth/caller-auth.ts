@@ -47,6 +47,7 @@ import {
   type MtlsConfig,
 } from '../env';
 import { GatewayError, isGatewayError } from '../errors';
+import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import { ACCESS_ASSERTION_HEADER, createAccessVerifier } from './access';
 import {
@@ -384,7 +385,7 @@ export interface CallerAuthDeps {
   /** Built by `createAccessKeySet` when Access is configured (one per isolate). */
   accessKeySet?: JWTVerifyGetKey | undefined;
   log: Logger;
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
 }
 
 /**
@@ -409,7 +410,7 @@ export function callerAuthOptions(
     header,
     policy: caller.policy,
     log: deps.log,
-    now: deps.now,
+    now: () => deps.clock.now(),
     access:
       caller.access === undefined || deps.accessKeySet === undefined
         ? undefined

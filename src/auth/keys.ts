@@ -1,6 +1,7 @@
 /**
  * The key set that caller JWTs are verified against: an inline JWKS (CALLER_JWKS) or a remote one
- * (CALLER_JWKS_URL), resolved by jose's `createLocalJWKSet` / `createRemoteJWKSet`.
+ * (CALLER_JWKS_URL), resolved by jose's `createLocalJWKSet`; the remote set's refresh, cool-down and
+ * timeout are ours (not jose's `createRemoteJWKSet`) so that they run on the injected clock.
  *
  * Trust boundary: the keys decide who may call the gateway. Inline sets are checked strictly when
  * the gateway starts; remote sets are fetched with a timeout, `redirect: 'manual'` (a redirect is
@@ -19,14 +20,12 @@
  */
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
   errors as joseErrors,
-  type FetchImplementation,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
 import { GatewayError } from '../errors';
+import { systemClock, type Clock } from '../lib/clock';
 import { createSingleFlight } from './single-flight';
 import type { GatewayConfig } from '../env';
 import type { Logger } from '../log';
@@ -55,8 +54,8 @@ export interface CallerKeySetOptions {
   /** Larger JWKS responses are rejected. Default 64 KiB (real sets are a few KiB). */
   maxJwksBytes?: number;
   log?: Logger;
-  /** Clock for the failure back-off, in ms. Default `Date.now`. */
-  now?: () => number;
+  /** Cache age, cool-down, failure back-off and fetch timeout run on this clock. */
+  clock?: Clock;
 }
 
 export const JWKS_DEFAULTS = {
@@ -183,45 +182,56 @@ export function createCallerKeySet(
   const url = new URL(config.jwksUrl as string);
   const timeoutMs = options.timeoutMs ?? JWKS_DEFAULTS.timeoutMs;
   const failureBackoffMs = options.failureBackoffMs ?? JWKS_DEFAULTS.failureBackoffMs;
+  const cooldownMs = options.cooldownMs ?? JWKS_DEFAULTS.cooldownMs;
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? JWKS_DEFAULTS.cacheMaxAgeMs;
   const maxJwksBytes = options.maxJwksBytes ?? JWKS_DEFAULTS.maxJwksBytes;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const log = options.log;
   const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const origin = url.origin;
   let lastFailureAt = Number.NEGATIVE_INFINITY;
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let local: JWTVerifyGetKey | undefined;
   // An attempt that outlived its own timeout was abandoned (its request was cancelled).
-  const flight = createSingleFlight<string>({ now, staleAfterMs: timeoutMs + 1000 });
+  const flight = createSingleFlight<string>({ clock, staleAfterMs: timeoutMs + 1000 });
+  const freshFor = (ms: number) => clock.now() < fetchedAt + ms;
 
-  // Every JWKS fetch goes through here: it enforces the back-off, one fetch at a time, the
-  // timeout (even if the injected fetch ignores the signal), manual redirects and the size limit.
-  const guardedFetch: FetchImplementation = async (href, init) => {
-    if (now() < lastFailureAt + failureBackoffMs)
+  // Every JWKS fetch goes through here: the back-off, one fetch at a time, the timeout (even if
+  // the injected fetch ignores the signal), manual redirects and the size limit.
+  const reload = async (): Promise<void> => {
+    if (clock.now() < lastFailureAt + failureBackoffMs)
       throw new Error('JWKS fetch skipped: an earlier fetch failed within the back-off window');
-    const { value: body } = await flight(init.signal, () => fetchKeySet(href, init));
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    const signal = clock.timeout(timeoutMs);
+    const { value: body } = await flight(signal, () => fetchKeySet(signal)).catch((e: unknown) => {
+      // A follower's own timeout; the leader's is logged by fetchKeySet.
+      throw isTimeout(e) ? new joseErrors.JWKSTimeout(undefined, { cause: e }) : e;
+    });
+    try {
+      local = createLocalJWKSet(JSON.parse(body) as JSONWebKeySet);
+    } catch (e) {
+      lastFailureAt = clock.now();
+      throw e;
+    }
+    fetchedAt = clock.now();
   };
 
-  const fetchKeySet = async (
-    href: string,
-    init: Parameters<FetchImplementation>[1],
-  ): Promise<string> => {
+  const fetchKeySet = async (signal: AbortSignal): Promise<string> => {
     try {
       const response = await abortable(
-        fetchImpl(href, {
+        fetchImpl(url.href, {
           method: 'GET',
-          headers: init.headers,
+          headers: { accept: 'application/json, application/jwk-set+json' },
           redirect: 'manual',
-          signal: init.signal,
+          signal,
         }),
-        init.signal,
+        signal,
       );
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new Error(`JWKS host answered HTTP ${response.status} (redirects are not followed)`);
       }
-      const body = await readLimited(response, maxJwksBytes, init.signal);
-      // Shape-checked here (jose checks again) so that a malformed set counts as a failed fetch
-      // for the back-off.
+      const body = await readLimited(response, maxJwksBytes, signal);
+      // Shape-checked here so that a malformed set counts as a failed fetch for the back-off.
       const parsed = JSON.parse(body) as unknown;
       if (
         typeof parsed !== 'object' ||
@@ -231,18 +241,24 @@ export function createCallerKeySet(
         throw new Error('JWKS response is not a JSON object with a "keys" array');
       return body;
     } catch (e) {
-      lastFailureAt = now();
+      lastFailureAt = clock.now();
       log?.({ level: 'warn', event: 'caller.jwks_fetch_failed', origin, error: describeError(e) });
-      throw e;
+      throw isTimeout(e) ? new joseErrors.JWKSTimeout(undefined, { cause: e }) : e;
     }
   };
 
-  const remote = createRemoteJWKSet(url, {
-    timeoutDuration: timeoutMs,
-    cooldownDuration: options.cooldownMs ?? JWKS_DEFAULTS.cooldownMs,
-    cacheMaxAge: options.cacheMaxAgeMs ?? JWKS_DEFAULTS.cacheMaxAgeMs,
-    [customFetch]: guardedFetch,
-  });
+  // jose's createRemoteJWKSet semantics: refetch when the set is older than `cacheMaxAge`; a
+  // token naming an unknown kid refetches once per cool-down (key rotation).
+  const remote: JWTVerifyGetKey = async (header, token) => {
+    if (local === undefined || !freshFor(cacheMaxAgeMs)) await reload();
+    try {
+      return await (local as JWTVerifyGetKey)(header, token);
+    } catch (e) {
+      if (!(e instanceof joseErrors.JWKSNoMatchingKey) || freshFor(cooldownMs)) throw e;
+      await reload();
+      return (local as JWTVerifyGetKey)(header, token);
+    }
+  };
   const retryAfterS = String(Math.max(1, Math.ceil(failureBackoffMs / 1000)));
 
   return async function getRemoteCallerKey(header, token) {
@@ -258,6 +274,10 @@ export function createCallerKeySet(
       });
     }
   };
+}
+
+function isTimeout(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'TimeoutError';
 }
 
 /** Rejects with the signal's reason once it aborts, whether or not `promise` honours it. */

@@ -1,41 +1,39 @@
 /**
- * One remote key-set fetch at a time per isolate, shared by the requests that need it at the same
- * moment, so that a burst of tokens with made-up `kid`s (or a cold isolate under load) costs one
- * fetch, not one per request.
+ * One run at a time per isolate, shared by the requests that need it at the same moment, so that
+ * a burst of tokens with made-up `kid`s (or a cold isolate under load) costs one JWKS fetch, not
+ * one per request.
  *
- * Why followers poll instead of awaiting the leader's promise: on Workers a request must not wait
- * on a promise that another request settles. If the leading request is cancelled (client gone,
- * CPU limit), its promise never settles and every waiter would hang; that is why jose turns its
- * own fetch de-duplication off on Workers (panva/jose#355, #509). Here the shared state is a plain
- * record, and each follower checks it on its own timer, bounded by its own abort signal. An attempt
- * older than `staleAfterMs` that never finished is treated as abandoned and a follower takes over.
+ * The rule about cancelled requests: on Workers, a promise created by one request may never
+ * settle if that request is cancelled (client gone, CPU limit) — why jose turns its own fetch
+ * de-duplication off on Workers (panva/jose#355, #509). So a follower waits on the shared run
+ * only while it is live, bounded by its own signal and by the run's age: a run older than
+ * `staleAfterMs` that never finished is treated as abandoned and the follower leads a new one.
+ * Both bounds are timers of the injected clock.
  */
+import type { Clock } from '../lib/clock';
 
 export interface SingleFlightOptions {
-  /** Clock in ms. */
-  now: () => number;
-  /** An unfinished attempt older than this is abandoned (its request was cancelled). */
+  /** Ages runs and times the followers' waits. */
+  clock: Clock;
+  /** An unfinished run older than this is abandoned (its request was cancelled). */
   staleAfterMs: number;
-  /** How often a follower looks at the shared attempt. Default 5 ms. */
-  pollMs?: number;
 }
 
 export interface FlightResult<T> {
   value: T;
-  /** True when another request's attempt produced the value. */
+  /** True when another request's run produced the value. */
   shared: boolean;
 }
 
-/** A follower joined an attempt that failed; the leader already logged and counted the cause. */
+/** A follower joined a run that failed; the leader already logged and counted the cause. */
 export class SharedAttemptFailed extends Error {
   override readonly name = 'SharedAttemptFailed';
 }
 
 interface Attempt<T> {
   startedAt: number;
-  done: boolean;
-  ok: boolean;
-  value?: T;
+  /** Settles with the run; never rejects. */
+  settled: Promise<{ ok: true; value: T } | { ok: false }>;
 }
 
 export type SingleFlight<T> = (
@@ -43,50 +41,66 @@ export type SingleFlight<T> = (
   run: () => Promise<T>,
 ) => Promise<FlightResult<T>>;
 
+const ABANDONED = Symbol('abandoned');
+
 export function createSingleFlight<T>(options: SingleFlightOptions): SingleFlight<T> {
-  const { now, staleAfterMs } = options;
-  const pollMs = options.pollMs ?? 5;
+  const { clock, staleAfterMs } = options;
   let current: Attempt<T> | undefined;
 
-  const live = (a: Attempt<T>) => !a.done && now() - a.startedAt < staleAfterMs;
+  /** The run's outcome, ABANDONED once it is too old, or the signal's rejection. */
+  const follow = (joined: Attempt<T>, signal: AbortSignal) => {
+    const stale = clock.timeout(joined.startedAt + staleAfterMs - clock.now());
+    return new Promise<{ ok: true; value: T } | { ok: false } | typeof ABANDONED>(
+      (resolve, reject) => {
+        const done = (): void => {
+          stale.removeEventListener('abort', onStale);
+          signal.removeEventListener('abort', onAbort);
+        };
+        const onStale = (): void => {
+          done();
+          resolve(ABANDONED);
+        };
+        const onAbort = (): void => {
+          done();
+          reject(signal.reason as Error);
+        };
+        if (signal.aborted) return onAbort();
+        if (stale.aborted) return onStale();
+        stale.addEventListener('abort', onStale, { once: true });
+        signal.addEventListener('abort', onAbort, { once: true });
+        void joined.settled.then((outcome) => {
+          done();
+          resolve(outcome);
+        });
+      },
+    );
+  };
 
   return async function singleFlight(signal, run) {
     for (;;) {
       const joined = current;
-      if (joined === undefined || !live(joined)) break;
-      while (live(joined)) await pause(pollMs, signal);
-      if (joined.done) {
-        if (joined.ok) return { value: joined.value as T, shared: true };
-        throw new SharedAttemptFailed('a concurrent fetch of the key set failed');
+      if (joined === undefined || clock.now() - joined.startedAt >= staleAfterMs) break;
+      const outcome = await follow(joined, signal);
+      if (outcome === ABANDONED) {
+        if (current === joined) current = undefined;
+        continue;
       }
-      // Abandoned: loop, and lead a new attempt unless another follower already does.
+      if (outcome.ok) return { value: outcome.value, shared: true };
+      throw new SharedAttemptFailed('a concurrent run failed');
     }
-    const mine: Attempt<T> = { startedAt: now(), done: false, ok: false };
+    const running = run();
+    const mine: Attempt<T> = {
+      startedAt: clock.now(),
+      settled: running.then(
+        (value) => ({ ok: true as const, value }),
+        () => ({ ok: false as const }),
+      ),
+    };
     current = mine;
     try {
-      const value = await run();
-      mine.value = value;
-      mine.ok = true;
-      return { value, shared: false };
+      return { value: await running, shared: false };
     } finally {
-      mine.done = true;
       if (current === mine) current = undefined;
     }
   };
-}
-
-/** Waits `ms` on this request's own timer; rejects with the signal's reason once it aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -12,9 +12,10 @@
  * Trust boundary: the raw token is used only to compute the key (src/cache/keys.ts) and is never
  * stored, logged or kept beyond the call. Answers are stored without `token`/`hashed_token`.
  *
- * Time: workerd's `Date.now()` only moves across I/O, so all time comes from the injected `now`.
+ * Time: every clock read and timer runs on the injected `clock` (src/lib/clock.ts).
  */
 import type { PublicAuthorization } from '../ghes/types';
+import { settleWithin, type Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import { GatewayError } from '../errors';
 import {
@@ -97,8 +98,7 @@ export interface TokenCacheOptions {
   /** Stale-if-error window for positive answers; 0 = off. */
   staleIfErrorS: number;
   log: Logger;
-  /** Epoch milliseconds. */
-  now?: () => number;
+  clock: Clock;
   /**
    * Whether a definitive "not found" for this app may be cached and served from cache. When it
    * returns false, 404 answers are neither stored nor read back (revocation tombstones still
@@ -160,22 +160,6 @@ function requireInt(name: string, value: number, min: number): void {
     throw misconfigured(`${name} must be an integer ≥ ${min}`);
 }
 
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> = 0;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export class TokenCache {
   readonly #keyer: TokenKeyer;
   readonly #kv: KvTier;
@@ -187,7 +171,7 @@ export class TokenCache {
   readonly #pendingWrites = new Map<string, Promise<boolean>>();
   readonly #policy: FreshnessPolicy;
   readonly #log: Logger;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #negativeAllowed: (app: CacheApp) => boolean;
   readonly #coalesceTimeoutMs: number;
   readonly #kvRetryDelayMs: number;
@@ -223,7 +207,7 @@ export class TokenCache {
       staleIfErrorS: opts.staleIfErrorS,
     };
     this.#log = opts.log;
-    this.#now = opts.now ?? Date.now;
+    this.#clock = opts.clock;
     this.#negativeAllowed = opts.negativeCachingAllowed ?? (() => true);
     this.#coalesceTimeoutMs = coalesceTimeoutMs;
     this.#kvRetryDelayMs = kvRetryDelayMs;
@@ -245,7 +229,7 @@ export class TokenCache {
     if (opts.bypassL1 !== true) {
       const entry = this.#l1.get(key);
       if (entry !== undefined) {
-        const now = this.#now();
+        const now = this.#clock.now();
         if (now < entry.freshUntilMs && this.#usableBeyondTime(app, entry, now)) {
           this.#counters.l1Hits++;
           const ttl = remainingFreshnessS(entry.freshUntilMs, now);
@@ -277,7 +261,7 @@ export class TokenCache {
       flight.revoked = true;
       this.#inflight.delete(key);
     }
-    const now = this.#now();
+    const now = this.#clock.now();
     const tombstone = makeRevokedEntry(now, this.#policy);
     this.#l1.delete(key);
     this.#l1.set(key, tombstone);
@@ -286,7 +270,8 @@ export class TokenCache {
       // A positive answer still being written must not land after the tombstone. Bounded: the
       // write may belong to a request that workerd has since cancelled.
       const pending = this.#pendingWrites.get(key);
-      if (pending !== undefined) await settleWithin(pending, this.#coalesceTimeoutMs);
+      if (pending !== undefined)
+        await settleWithin(this.#clock, pending, this.#coalesceTimeoutMs, TIMED_OUT);
       const ttl = kvExpirationTtlS(now, retainUntilMs(tombstone));
       replicated = await this.#withRetry(() => this.#kv.writeEntry(key, tombstone, ttl, tokenId));
     }
@@ -307,7 +292,7 @@ export class TokenCache {
   async invalidateGrant(app: CacheApp, userId: number): Promise<void> {
     if (!Number.isSafeInteger(userId) || userId < 0)
       throw new RangeError('userId must be a non-negative integer');
-    const epochMs = Math.max(this.#now(), this.#stampFloorMs);
+    const epochMs = Math.max(this.#clock.now(), this.#stampFloorMs);
     this.#stampFloorMs = epochMs + 1;
     const scope = grantScope(app.clientId, userId);
     this.#rememberEpoch(scope, epochMs);
@@ -369,7 +354,7 @@ export class TokenCache {
   }
 
   #stamp(): number {
-    return Math.max(this.#now(), this.#stampFloorMs);
+    return Math.max(this.#clock.now(), this.#stampFloorMs);
   }
 
   async #miss(
@@ -383,7 +368,12 @@ export class TokenCache {
     const running = this.#inflight.get(key);
     if (running !== undefined) {
       this.#counters.coalesced++;
-      const settled = await settleWithin(running.promise, this.#coalesceTimeoutMs);
+      const settled = await settleWithin(
+        this.#clock,
+        running.promise,
+        this.#coalesceTimeoutMs,
+        TIMED_OUT,
+      );
       if (settled !== TIMED_OUT) return this.#outcome(settled, hash, true);
       this.#log({ level: 'warn', event: 'cache.coalesce_timeout', token_id: tokenIdOf(hash) });
       if (this.#inflight.get(key) === running) this.#inflight.delete(key);
@@ -399,7 +389,7 @@ export class TokenCache {
   }
 
   #outcome(r: FlightResult, hash: string, collapsed: boolean): CheckOutcome {
-    const now = this.#now();
+    const now = this.#clock.now();
     const params: CacheStatusParams = { ...r.params };
     if (r.statusTtlFromMs !== undefined) params.ttl = cacheStatusTtl(r.statusTtlFromMs, now);
     // RFC 9211 §2.6: `collapsed` describes a forward request; a shared KV read is not one.
@@ -435,12 +425,12 @@ export class TokenCache {
     let unusable = read.status === 'corrupt' || read.status === 'error';
     let expired = false;
     if (l1Entry !== undefined) {
-      if (isFresh(l1Entry, this.#now())) unusable = true;
+      if (isFresh(l1Entry, this.#clock.now())) unusable = true;
       else expired = true;
     }
     const kvEntry = read.status === 'hit' ? read.entry : undefined;
     if (kvEntry !== undefined) {
-      const now = this.#now();
+      const now = this.#clock.now();
       if (!isFresh(kvEntry, now)) expired = true;
       else if (kvEntry.kind === 'negative' && !this.#negativeAllowed(app)) unusable = true;
       else {
@@ -481,7 +471,7 @@ export class TokenCache {
       throw err;
     }
     if (flight.revoked) return revokedMeanwhile(fwd, 'ghes', loaded.found ? 200 : 404);
-    const now = this.#now();
+    const now = this.#clock.now();
 
     if (!loaded.found) {
       if (!this.#negativeAllowed(app)) {
@@ -560,7 +550,7 @@ export class TokenCache {
     flight: Flight,
     tokenId: string,
   ): Promise<FlightResult | undefined> {
-    const now = this.#now();
+    const now = this.#clock.now();
     if (flight.revoked || !staleIfErrorAllowed(candidate, now, this.#policy, err)) return undefined;
     const entry: PositiveEntry = candidate;
     const verdict = await this.#grantVerdict(app, entry, now);
@@ -627,7 +617,7 @@ export class TokenCache {
   /** One retry for invalidation writes: KV answers 429 to a second write to a key within a second. */
   async #withRetry(write: () => Promise<boolean>): Promise<boolean> {
     if (await write()) return true;
-    await delay(this.#kvRetryDelayMs);
+    await this.#clock.sleep(this.#kvRetryDelayMs);
     return write();
   }
 }

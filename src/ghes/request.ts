@@ -10,6 +10,7 @@
  */
 import type { AppConfig } from '../env';
 import { GatewayError } from '../errors';
+import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import type { CircuitBreaker } from './breaker';
 
@@ -34,9 +35,8 @@ export interface GhesContext {
   /** For the whole call, retries and waits included. */
   deadlineMs: number;
   log: Logger;
-  now: () => number;
-  /** Injectable so tests of retry-after do not wait for real. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Deadline, attempt timeouts and retry waits all run on this clock. */
+  clock: Clock;
   breaker?: CircuitBreaker;
   /** 0 ≤ r < 1, for backoff jitter. */
   random?: () => number;
@@ -81,8 +81,6 @@ const PASS_THROUGH_HEADERS = [
   'x-ratelimit-resource',
 ];
 const USER_AGENT = 'ghes-token-gateway';
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${btoa(`${clientId}:${clientSecret}`)}`;
@@ -169,9 +167,9 @@ function isTimeout(e: unknown): boolean {
 }
 
 export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<GhesResult<T>> {
-  const sleep = ctx.sleep ?? defaultSleep;
+  const { clock } = ctx;
   const random = ctx.random ?? Math.random;
-  const start = ctx.now();
+  const start = clock.now();
   const deadline = start + ctx.deadlineMs;
   const url = `${ctx.baseUrl}/applications/${encodeURIComponent(ctx.app.clientId)}${call.path}`;
   const headers: Record<string, string> = {
@@ -199,11 +197,11 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
   const backoff = (attempt: number, minMs = 0): number | undefined => {
     const jittered = Math.max(minMs, BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + random()));
     // Leave at least a short attempt's worth of time after waiting.
-    return ctx.now() + jittered + 50 < deadline ? jittered : undefined;
+    return clock.now() + jittered + 50 < deadline ? jittered : undefined;
   };
 
   for (let attempt = 1; ; attempt++) {
-    const breakerVerdict = ctx.breaker?.tryAcquire(ctx.now());
+    const breakerVerdict = ctx.breaker?.tryAcquire(clock.now());
     if (breakerVerdict !== undefined && !breakerVerdict.ok) {
       const retryAfterS = Math.max(1, Math.ceil(breakerVerdict.retryAfterMs / 1000));
       throw new GatewayError('upstream-unavailable', {
@@ -212,7 +210,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         headers: { 'retry-after': String(retryAfterS) },
       });
     }
-    const remaining = deadline - ctx.now();
+    const remaining = deadline - clock.now();
     if (remaining <= 0) {
       ctx.breaker?.onNeutral();
       throw new GatewayError('upstream-timeout', {
@@ -230,14 +228,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         method: call.method,
         headers,
         redirect: 'manual',
-        signal: AbortSignal.timeout(Math.min(ctx.timeoutMs, remaining)),
+        signal: clock.timeout(Math.min(ctx.timeoutMs, remaining)),
       };
       if (bodyText !== undefined) init.body = bodyText;
       res = await ctx.fetch(url, init);
       // A non-2xx maps by its status even when its body is lost; a 2xx needs its body.
       text = res.ok ? await res.text() : await res.text().catch(() => '');
     } catch (e) {
-      ctx.breaker?.onFailure(ctx.now());
+      ctx.breaker?.onFailure(clock.now());
       const timedOut = isTimeout(e);
       fail(timedOut ? 'timeout' : 'network error', {
         attempt,
@@ -267,7 +265,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
             });
       }
       ambiguous = true;
-      await sleep(wait);
+      await clock.sleep(wait);
       continue;
     }
 
@@ -314,14 +312,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     }
     if (isRateLimited(res, text)) {
       ctx.breaker?.onNeutral();
-      const retryAfterS = retryAfterSeconds(res.headers, ctx.now());
+      const retryAfterS = retryAfterSeconds(res.headers, clock.now());
       const wait =
         call.retry === 'idempotent' && attempt < MAX_ATTEMPTS
           ? backoff(attempt, retryAfterS * 1000)
           : undefined;
       fail('rate limited', { status, attempt, retry_after_s: retryAfterS });
       if (wait !== undefined) {
-        await sleep(wait);
+        await clock.sleep(wait);
         continue;
       }
       throw new GatewayError('upstream-rate-limited', {
@@ -340,7 +338,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       });
     }
     if (status >= 500) {
-      ctx.breaker?.onFailure(ctx.now());
+      ctx.breaker?.onFailure(clock.now());
       fail('server error', { status, attempt });
       if (call.retry === 'never') {
         throw new GatewayError('upstream-outcome-unknown', {
@@ -352,7 +350,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       const wait = attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait !== undefined) {
         ambiguous = true;
-        await sleep(wait);
+        await clock.sleep(wait);
         continue;
       }
       throw new GatewayError('upstream-error', {

@@ -177,7 +177,7 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       outcome.result.active ? outcome.result.authorization : undefined,
       required.scopes,
       outcome.freshForS,
-      deps.now(),
+      deps.clock.now(),
     );
     if (!decision.allow) {
       if (decision.reason === 'inactive') {

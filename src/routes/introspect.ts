@@ -266,7 +266,7 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       let answer: IntrospectionResponse = INACTIVE;
       if (couldBeGitHubToken(form.token)) {
         const outcome = await checkThroughCache(c, appConfig, form.token).catch(failClosed);
-        answer = toIntrospectionResponse(outcome.result, appConfig.name, deps.now());
+        answer = toIntrospectionResponse(outcome.result, appConfig.name, deps.clock.now());
       }
       audit.outcome = answer.active ? 'active' : 'inactive';
 
@@ -275,7 +275,7 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
           issuer: issuerOf(config.publicUrl, c.req.url),
           audience: caller.sub,
           response: answer,
-          nowMs: deps.now(),
+          nowMs: deps.clock.now(),
         });
         return c.body(jwt, 200, { 'content-type': INTROSPECTION_JWT_TYPE });
       }

@@ -3,7 +3,7 @@
  * OpenAPI document, CORS staying off, and the worker entry answering a misconfiguration.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import worker, { buildGateway } from '../../src/index';
+import { buildGateway, createWorker } from '../../src/index';
 import type { LogRecord } from '../../src/log';
 import { createTestGateway, secretsOf, type TestGateway } from '../helpers/gateway';
 
@@ -150,8 +150,7 @@ describe('routing and error answers', () => {
     let thrown = false;
     const built = buildGateway(gw.vars as Env, {
       fetch: async () => new Response('{"message":"Server Error"}', { status: 500 }),
-      now: gw.clock.now,
-      sleep: async () => undefined,
+      clock: gw.clock,
       // The first GHES failure log throws an error whose message quotes a secret-looking value,
       // standing in for any bug deep inside a request.
       log: (r) => {
@@ -287,7 +286,7 @@ describe('the worker entry with a misconfiguration', () => {
           },
         ],
       ] as const) {
-        const res = await worker.fetch(
+        const res = await createWorker({ clock: gw.clock }).fetch(
           new Request(`https://gateway.test${path}`, init),
           env as Env,
           ctx,
@@ -308,7 +307,7 @@ describe('the worker entry with a misconfiguration', () => {
 
   it('a valid configuration through the worker entry answers /healthz', async () => {
     const gw = await createTestGateway();
-    const res = await worker.fetch(
+    const res = await createWorker({ clock: gw.clock }).fetch(
       new Request('https://gateway.test/healthz'),
       gw.vars as Env,
       ctx,

@@ -15,6 +15,7 @@ import {
   signCompact,
   type TestCallerKeys,
 } from '../helpers/caller';
+import { TestClock } from '../helpers/clock';
 import { T0, TEST_POLICY, challenge, createHarness, problemOf } from './harness';
 
 const TEAM = 'https://acme.cloudflareaccess.com';
@@ -126,7 +127,7 @@ function accessHarness(
   config: AccessConfig = ACCESS,
   extra: { header?: 'authorization' | 'x-gateway-authorization' } = {},
 ) {
-  const keySet = createAccessKeySet(config, { fetch: server.fetch });
+  const keySet = createAccessKeySet(config, { fetch: server.fetch, clock: new TestClock(T0) });
   const h = createHarness({
     keys: callerKeys,
     policy: POLICY,

@@ -262,7 +262,7 @@ describe('callerAuthOptions', () => {
     callerKeySet: createCallerKeySet(config.caller),
     ...(accessKeySet !== undefined && { accessKeySet }),
     log: (_r: LogRecord) => {},
-    now: () => T0,
+    clock: { now: () => T0 },
   });
 
   it('carries the caller config, the header, and the identity options', () => {

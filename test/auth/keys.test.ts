@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   JWKS_DEFAULTS,
   assertCallerJwks,
@@ -8,6 +8,7 @@ import {
 import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
 import type { LogRecord } from '../../src/log';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
+import { TestClock } from '../helpers/clock';
 import { T0, challenge, createHarness, problemOf } from './harness';
 
 let keys: TestCallerKeys;
@@ -133,21 +134,20 @@ const json = (body: unknown) => () =>
 
 function remoteHarness(
   server: ReturnType<typeof jwksServer>,
-  extra: Omit<CallerKeySetOptions, 'fetch'> = {},
+  extra: Omit<CallerKeySetOptions, 'fetch' | 'clock'> = {},
 ) {
   const logs: LogRecord[] = [];
+  // The key set's clock (cache age, cool-down, back-off, fetch timeout); caller tokens are
+  // verified on the harness's own fixed clock at T0.
+  const clock = new TestClock(T0);
   const keySet = createCallerKeySet(
     { jwks: undefined, jwksUrl: JWKS_URL, algorithms: ['ES256'] },
-    { fetch: server.fetch, log: (r) => logs.push(r), ...extra },
+    { fetch: server.fetch, log: (r) => logs.push(r), clock, ...extra },
   );
-  return { h: createHarness({ keySet }), keyLogs: logs };
+  return { h: createHarness({ keySet }), keyLogs: logs, clock };
 }
 
 describe('remote key set', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('fetches once with GET, manual redirects and a JWKS accept header, then serves from memory', async () => {
     const server = jwksServer(json(keys.jwks));
     const { h } = remoteHarness(server);
@@ -163,10 +163,8 @@ describe('remote key set', () => {
   });
 
   it('fetches at most once per cool-down under a flood of unknown kids, and picks up rotated keys after it', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(T0);
     const server = jwksServer(json(keys.jwks));
-    const { h } = remoteHarness(server, { cooldownMs: 30_000 });
+    const { h, clock } = remoteHarness(server, { cooldownMs: 30_000 });
     expect((await h.bearer(await mint(keys))).status).toBe(200);
     for (let i = 0; i < 25; i++) {
       const res = await h.bearer(await mint(keys, { kid: `made-up-${i}` }));
@@ -179,7 +177,10 @@ describe('remote key set', () => {
     server.set(json({ keys: [keys.publicJwk, rotated.publicJwk] }));
     expect((await h.bearer(await mint(rotated))).status).toBe(401);
     expect(server.calls).toHaveLength(1);
-    vi.setSystemTime(T0 + 30_001);
+    clock.advanceMs(29_999);
+    expect((await h.bearer(await mint(rotated))).status).toBe(401);
+    expect(server.calls).toHaveLength(1);
+    clock.advanceMs(1);
     expect((await h.bearer(await mint(rotated))).status).toBe(200);
     expect(server.calls).toHaveLength(2);
     for (let i = 0; i < 25; i++) await h.bearer(await mint(keys, { kid: `again-${i}` }));
@@ -235,10 +236,8 @@ describe('remote key set', () => {
   });
 
   it('keeps a concurrent flood of unknown kids to one fetch, cold and after each cool-down', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(T0);
     const { server, release, close } = gatedServer();
-    const { h } = remoteHarness(server, { cooldownMs: 30_000 });
+    const { h, clock } = remoteHarness(server, { cooldownMs: 30_000 });
     const flood = await Promise.all(
       Array.from({ length: 25 }, (_, i) => mint(keys, { kid: `x-${i}` })),
     );
@@ -251,7 +250,7 @@ describe('remote key set', () => {
 
     // After it: the whole burst shares one refetch.
     close();
-    vi.setSystemTime(T0 + 30_001);
+    clock.advanceMs(30_000);
     expect(await concurrently(h, flood, release)).toEqual(Array(25).fill(401));
     expect(server.calls).toHaveLength(2);
   });
@@ -348,8 +347,13 @@ describe('remote key set', () => {
 
   it('times out a JWKS fetch that never answers, even if the fetch ignores the abort signal', async () => {
     const server = jwksServer(() => new Promise<Response>(() => {}));
-    const { h, keyLogs } = remoteHarness(server, { timeoutMs: 50 });
-    const res = await h.bearer(await mint(keys));
+    const { h, keyLogs, clock } = remoteHarness(server, { timeoutMs: 50 });
+    const pending = h.bearer(await mint(keys));
+    while (server.calls.length === 0) await Promise.resolve();
+    clock.advanceMs(49);
+    expect(keyLogs).toEqual([]);
+    clock.advanceMs(1);
+    const res = await pending;
     expect(res.status).toBe(503);
     expect(h.logs[0]?.['reason']).toMatch(/ERR_JWKS_TIMEOUT/);
     expect(String(keyLogs[0]?.['error'])).toMatch(/TimeoutError/);
@@ -357,9 +361,8 @@ describe('remote key set', () => {
   });
 
   it('backs off after a failure instead of fetching on every request, then recovers', async () => {
-    const clock = { ms: T0 };
     const server = jwksServer(() => new Response('down', { status: 503 }));
-    const { h } = remoteHarness(server, { failureBackoffMs: 5000, now: () => clock.ms });
+    const { h, clock } = remoteHarness(server, { failureBackoffMs: 5000 });
     const token = await mint(keys);
     for (let i = 0; i < 10; i++) expect((await h.bearer(token)).status).toBe(503);
     expect(server.calls).toHaveLength(1);
@@ -373,14 +376,12 @@ describe('remote key set', () => {
   });
 
   it('refetches stale keys and fails closed rather than trusting them when the refresh fails', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(T0);
     const server = jwksServer(json(keys.jwks));
-    const { h } = remoteHarness(server, { cacheMaxAgeMs: 600_000 });
+    const { h, clock } = remoteHarness(server, { cacheMaxAgeMs: 600_000 });
     const token = await mint(keys);
     expect((await h.bearer(token)).status).toBe(200);
     server.set(() => new Response('down', { status: 500 }));
-    vi.setSystemTime(T0 + 600_001);
+    clock.advanceMs(600_000);
     // A new token (the old one is in the verification cache) so the key set is consulted.
     const res = await h.bearer(await mintCallerJwt(keys, { jti: 'fresh' }, {}, { now: T0 }));
     expect(res.status).toBe(503);

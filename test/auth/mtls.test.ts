@@ -16,6 +16,7 @@ import {
 } from '../helpers/caller';
 import { T0, TEST_POLICY, challenge, createHarness, problemOf } from './harness';
 import { thrown } from '../helpers/errors';
+import { TestClock } from '../helpers/clock';
 
 const SHA256 = '3c2f1a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a';
 const SHA1 = '6b9109f323999e52259cda7373ff0b4d26bd232e';
@@ -255,7 +256,10 @@ describe('callerAuth with mTLS', () => {
       },
       keySet: createAccessKeySet(
         { teamDomain: team },
-        { fetch: (async () => Response.json({ keys: [jwk] })) as unknown as typeof fetch },
+        {
+          fetch: (async () => Response.json({ keys: [jwk] })) as unknown as typeof fetch,
+          clock: new TestClock(T0),
+        },
       ),
     };
     const h = createHarness({ keys: callerKeys, policy: POLICY, mtls: MTLS, access });

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createSingleFlight, SharedAttemptFailed } from '../../src/auth/single-flight';
+import { TestClock } from '../helpers/clock';
 
 /** A run the test settles by hand, counting how often it was started. */
 function controlled<T>() {
   let starts = 0;
   let resolve: (v: T) => void = () => {};
   let reject: (e: unknown) => void = () => {};
-  let markStarted: () => void = () => {};
-  const started = new Promise<void>((r) => {
-    markStarted = r;
-  });
   const run = () => {
     starts += 1;
-    markStarted();
     return new Promise<T>((res, rej) => {
       resolve = res;
       reject = rej;
@@ -20,7 +16,6 @@ function controlled<T>() {
   };
   return {
     run,
-    started,
     starts: () => starts,
     resolve: (v: T) => resolve(v),
     reject: (e: unknown) => reject(e),
@@ -29,37 +24,17 @@ function controlled<T>() {
 
 const never = () => new AbortController().signal;
 
-/** A clock that counts reads, so a test can wait until followers have polled a few times. */
-function pollingClock() {
-  const state = { ms: 0, reads: 0 };
-  let waiter: { until: number; resolve: () => void } | undefined;
-  return {
-    state,
-    now: () => {
-      state.reads += 1;
-      if (waiter !== undefined && state.reads >= waiter.until) {
-        waiter.resolve();
-        waiter = undefined;
-      }
-      return state.ms;
-    },
-    reads: (n: number) =>
-      new Promise<void>((resolve) => {
-        waiter = { until: state.reads + n, resolve };
-      }),
-  };
+/** Lets queued promise callbacks run (no timer involved). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
 describe('createSingleFlight', () => {
   it('runs once for concurrent callers and hands every follower the same value', async () => {
-    const clock = { ms: 0 };
-    const flight = createSingleFlight<string>({
-      now: () => clock.ms,
-      staleAfterMs: 1000,
-      pollMs: 1,
-    });
+    const flight = createSingleFlight<string>({ clock: new TestClock(0), staleAfterMs: 1000 });
     const c = controlled<string>();
     const results = Array.from({ length: 10 }, () => flight(never(), c.run));
+    await flush();
     expect(c.starts()).toBe(1);
     c.resolve('{"keys":[]}');
     const settled = await Promise.all(results);
@@ -68,7 +43,7 @@ describe('createSingleFlight', () => {
   });
 
   it('starts a new run once the previous one finished', async () => {
-    const flight = createSingleFlight<number>({ now: () => 0, staleAfterMs: 1000 });
+    const flight = createSingleFlight<number>({ clock: new TestClock(0), staleAfterMs: 1000 });
     let n = 0;
     const run = async () => ++n;
     expect((await flight(never(), run)).value).toBe(1);
@@ -76,7 +51,7 @@ describe('createSingleFlight', () => {
   });
 
   it('fails followers of a failed run without running again', async () => {
-    const flight = createSingleFlight<string>({ now: () => 0, staleAfterMs: 1000, pollMs: 1 });
+    const flight = createSingleFlight<string>({ clock: new TestClock(0), staleAfterMs: 1000 });
     const c = controlled<string>();
     const leader = flight(never(), c.run);
     const follower = flight(never(), c.run);
@@ -87,40 +62,62 @@ describe('createSingleFlight', () => {
   });
 
   it('lets a follower give up on its own signal without touching the run', async () => {
-    const flight = createSingleFlight<string>({ now: () => 0, staleAfterMs: 60_000, pollMs: 1 });
+    const clock = new TestClock(0);
+    const flight = createSingleFlight<string>({ clock, staleAfterMs: 60_000 });
     const c = controlled<string>();
     void flight(never(), c.run);
-    const follower = flight(AbortSignal.timeout(10), c.run);
+    const follower = flight(clock.timeout(10), c.run);
+    let settled = false;
+    void follower.catch(() => undefined).finally(() => (settled = true));
+    clock.advanceMs(9);
+    await flush();
+    expect(settled).toBe(false);
+    clock.advanceMs(1);
     await expect(follower).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(c.starts()).toBe(1);
   });
 
-  it('takes over an attempt abandoned by a cancelled request (it never settles)', async () => {
-    const clock = pollingClock();
-    const flight = createSingleFlight<string>({ now: clock.now, staleAfterMs: 3000, pollMs: 1 });
+  it('takes over a run abandoned by a cancelled request (it never settles) once it is stale', async () => {
+    const clock = new TestClock(0);
+    const flight = createSingleFlight<string>({ clock, staleAfterMs: 3000 });
     const abandoned = controlled<string>();
     void flight(never(), abandoned.run);
     const fresh = controlled<string>();
     const follower = flight(never(), fresh.run);
-    // The follower keeps polling the live attempt and does not start its own.
-    await clock.reads(10);
+    // The follower waits on the live run and does not start its own, up to the last millisecond.
+    clock.advanceMs(2999);
+    await flush();
     expect(fresh.starts()).toBe(0);
-    clock.state.ms = 3000;
-    await fresh.started;
+    clock.advanceMs(1);
+    await flush();
     expect(fresh.starts()).toBe(1);
     expect(abandoned.starts()).toBe(1);
     fresh.resolve('new');
     await expect(follower).resolves.toEqual({ value: 'new', shared: false });
   });
 
-  it('does not join a stale attempt at all', async () => {
-    const clock = { ms: 0 };
-    const flight = createSingleFlight<string>({ now: () => clock.ms, staleAfterMs: 3000 });
+  it('does not join a stale run at all', async () => {
+    const clock = new TestClock(0);
+    const flight = createSingleFlight<string>({ clock, staleAfterMs: 3000 });
     void flight(never(), controlled<string>().run);
-    clock.ms = 5000;
-    await expect(flight(never(), async () => 'own')).resolves.toEqual({
-      value: 'own',
-      shared: false,
-    });
+    clock.advanceMs(5000);
+    const fresh = controlled<string>();
+    const mine = flight(never(), fresh.run);
+    await flush();
+    expect(fresh.starts()).toBe(1);
+    fresh.resolve('v');
+    await expect(mine).resolves.toEqual({ value: 'v', shared: false });
+  });
+
+  it('a follower that joined before a run went stale shares its value if it settles in time', async () => {
+    const clock = new TestClock(0);
+    const flight = createSingleFlight<string>({ clock, staleAfterMs: 3000 });
+    const c = controlled<string>();
+    void flight(never(), c.run);
+    const follower = flight(never(), c.run);
+    clock.advanceMs(2000);
+    c.resolve('late but live');
+    await expect(follower).resolves.toEqual({ value: 'late but live', shared: true });
+    expect(c.starts()).toBe(1);
   });
 });

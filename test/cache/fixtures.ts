@@ -8,6 +8,7 @@ import {
   type LoadResult,
   type TokenCacheOptions,
 } from '../../src/cache/token-cache';
+import { TestClock } from '../helpers/clock';
 import { StrictKv } from '../helpers/strict-kv';
 
 export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0); // 2026-01-01T00:00:00Z
@@ -15,14 +16,10 @@ export const PEPPER = 'test-pepper-0123456789abcdef0123456789abcdef';
 export const APP: CacheApp = { name: 'docs', clientId: 'Iv1.0123456789abcdef' };
 export const OTHER_APP: CacheApp = { name: 'ci', clientId: 'Iv1.fedcba9876543210' };
 
-export class Clock {
-  ms: number;
+/** The virtual clock (test/helpers/clock.ts), starting at T0 by default. */
+export class Clock extends TestClock {
   constructor(start = T0) {
-    this.ms = start;
-  }
-  readonly now = (): number => this.ms;
-  advance(seconds: number): void {
-    this.ms += Math.round(seconds * 1000);
+    super(start);
   }
 }
 
@@ -128,7 +125,7 @@ export function harness(
     l1MaxEntries: 1000,
     staleIfErrorS: 0,
     log: logs.log,
-    now: clock.now,
+    clock,
     kvRetryDelayMs: 0,
     ...overrides,
   });

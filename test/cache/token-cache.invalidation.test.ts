@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { until, yieldTurns } from '../helpers/clock';
 import { GatewayError } from '../../src/errors';
 import { decodeValue } from '../../src/cache/entry';
 import { revokedLifetimeS } from '../../src/cache/policy';
@@ -89,7 +90,7 @@ describe('invalidateToken (token deleted or reset through the gateway)', () => {
 
   it('a positive write still on its way to KV cannot land after the tombstone', async () => {
     const WAIT_MS = 12_345;
-    const { cache, kv } = harness({ coalesceTimeoutMs: WAIT_MS });
+    const { cache, kv, clock } = harness({ coalesceTimeoutMs: WAIT_MS });
     const hold = deferred<void>();
     kv.holdNextPut = hold.promise;
     const background: Promise<unknown>[] = [];
@@ -100,21 +101,14 @@ describe('invalidateToken (token deleted or reset through the gateway)', () => {
 
     // Release the held positive write at whichever comes first: the tombstone write starting
     // (the bug: it would land first) or the cache starting its bounded wait for the pending
-    // write (the fix). No timing involved.
+    // write (the fix: a timer of WAIT_MS on the injected clock). No timing involved.
     kv.onPut = () => hold.resolve();
-    const realSetTimeout = globalThis.setTimeout;
-    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
-      fn: () => void,
-      ms?: number,
-    ) => {
+    const timeout = clock.timeout;
+    clock.timeout = (ms) => {
       if (ms === WAIT_MS) hold.resolve();
-      return realSetTimeout(fn, ms);
-    }) as typeof setTimeout);
-    try {
-      await cache.invalidateToken(APP, token(8));
-    } finally {
-      spy.mockRestore();
-    }
+      return timeout(ms);
+    };
+    await cache.invalidateToken(APP, token(8));
     await Promise.all(background);
     expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).toEqual([
       'positive',
@@ -122,6 +116,28 @@ describe('invalidateToken (token deleted or reset through the gateway)', () => {
     ]);
     const values = (await kv.dump()).map((e) => decodeValue(e.value));
     expect(values.map((v) => v.ok && v.value.kind)).toEqual(['revoked']);
+  });
+
+  it('a positive write that never finishes holds the tombstone back only until the bound', async () => {
+    const WAIT_MS = 12_345;
+    const { cache, kv, clock } = harness({ coalesceTimeoutMs: WAIT_MS });
+    kv.holdNextPut = new Promise<void>(() => undefined);
+    const o = await cache.check(APP, token(9), loader(found()), { waitUntil: () => undefined });
+    expect(o.result.active).toBe(true);
+    let done = false;
+    const invalidation = cache.invalidateToken(APP, token(9)).then(() => (done = true));
+    await until(() => clock.pendingTimers > 0);
+    clock.advanceMs(WAIT_MS - 1);
+    await yieldTurns();
+    expect(done).toBe(false);
+    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).not.toContain(
+      'revoked',
+    );
+    clock.advanceMs(1);
+    await invalidation;
+    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).toContain('revoked');
+    // And in this isolate the token is inactive at once, whatever KV does.
+    expect((await cache.check(APP, token(9), loader(found()))).result).toEqual({ active: false });
   });
 
   it('a check after the revocation does not join the old load', async () => {

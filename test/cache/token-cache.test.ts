@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { until, yieldTurns } from '../helpers/clock';
 import { GatewayError, type ErrorCode } from '../../src/errors';
 import { TokenCache, type CheckOutcome } from '../../src/cache/token-cache';
 import {
   APP,
+  Clock,
   CACHE_STATUS_SYNTAX,
   NOT_FOUND,
   OTHER_APP,
@@ -307,12 +309,18 @@ describe('coalescing', () => {
   });
 
   it('a waiter gives up on a load that never settles and loads itself', async () => {
-    const { cache, logs } = harness({ coalesceTimeoutMs: 5 });
+    const { cache, logs, clock } = harness({ coalesceTimeoutMs: 5 });
     const stuck = loader(() => new Promise<never>(() => {}));
     void cache.check(APP, token(42), stuck);
-    await Promise.resolve();
+    await until(() => stuck.calls === 1);
     const own = loader(found());
-    const o = await cache.check(APP, token(42), own);
+    const waiting = cache.check(APP, token(42), own);
+    await until(() => clock.pendingTimers > 0);
+    clock.advanceMs(4);
+    await yieldTurns();
+    expect(own.calls).toBe(0);
+    clock.advanceMs(1);
+    const o = await waiting;
     expect(o.result.active).toBe(true);
     expect(stuck.calls).toBe(1);
     expect(own.calls).toBe(1);
@@ -367,6 +375,7 @@ describe('construction', () => {
       l1MaxEntries: 10,
       staleIfErrorS: 0,
       log: () => {},
+      clock: new Clock(),
     };
     expect(() => new TokenCache({ ...base, pepper: 'short' })).toThrow(GatewayError);
     expect(() => new TokenCache({ ...base, positiveTtlS: 0 })).toThrow(/positiveTtlS/);

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/env';
-import worker, { buildGateway } from '../../src/index';
+import { buildGateway, createWorker } from '../../src/index';
+import { TestClock } from '../helpers/clock';
 import { createTestCallerKeys } from '../helpers/caller';
 
 const OAUTH_SECRET = 'oauth-client-secret-4f1c9e2b7a6d5c3e8f0a';
@@ -522,7 +523,7 @@ describe('the gateway with a bad configuration', () => {
         ],
         ['/healthz', {}],
       ] as const) {
-        const res = await worker.fetch(
+        const res = await createWorker({ clock: new TestClock(Date.UTC(2026, 10, 21)) }).fetch(
           new Request(`https://gateway.test${path}`, init),
           env as Parameters<typeof buildGateway>[0],
           ctx,

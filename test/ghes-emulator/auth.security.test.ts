@@ -128,8 +128,8 @@ describe('secrets stay secret', () => {
   });
 
   it('client secrets are 40 hex characters, random per emulator instance', () => {
-    const a = createGhesEmulator().apps();
-    const b = createGhesEmulator().apps();
+    const a = createGhesEmulator({ now: () => FIXED_NOW }).apps();
+    const b = createGhesEmulator({ now: () => FIXED_NOW }).apps();
     for (const app of [...a, ...b]) expect(app.client_secret).toMatch(/^[0-9a-f]{40}$/);
     expect(a.map((x) => x.client_secret)).not.toEqual(b.map((x) => x.client_secret));
     expect(a.map((x) => x.client_id)).toEqual(b.map((x) => x.client_id));

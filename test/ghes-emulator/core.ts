@@ -35,6 +35,10 @@ export function isAbsoluteUrl(value: string): boolean {
   }
 }
 
+/**
+ * How the emulator lets time pass: latency, and hangs (`ms` = Infinity: until `signal` aborts).
+ * Tests inject their virtual clock's `sleep` (test/helpers/clock.ts); the server uses real time.
+ */
 export type Sleep = (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 
 /** A connection the emulator closes without answering (a network error for the caller). */
@@ -55,13 +59,17 @@ export const defaultSleep: Sleep = (ms, signal) =>
     if (signal?.aborted) return reject(abortReason(signal));
     if (ms <= 0) return resolve();
     const onAbort = (): void => {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       reject(abortReason(signal as AbortSignal));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    // Infinity: no timer at all, only the abort ends it.
+    const timer =
+      ms === Number.POSITIVE_INFINITY
+        ? undefined
+        : setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
@@ -88,24 +96,22 @@ export class EmulatorCore {
     this.calls[op] += 1;
   }
 
-  /** Never settles on its own: rejects with the abort reason, or as a dropped connection on release. */
+  /**
+   * Never answers: time passes (the injected `sleep`, for ever) until the request's signal
+   * aborts (rejects with its reason) or the hang is released (a dropped connection).
+   */
   hang(signal: AbortSignal | undefined): Promise<never> {
     return new Promise<never>((_, reject) => {
-      const cleanup = (): void => {
-        this.hangs.delete(release);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(abortReason(signal as AbortSignal));
-      };
+      if (signal?.aborted) return reject(abortReason(signal));
       const release = (): void => {
-        cleanup();
+        this.hangs.delete(release);
         reject(new ConnectionDropped());
       };
-      if (signal?.aborted) return reject(abortReason(signal));
       this.hangs.add(release);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      this.sleep(Number.POSITIVE_INFINITY, signal).then(release, (e: unknown) => {
+        this.hangs.delete(release);
+        reject(e);
+      });
     });
   }
 

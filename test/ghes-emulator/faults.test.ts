@@ -1,20 +1,18 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TestClock, until } from '../helpers/clock';
 import { createGhesEmulator, type GhesEmulator } from './index';
 import { admin, call, credentials, FIXED_NOW, GHES_ORIGIN, jsonOf } from './test-client';
 
 let ghes: GhesEmulator;
+let clock: TestClock;
 let waits: number[];
 let tokens: NonNullable<GhesEmulator['seed']>['tokens'];
 
 beforeEach(() => {
-  waits = [];
-  // Latency is observed through the injected sleep instead of measured with real timers.
-  ghes = createGhesEmulator({
-    now: () => FIXED_NOW,
-    sleep: async (ms) => {
-      waits.push(ms);
-    },
-  });
+  // Latency is observed on the virtual clock's sleeps instead of measured with real timers.
+  clock = new TestClock(FIXED_NOW);
+  waits = clock.sleeps;
+  ghes = createGhesEmulator({ now: clock.now, sleep: clock.sleep });
   if (!ghes.seed) throw new Error('demo seed missing');
   tokens = ghes.seed.tokens;
 });
@@ -50,7 +48,7 @@ describe('latency', () => {
   });
 
   it('the configured latencyMs is an unlimited fault that reset() restores', async () => {
-    ghes = createGhesEmulator({ latencyMs: 40, sleep: async (ms) => void waits.push(ms) });
+    ghes = createGhesEmulator({ latencyMs: 40, now: clock.now, sleep: clock.sleep });
     await call(ghes, 'check', 'demo-oauth', { token: ghes.seed?.tokens.octocatOauth ?? '' });
     ghes.clearFaults();
     await call(ghes, 'check', 'demo-oauth', { token: ghes.seed?.tokens.octocatOauth ?? '' });
@@ -63,6 +61,7 @@ describe('latency', () => {
     let seen: AbortSignal | undefined;
     ghes = createGhesEmulator({
       latencyMs: 60_000,
+      now: clock.now,
       sleep: (_ms, signal) =>
         new Promise((_, reject) => {
           seen = signal;
@@ -74,7 +73,7 @@ describe('latency', () => {
       token: ghes.seed?.tokens.octocatOauth ?? '',
       signal: controller.signal,
     });
-    await vi.waitFor(() => expect(seen).toBeDefined());
+    await until(() => seen !== undefined);
     const reason = new Error('caller gave up');
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
@@ -168,28 +167,29 @@ describe('hang', () => {
       token: tokens.octocatOauth,
       signal: controller.signal,
     });
-    await vi.waitFor(() => expect(ghes.hangingRequests()).toBe(1));
+    await until(() => ghes.hangingRequests() === 1);
     controller.abort(new DOMException('timed out', 'TimeoutError'));
     await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(ghes.hangingRequests()).toBe(0);
     expect((await check()).status).toBe(200);
   });
 
-  it('ends with AbortSignal.timeout like a real fetch would', async () => {
+  it('lets time pass until a timeout signal fires, like a real fetch would', async () => {
     ghes.addFault({ hang: true, operation: 'scoped' });
     const res = call(ghes, 'scoped', 'demo-github-app', {
       token: tokens.octocatGithubApp,
       extra: { target: 'octocat' },
-      signal: AbortSignal.timeout(20),
+      signal: clock.timeout(20),
     });
     await expect(res).rejects.toMatchObject({ name: 'TimeoutError' });
-    await vi.waitFor(() => expect(ghes.hangingRequests()).toBe(0));
+    expect(clock.now()).toBe(FIXED_NOW + 20);
+    expect(ghes.hangingRequests()).toBe(0);
   });
 
   it('releaseHangs() ends hanging requests as network errors', async () => {
     ghes.addFault({ hang: true });
     const pending = check();
-    await vi.waitFor(() => expect(ghes.hangingRequests()).toBe(1));
+    await until(() => ghes.hangingRequests() === 1);
     expect(ghes.releaseHangs()).toBe(1);
     await expect(pending).rejects.toThrow(TypeError);
   });

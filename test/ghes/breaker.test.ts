@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { problemShape } from '../../src/errors';
 import { CircuitBreaker } from '../../src/ghes/breaker';
+import { TestClock } from '../helpers/clock';
 import { checkToken } from '../../src/ghes/check-token';
 import { resetToken } from '../../src/ghes/reset-token';
 import {
@@ -132,7 +133,7 @@ describe('CircuitBreaker through ghesRequest', () => {
   /** A shared breaker and clock, and a fresh harness per call, as requests in one isolate. */
   function isolate(threshold = 3) {
     const breaker = new CircuitBreaker({ threshold, cooldownMs: COOLDOWN });
-    const clock = { ms: T0 };
+    const clock = new TestClock(T0);
     const call = (steps: Step[]) => harness(steps, { breaker, clock });
     return { breaker, clock, call };
   }

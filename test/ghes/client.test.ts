@@ -28,9 +28,8 @@ function version(label: string): GhesVersion {
 }
 
 function contextOf(h: Harness): Omit<GhesContext, 'app'> {
-  const { baseUrl, fetch, timeoutMs, deadlineMs, log, now } = h.ctx;
-  const context: Omit<GhesContext, 'app'> = { baseUrl, fetch, timeoutMs, deadlineMs, log, now };
-  if (h.ctx.sleep !== undefined) context.sleep = h.ctx.sleep;
+  const { baseUrl, fetch, timeoutMs, deadlineMs, log, clock } = h.ctx;
+  const context: Omit<GhesContext, 'app'> = { baseUrl, fetch, timeoutMs, deadlineMs, log, clock };
   if (h.ctx.random !== undefined) context.random = h.ctx.random;
   return context;
 }

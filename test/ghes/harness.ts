@@ -1,6 +1,6 @@
 /**
  * Test harness for the GHES client (src/ghes): a recording fake `fetch` that answers from a
- * script, a fixed clock whose `sleep` advances time instead of waiting, a fixed `random`, and a
+ * script, a virtual clock (test/helpers/clock.ts) whose `sleep` advances time instead of waiting, a fixed `random`, and a
  * log sink. No emulator: each test states exactly what GHES answers and inspects exactly what the
  * client sent.
  */
@@ -11,6 +11,7 @@ import type { CircuitBreaker } from '../../src/ghes/breaker';
 import type { GhesContext } from '../../src/ghes/request';
 import type { GhesAuthorization } from '../../src/ghes/types';
 import type { LogRecord } from '../../src/log';
+import { TestClock } from '../helpers/clock';
 
 export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 export const BASE_URL = 'https://ghes.example.test/api/v3';
@@ -52,7 +53,12 @@ export interface RecordedCall {
 }
 
 /** One scripted answer. Called with the recorded call and the attempt's abort signal. */
-export type Step = (call: RecordedCall, signal: AbortSignal | undefined) => Promise<Response>;
+/** One scripted GHES answer; `clock` is the harness's virtual clock (a hang lets it run). */
+export type Step = (
+  call: RecordedCall,
+  signal: AbortSignal | undefined,
+  clock: TestClock,
+) => Promise<Response>;
 
 export function reply(
   status: number,
@@ -78,17 +84,13 @@ export function networkError(): Step {
 
 /** Never answers; rejects with the signal's reason when the attempt's timeout fires, as fetch does. */
 export function hang(): Step {
-  return (_call, signal) =>
-    new Promise<Response>((_resolve, reject) => {
-      if (signal === undefined) {
-        reject(
-          new Error('test: the client passed no AbortSignal, so this attempt would hang forever'),
-        );
-        return;
-      }
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
+  return async (_call, signal, clock) => {
+    if (signal === undefined)
+      throw new Error('test: the client passed no AbortSignal, so this attempt would hang forever');
+    // Time runs until the attempt's own timeout fires, which rejects with its reason.
+    await clock.sleep(Number.POSITIVE_INFINITY, signal);
+    throw new Error('test: a hang ended without its signal');
+  };
 }
 
 /**
@@ -97,7 +99,7 @@ export function hang(): Step {
  * response whose body is still being read.
  */
 export function hangBody(status: number): Step {
-  return async (_call, signal) => {
+  return async (_call, signal, clock) => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         if (signal === undefined) {
@@ -105,6 +107,7 @@ export function hangBody(status: number): Step {
           return;
         }
         signal.addEventListener('abort', () => controller.error(signal.reason), { once: true });
+        void clock.sleep(Number.POSITIVE_INFINITY, signal).catch(() => undefined);
       },
     });
     return new Response(body, { status, headers: { 'content-type': 'application/json' } });
@@ -120,9 +123,9 @@ export function deferred(): { step: Step; release: (step: Step) => void; started
   return {
     started,
     release: (s) => resolveStep(s),
-    step: async (call, signal) => {
+    step: async (call, signal, clock) => {
       onStart();
-      return (await chosen)(call, signal);
+      return (await chosen)(call, signal, clock);
     },
   };
 }
@@ -133,7 +136,7 @@ export interface Harness {
   logs: LogRecord[];
   /** Every `sleep(ms)` the client asked for, in order. */
   waits: number[];
-  clock: { ms: number };
+  clock: TestClock;
   /** Queue more answers. */
   script: (...steps: Step[]) => void;
 }
@@ -144,15 +147,15 @@ export interface HarnessOptions {
   deadlineMs?: number;
   breaker?: CircuitBreaker;
   random?: number;
-  clock?: { ms: number };
+  clock?: TestClock;
 }
 
 export function harness(steps: Step[] = [], options: HarnessOptions = {}): Harness {
   const queue = [...steps];
   const calls: RecordedCall[] = [];
   const logs: LogRecord[] = [];
-  const waits: number[] = [];
-  const clock = options.clock ?? { ms: T0 };
+  const clock = options.clock ?? new TestClock(T0);
+  const waits = clock.sleeps;
 
   const fakeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
@@ -172,7 +175,7 @@ export function harness(steps: Step[] = [], options: HarnessOptions = {}): Harne
     const step = queue.shift();
     if (step === undefined)
       throw new Error(`test: unscripted fetch #${calls.length} ${call.method} ${call.url}`);
-    return step(call, signal);
+    return step(call, signal, clock);
   };
 
   const app = options.app ?? OAUTH_APP;
@@ -183,11 +186,7 @@ export function harness(steps: Step[] = [], options: HarnessOptions = {}): Harne
     timeoutMs: options.timeoutMs ?? 2000,
     deadlineMs: options.deadlineMs ?? 5000,
     log: (record) => logs.push(record),
-    now: () => clock.ms,
-    sleep: async (ms) => {
-      waits.push(ms);
-      clock.ms += ms;
-    },
+    clock,
     random: () => options.random ?? 0.5,
     requestId: 'req-test-1',
   };

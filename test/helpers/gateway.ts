@@ -1,6 +1,7 @@
 /**
  * Builds a real gateway (src/index.ts buildGateway) in front of a fresh GHES emulator, with its
- * outbound fetch routed into the emulator, a fixed clock, a captured log and caller keys.
+ * outbound fetch routed into the emulator, one virtual clock for both (test/helpers/clock.ts), a
+ * captured log and caller keys.
  */
 import { env } from 'cloudflare:test';
 import { buildGateway } from '../../src/index';
@@ -8,6 +9,7 @@ import { OPERATIONS, type CallerPolicyEntry } from '../../src/env';
 import type { LogRecord } from '../../src/log';
 import { createGhesEmulator } from '../ghes-emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
+import { TestClock } from './clock';
 
 export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
@@ -27,13 +29,7 @@ export interface TestGatewayOptions {
   startMs?: number;
 }
 
-export class TestClock {
-  constructor(public ms: number) {}
-  now = (): number => this.ms;
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+export { TestClock };
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
@@ -48,6 +44,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     badCredentialsStatus: options.badCredentialsStatus ?? 404,
     seed: 'demo',
     now: clock.now,
+    sleep: clock.elapse,
     baseUrl: GHES_URL.replace(/\/api\/v3$/, ''),
   });
   const keys: TestCallerKeys = await createTestCallerKeys();
@@ -89,7 +86,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     CACHE_PEPPER: `test-pepper-${counter}-${crypto.randomUUID()}`,
     ...options.vars,
   };
-  const sleeps: number[] = [];
+  /** Every retry wait of the gateway, in virtual ms (GHES's latency passes, unlisted). */
+  const sleeps = clock.sleeps;
   /**
    * Every request the gateway sent upstream, in order, with the URL as it goes on the wire (parsed,
    * so dot segments are already resolved). The emulator does not count requests to unknown routes.
@@ -105,12 +103,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: recordingFetch,
-    now: clock.now,
+    clock,
     log: (r) => logs.push(r),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock.ms += ms;
-    },
   });
   if (!built.ok) throw new Error(`test gateway misconfigured: ${built.errors.join('; ')}`);
   /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */

@@ -248,7 +248,7 @@ describe('caller-auth attacks on every protected route', () => {
         ...base.vars,
         CALLER_JWKS: JSON.stringify({ keys: [base.keys.publicJwk, twin.publicJwk] }),
       } as unknown as Bindings,
-      { fetch: base.emulator.fetch, now: base.clock.now, log: () => undefined },
+      { fetch: base.emulator.fetch, clock: base.clock, log: () => undefined },
     );
     expect(built.ok).toBe(false);
     expect(built.ok ? [] : built.errors.join('\n')).toMatch(/repeats kid/);
@@ -281,7 +281,7 @@ describe('caller-auth attacks on every protected route', () => {
     const build = () => {
       const built = buildGateway(vars as unknown as Bindings, {
         fetch: outbound,
-        now: base.clock.now,
+        clock: base.clock,
         log: () => undefined,
       });
       if (!built.ok) throw new Error(built.errors.join('; '));

@@ -18,6 +18,7 @@ import type { LogRecord } from '../../src/log';
 import { createGhesEmulator, type GhesEmulator } from '../ghes-emulator/index';
 import { createTestCallerKeys, mintCallerJwt } from '../helpers/caller';
 import { CALLER_AUD, CALLER_ISS, GHES_URL } from '../helpers/gateway';
+import { TestClock } from '../helpers/clock';
 import { StrictKv } from '../helpers/strict-kv';
 
 export const OAUTH = 'prop-oauth';
@@ -45,7 +46,7 @@ export interface PropertyGateway {
   exchanges: Exchange[];
   /** Strings that must appear nowhere (secrets, pepper, Basic credentials, the signing key). */
   neverVisible: string[];
-  clock: { ms: number };
+  clock: TestClock;
   /** Sends a request as the all-powerful test caller and records the exchange. */
   send(label: string, path: string, init: RequestInit): Promise<Exchange>;
   caller(): Promise<string>;
@@ -54,11 +55,12 @@ export interface PropertyGateway {
 const SIGNING_KID = 'prop-signing-1';
 
 export async function createPropertyGateway(s: GeneratedSecrets): Promise<PropertyGateway> {
-  const clock = { ms: Date.UTC(2026, 10, 21, 12, 0, 0) };
+  const clock = new TestClock(Date.UTC(2026, 10, 21, 12, 0, 0));
   const now = () => clock.ms;
   const emulator = createGhesEmulator({
     seed: 'none',
     now,
+    sleep: clock.sleep,
     baseUrl: GHES_URL.replace(/\/api\/v3$/, ''),
   });
   emulator.createApp({
@@ -121,11 +123,8 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: emulator.fetch,
-    now,
+    clock,
     log: (r) => logs.push(r),
-    sleep: async (ms) => {
-      clock.ms += ms;
-    },
   });
   if (!built.ok) throw new Error(`property gateway misconfigured: ${built.errors.join('; ')}`);
   const pending: Promise<unknown>[] = [];
