@@ -30,11 +30,7 @@ const SHRINK_RUNS = 100;
 /** FC_SEED's value as a seed: '' → DEFAULT_SEED, 'random' → a fresh one, else a 32-bit integer. */
 export function parseSeed(raw: string): number {
   if (raw === '') return DEFAULT_SEED;
-  if (raw === 'random') {
-    const drawn = crypto.getRandomValues(new Int32Array(1))[0]!;
-    console.info(`fast-check: FC_SEED=random drew seed ${drawn}; replay with FC_SEED=${drawn}`);
-    return drawn;
-  }
+  if (raw === 'random') return crypto.getRandomValues(new Int32Array(1))[0]!;
   const n = Number(raw);
   if (!/^-?\d{1,10}$/.test(raw) || n !== (n | 0)) {
     throw new Error(`FC_SEED must be a 32-bit integer or "random", not ${JSON.stringify(raw)}`);
@@ -53,6 +49,9 @@ export function parseRuns(raw: string): number | undefined {
 
 /** Resolved once per test file, so FC_SEED=random draws (and prints) one seed per file. */
 export const SEED = parseSeed(inject('fcSeed'));
+if (inject('fcSeed') === 'random') {
+  console.info(`fast-check: FC_SEED=random drew seed ${SEED}; replay with FC_SEED=${SEED}`);
+}
 const RUNS_OVERRIDE = parseRuns(inject('fcRuns'));
 
 export interface PropertyPlan {
