@@ -6,19 +6,29 @@
  * exercised too, not only 404s.
  *
  * Everything the outside world could see is collected for the leak check: every log record,
- * every KV key and value (read back from the namespace, not from what the code meant to write),
- * every response header and body, and the payload of every RFC 9701 signed answer decoded (a
- * base64url-wrapped token would otherwise hide from a substring search).
+ * every KV key and value (every put the gateway made, overwritten or deleted ones included, and
+ * what the namespace holds at the end), every response header and body, and the payload of every
+ * RFC 9701 signed answer decoded (a base64url-wrapped token would otherwise hide from a
+ * substring search).
+ *
+ * Cost. A property runs this lifecycle dozens of times inside one test, so a run must be cheap
+ * and must not depend on what other test files are doing:
+ * - KV is in memory (test/helpers/memory-kv.ts) behind StrictKv, which still refuses what
+ *   production KV refuses. The leak check needs what the gateway wrote, not Workers KV's
+ *   storage; on the local KV simulator a run made ~15 round trips that queue behind every other
+ *   test file's, and the property took 3-5x longer than it does in memory.
+ * - Caller and signing keys are made once per file: fast-check does not generate them (they are
+ *   no part of a counterexample) and need not be paid for again on every run.
  */
-import { env } from 'cloudflare:test';
-import { base64url, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { OPERATIONS } from '../../src/env';
 import { buildGateway } from '../../src/index';
 import type { LogRecord } from '../../src/log';
 import { createGhesEmulator, type GhesEmulator } from '../ghes-emulator/index';
-import { createTestCallerKeys, mintCallerJwt } from '../helpers/caller';
+import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
 import { CALLER_AUD, CALLER_ISS, GHES_URL } from '../helpers/gateway';
 import { TestClock } from '../helpers/clock';
+import { memoryKv } from '../helpers/memory-kv';
 import { StrictKv } from '../helpers/strict-kv';
 
 export const OAUTH = 'prop-oauth';
@@ -54,6 +64,30 @@ export interface PropertyGateway {
 
 const SIGNING_KID = 'prop-signing-1';
 
+interface PropertyKeys {
+  caller: TestCallerKeys;
+  /** The RFC 9701 signing key, a private JWK. */
+  signing: JWK;
+}
+
+let keysOnce: Promise<PropertyKeys> | undefined;
+
+/** One set of keys per test file (immutable, so sharing them across runs carries no state). */
+function propertyKeys(): Promise<PropertyKeys> {
+  keysOnce ??= (async () => {
+    const caller = await createTestCallerKeys();
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const signing = {
+      ...(await exportJWK(privateKey)),
+      kid: SIGNING_KID,
+      alg: 'ES256',
+      use: 'sig',
+    };
+    return { caller, signing };
+  })();
+  return keysOnce;
+}
+
 export async function createPropertyGateway(s: GeneratedSecrets): Promise<PropertyGateway> {
   const clock = new TestClock(Date.UTC(2026, 10, 21, 12, 0, 0));
   const now = () => clock.ms;
@@ -82,10 +116,8 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
     permissions: { contents: 'write', metadata: 'read' },
   });
 
-  const keys = await createTestCallerKeys();
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const signing = { ...(await exportJWK(privateKey)), kid: SIGNING_KID, alg: 'ES256', use: 'sig' };
-  const kv = new StrictKv(env.TOKEN_CACHE);
+  const { caller: keys, signing } = await propertyKeys();
+  const kv = new StrictKv(memoryKv());
   const logs: LogRecord[] = [];
   const vars: Record<string, unknown> = {
     TOKEN_CACHE: kv.kv,
@@ -184,7 +216,7 @@ export async function surfacesOf(gw: PropertyGateway): Promise<Surfaces> {
   const dump = await gw.kv.dump();
   return {
     logs: gw.logs.map((r) => JSON.stringify(r)),
-    kv: dump.flatMap((e) => [e.key, e.value]),
+    kv: [...gw.kv.puts, ...dump].flatMap((e) => [e.key, e.value]),
     headers: gw.exchanges.map((e) => e.headers),
     bodies: gw.exchanges.map((e) => ({ label: e.label, body: e.body })),
   };

@@ -2,11 +2,13 @@
  * Property: whatever the client secrets, pepper, tokens and inputs are, no raw token, client
  * secret, pepper, base64 of `client_id:secret` or private signing key ever appears in a log line,
  * a KV key or value, a response header, or a response body — except a freshly minted token in
- * the body of the one answer that hands it to its caller (reset, scoped). Runs are bounded
- * (fast-check `numRuns`) to keep the suite fast; a failure prints the shrunk counterexample.
+ * the body of the one answer that hands it to its caller (reset, scoped). Seed, case counts and
+ * time budgets: test/helpers/fast-check.ts (a fixed seed unless FC_SEED says otherwise). A
+ * failure prints the seed, the path and the shrunk counterexample.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { propertyPlan } from '../helpers/fast-check';
 import { record } from '../hostile/record';
 import {
   GH_APP,
@@ -174,11 +176,20 @@ function assertNothingVisible(
   }
 }
 
-describe('property: secrets and tokens never leak', () => {
+/**
+ * Cases and the wall-time budget of one case (test/helpers/fast-check.ts). Measured on a 2-core
+ * machine at load ~16: a lifecycle case (18 requests) ~70 ms, a fuzz case (one request) ~15 ms;
+ * pinned to one core shared with three busy loops, 88 ms and 24 ms. Budgets: over 3x the worst.
+ */
+const LIFECYCLE = propertyPlan(40, 300);
+const FUZZ = propertyPlan(60, 100);
+const timeout = Math.max(LIFECYCLE.timeoutMs, FUZZ.timeoutMs);
+
+describe('property: secrets and tokens never leak', { timeout }, () => {
   it('through a full token lifecycle with generated secrets, pepper and tokens', async ({
     task,
   }) => {
-    const RUNS = 40;
+    const RUNS = LIFECYCLE.numRuns;
     record(task, {
       area: 'secrecy',
       kind: 'generated secrets / pepper / tokens through check, introspect (JSON + JWT), forward auth, scoped, reset, delete, grant delete, GHES failures',
@@ -213,14 +224,14 @@ describe('property: secrets and tokens never leak', () => {
           assertNothingVisible(await surfacesOf(gw), gw, inputs, minted);
         },
       ),
-      { numRuns: RUNS },
+      LIFECYCLE.params,
     );
   });
 
   it('through arbitrary request bodies with tokens in any field, on every route', async ({
     task,
   }) => {
-    const RUNS = 60;
+    const RUNS = FUZZ.numRuns;
     record(task, {
       area: 'secrecy',
       kind: 'arbitrary JSON / form bodies carrying generated tokens, every route',
@@ -298,7 +309,7 @@ describe('property: secrets and tokens never leak', () => {
           if (token.length >= 16) expect(whereVisible(surfaces, token)).toBeUndefined();
         },
       ),
-      { numRuns: RUNS },
+      FUZZ.params,
     );
   });
 });
