@@ -1,19 +1,31 @@
 /**
  * Runs in Node before the workerd test workers start. Tests inside workerd cannot read the file
- * system, so the GHES OpenAPI contract (../shared/ghes-openapi, kept outside the repo on purpose)
- * is read here and handed over with `provide`. When the folder is absent the contract tests say
- * so plainly instead of passing silently.
+ * system, so GitHub's GHES OpenAPI descriptions are read here (test/ghes-openapi.node.ts: the
+ * `@octokit/openapi` devDependencies, plus ../shared/ghes-openapi where present) and handed over
+ * with `provide`. Without ../shared, what goes unchecked is said in one line.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-
-const here = dirname(fileURLToPath(import.meta.url));
-export const SHARED_OPENAPI = resolve(here, '../../shared/ghes-openapi/ghes-oauth-endpoints.json');
+import { KNOWN_VERSIONS } from './ghes-emulator/versions';
+import { loadNpm, loadShared, SHARED_OPENAPI } from './ghes-openapi.node';
 
 export default function setup(project: TestProject): void {
-  const present = existsSync(SHARED_OPENAPI);
-  project.provide('ghesOpenapiPath', SHARED_OPENAPI);
-  project.provide('ghesOpenapi', present ? readFileSync(SHARED_OPENAPI, 'utf8') : null);
+  const npm = loadNpm();
+  const shared = loadShared(SHARED_OPENAPI);
+  project.provide('ghesContract', { npm, shared, sharedPath: SHARED_OPENAPI });
+  const unchecked = KNOWN_VERSIONS.filter(
+    (v) => npm.versions[v] === undefined && shared?.versions[v] === undefined,
+  );
+  const partly = shared === null ? Object.keys(npm.older) : [];
+  const parts = [
+    ...(unchecked.length > 0 ? [`not checked: ${unchecked.join(', ')}`] : []),
+    ...(partly.length > 0
+      ? [
+          `only partly (npm has an older revision; app permissions not compared): ${partly.join(', ')}`,
+        ]
+      : []),
+  ];
+  if (parts.length > 0)
+    console.log(
+      `GHES contract (${SHARED_OPENAPI} ${shared === null ? 'absent' : 'incomplete'}): ${parts.join('; ')}`,
+    );
 }

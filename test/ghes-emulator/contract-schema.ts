@@ -1,6 +1,6 @@
 /**
  * Validates emulator answers against GitHub's OpenAPI 3.0 description of one GHES release
- * (../shared/ghes-openapi/ghes-oauth-endpoints.json, handed over by test/global-setup.ts).
+ * (`@octokit/openapi` or ../shared/ghes-openapi, handed over by test/global-setup.ts).
  * @cfworker/json-schema runs inside workerd (no eval); OpenAPI 3.0's `nullable: true` is not JSON
  * Schema, so every schema with it becomes `anyOf: [schema, {type: "null"}]` (this also covers the
  * 2.18 – 2.21 documents, whose `nullable` has no `type` beside it), and local `$ref`s are made
@@ -148,9 +148,13 @@ export class ReleaseContract {
   }
 }
 
-/** Parses the shared contract; `versions[…]` are self-contained OpenAPI documents. */
-export function parseContract(raw: string): Record<string, OpenApiDocument> {
-  const parsed = JSON.parse(raw) as { versions?: Record<string, OpenApiDocument> };
-  if (!parsed.versions) throw new Error('ghes-oauth-endpoints.json has no "versions"');
-  return parsed.versions;
+/** The provided release → document map (test/helpers/ghes-contract.ts), shape-checked. */
+export function parseContract(
+  versions: Record<string, Record<string, unknown>>,
+): Record<string, OpenApiDocument> {
+  for (const [version, doc] of Object.entries(versions)) {
+    if (!isObject(doc['paths']) || !isObject(doc['components']))
+      throw new Error(`the GHES ${version} description has no paths or components`);
+  }
+  return versions as unknown as Record<string, OpenApiDocument>;
 }

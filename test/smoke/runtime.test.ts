@@ -11,6 +11,8 @@ it('refuses unmocked outbound requests', async () => {
 });
 
 it('receives the GHES contract from global setup', () => {
-  const text = inject('ghesOpenapi');
-  expect(text, `missing ${inject('ghesOpenapiPath')}`).not.toBeNull();
+  const { npm, shared } = inject('ghesContract');
+  expect(Object.keys(npm.versions)).toContain('3.19');
+  expect(npm.from['3.19']).toMatch(/^npm:@octokit\/openapi@23\./);
+  if (shared !== null) expect(Object.keys(shared.versions)).toContain('3.22');
 });
