@@ -9,7 +9,7 @@
  * (`logPath` is what legacy path-style calls log).
  */
 import type { AppConfig } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors';
 import type { Logger } from '../log';
 import type { CircuitBreaker } from './breaker';
 
@@ -136,7 +136,11 @@ interface ValidationError {
 }
 
 /** Keeps GitHub's message and field errors (what a caller needs to fix its input), scrubbed. */
-function upstreamValidationError(bodyText: string, secrets: readonly string[]): GatewayError {
+function upstreamValidationError(
+  bodyText: string,
+  secrets: readonly string[],
+  mayHaveApplied: boolean,
+): GatewayError {
   let parsed: ValidationError = {};
   try {
     parsed = JSON.parse(bodyText) as ValidationError;
@@ -161,6 +165,7 @@ function upstreamValidationError(bodyText: string, secrets: readonly string[]): 
     detail: message ?? 'GHES rejected the request as invalid',
     extensions: { upstream_errors: errors },
     upstreamStatus: 422,
+    mayHaveApplied,
   });
 }
 
@@ -183,7 +188,15 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
   const bodyText = call.body === undefined ? undefined : JSON.stringify(call.body);
   if (bodyText !== undefined) headers['content-type'] = 'application/json';
 
+  /**
+   * Whether an attempt so far may have reached GHES and been carried out without us learning
+   * so: a 5xx, a lost connection, a timeout or an unreadable 2xx. Every error thrown after that
+   * carries `mayHaveApplied`, so that a later refusal (a 429 on the retry) is not mistaken for
+   * a definitive "not done".
+   */
   let ambiguous = false;
+  const failure = (code: ErrorCode, options: GatewayErrorOptions = {}) =>
+    new GatewayError(code, ambiguous ? { ...options, mayHaveApplied: true } : options);
   const where = { operation: call.operation, app: ctx.app.name, path: call.logPath };
   const fail = (reason: string, extra: Record<string, unknown> = {}) =>
     ctx.log({
@@ -206,7 +219,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const breakerVerdict = ctx.breaker?.tryAcquire(ctx.now());
     if (breakerVerdict !== undefined && !breakerVerdict.ok) {
       const retryAfterS = Math.max(1, Math.ceil(breakerVerdict.retryAfterMs / 1000));
-      throw new GatewayError('upstream-unavailable', {
+      throw failure('upstream-unavailable', {
         detail: 'GHES is failing; the gateway is holding calls back for a moment',
         reason: `circuit breaker open for ${new URL(ctx.baseUrl).host}`,
         headers: { 'retry-after': String(retryAfterS) },
@@ -215,7 +228,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const remaining = deadline - ctx.now();
     if (remaining <= 0) {
       ctx.breaker?.onNeutral();
-      throw new GatewayError('upstream-timeout', {
+      throw failure('upstream-timeout', {
         detail: 'GHES did not answer within the deadline',
         reason: `deadline of ${ctx.deadlineMs} ms spent after ${attempt - 1} attempts`,
       });
@@ -237,6 +250,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       // A non-2xx maps by its status even when its body is lost; a 2xx needs its body.
       text = res.ok ? await res.text() : await res.text().catch(() => '');
     } catch (e) {
+      ambiguous = true;
       ctx.breaker?.onFailure(ctx.now());
       const timedOut = isTimeout(e);
       fail(timedOut ? 'timeout' : 'network error', {
@@ -244,7 +258,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         error: e instanceof Error ? e.name : 'unknown',
       });
       if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
+        throw failure('upstream-outcome-unknown', {
           detail:
             'The request to GHES failed after it may have been received; its outcome is unknown',
           reason: timedOut
@@ -257,16 +271,15 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       const wait = !timedOut && attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait === undefined) {
         throw timedOut
-          ? new GatewayError('upstream-timeout', {
+          ? failure('upstream-timeout', {
               detail: 'GHES did not answer in time',
               reason: 'attempt timed out',
             })
-          : new GatewayError('upstream-error', {
+          : failure('upstream-error', {
               detail: 'GHES could not be reached',
               reason: 'network error',
             });
       }
-      ambiguous = true;
       await sleep(wait);
       continue;
     }
@@ -279,7 +292,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         try {
           data = JSON.parse(text);
         } catch {
-          throw new GatewayError('upstream-error', {
+          ambiguous = true;
+          throw failure('upstream-error', {
             detail: 'GHES answered with something that is not JSON',
             reason: `unparseable ${status} body`,
             upstreamStatus: status,
@@ -292,7 +306,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     if (status >= 300 && status < 400) {
       ctx.breaker?.onNeutral();
       fail('redirect', { status });
-      throw new GatewayError('upstream-error', {
+      throw failure('upstream-error', {
         detail: 'GHES answered with a redirect; check GHES_BASE_URL',
         reason: `GHES redirected (${status}); redirects are never followed`,
         upstreamStatus: status,
@@ -303,14 +317,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       if (ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
         return { status: 204, data: undefined as T, headers: res.headers, attempts: attempt };
       }
-      throw new GatewayError('token-not-found', {
+      throw failure('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
         upstreamStatus: 404,
       });
     }
     if (status === 422) {
       ctx.breaker?.onNeutral();
-      throw upstreamValidationError(text, [...call.secrets, ctx.app.clientSecret]);
+      throw upstreamValidationError(text, [...call.secrets, ctx.app.clientSecret], ambiguous);
     }
     if (isRateLimited(res, text)) {
       ctx.breaker?.onNeutral();
@@ -324,7 +338,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         await sleep(wait);
         continue;
       }
-      throw new GatewayError('upstream-rate-limited', {
+      throw failure('upstream-rate-limited', {
         detail: `GHES rate-limited the gateway; retry after ${retryAfterS} s`,
         headers: passThrough(res.headers, retryAfterS),
         upstreamStatus: status,
@@ -333,17 +347,18 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     if (status === 401 || status === 403) {
       ctx.breaker?.onNeutral();
       fail('credentials rejected', { status });
-      throw new GatewayError('upstream-credentials-rejected', {
+      throw failure('upstream-credentials-rejected', {
         detail: 'GHES rejected the gateway credentials for this app',
         reason: `GHES answered ${status} to Basic auth for client ${ctx.app.clientId}: check the app's client secret`,
         upstreamStatus: status,
       });
     }
     if (status >= 500) {
+      ambiguous = true;
       ctx.breaker?.onFailure(ctx.now());
       fail('server error', { status, attempt });
       if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
+        throw failure('upstream-outcome-unknown', {
           detail: 'GHES failed while handling the request; whether it took effect is unknown',
           reason: `GHES ${status} on a non-retryable call`,
           upstreamStatus: status,
@@ -351,11 +366,10 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       }
       const wait = attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait !== undefined) {
-        ambiguous = true;
         await sleep(wait);
         continue;
       }
-      throw new GatewayError('upstream-error', {
+      throw failure('upstream-error', {
         detail: `GHES failed (${status})`,
         reason: `GHES ${status} after ${attempt} attempts`,
         upstreamStatus: status,
@@ -363,7 +377,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     }
     ctx.breaker?.onNeutral();
     fail('unexpected status', { status });
-    throw new GatewayError('upstream-error', {
+    throw failure('upstream-error', {
       detail: `GHES answered with an unexpected status (${status})`,
       upstreamStatus: status,
     });
