@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
 import type { FaultSpec } from '../ghes-emulator/faults';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { record } from '../hostile/record';
 import { forwardAuth, introspect } from '../introspection/requests';
 
 const OAUTH = 'demo-oauth';
@@ -87,51 +88,94 @@ const LOST: Array<[string, Omit<FaultSpec, 'operation'>]> = [
   ['a dropped connection', { commit_then_fail: true, drop: true }],
 ];
 
+/** Every (lost answer, refusal on the retry) pair. */
+const AMBIGUOUS_THEN_REFUSED = LOST.flatMap(([lostName, lost]) =>
+  REFUSALS.map(([refusal, fault, status, code]) => ({
+    name: `${lostName}, then ${refusal}`,
+    lost,
+    fault,
+    status,
+    code,
+  })),
+);
+
 describe('(a) GHES applied the revocation, lost the answer, then refused the retry', () => {
   for (const style of STYLES) {
-    for (const [lostName, lost] of LOST) {
-      for (const [refusal, fault, status, code] of REFUSALS) {
-        it(`${style.apiStyle} delete: ${lostName}, then ${refusal} → ${status} ${code}, and the token is never reported active again`, async () => {
-          const gw = await gateway(style);
-          const t = mint(gw);
-          await warm(gw, t);
-          const op = `${style.prefix}delete` as const;
-          gw.emulator.setFaults({ operation: op, times: 1, ...lost }, { operation: op, ...fault });
-          const res = await gw.post(path('token/delete'), { access_token: t });
-          expect(await problem(res)).toEqual({ status, code });
-          expect(gw.emulator.calls()[op]).toBe(2);
-          expect(gw.emulator.state.tokens.has(t)).toBe(false);
-          gw.emulator.clearFaults();
-          await expectNotVouchedFor(gw, t, style);
-        });
-
-        it(`${style.apiStyle} grant delete: ${lostName}, then ${refusal} → ${status} ${code}, and no token of that user stays active`, async () => {
-          const gw = await gateway(style);
-          const t = mint(gw);
-          const sibling = mint(gw);
-          const stranger = mint(gw, 'monalisa');
-          for (const x of [t, sibling, stranger]) await warm(gw, x);
-          const op = `${style.prefix}grant` as const;
-          gw.emulator.setFaults({ operation: op, times: 1, ...lost }, { operation: op, ...fault });
-          const res = await gw.post(path('grant/delete'), { access_token: t });
-          expect(await problem(res)).toEqual({ status, code });
-          expect(gw.emulator.state.tokens.has(sibling)).toBe(false);
-          gw.emulator.clearFaults();
-          await expectNotVouchedFor(gw, t, style);
-          // The sibling's cached answer no longer counts: GHES is asked, and says 404.
-          const before = checks(gw, style);
-          const intro = await introspect(gw, { token: sibling });
-          expect(await intro.json()).toEqual({ active: false });
-          expect(checks(gw, style)).toBe(before + 1);
-          // Another user's token is untouched and still answered from the cache.
-          await expectActive(gw, stranger);
-          expect(checks(gw, style)).toBe(before + 1);
-        });
+    it(`${style.apiStyle} delete: the refusal is answered, and the token is never reported active again`, async ({
+      task,
+    }) => {
+      record(task, {
+        area: 'faults',
+        kind: `delete committed by GHES, answer lost (502 / dropped), retry refused (429 / 403 limits / 401), ${style.apiStyle} style`,
+        cases: AMBIGUOUS_THEN_REFUSED.length,
+        expected:
+          "GHES's refusal passed on; token then 404 / inactive / denied without a GHES call",
+      });
+      for (const c of AMBIGUOUS_THEN_REFUSED) {
+        const gw = await gateway(style);
+        const t = mint(gw);
+        await warm(gw, t);
+        const op = `${style.prefix}delete` as const;
+        gw.emulator.setFaults(
+          { operation: op, times: 1, ...c.lost },
+          { operation: op, ...c.fault },
+        );
+        const res = await gw.post(path('token/delete'), { access_token: t });
+        expect(await problem(res), c.name).toEqual({ status: c.status, code: c.code });
+        expect(gw.emulator.calls()[op], c.name).toBe(2);
+        expect(gw.emulator.state.tokens.has(t), c.name).toBe(false);
+        gw.emulator.clearFaults();
+        await expectNotVouchedFor(gw, t, style);
       }
-    }
+    });
+
+    it(`${style.apiStyle} grant delete: the refusal is answered, and no token of that user stays active`, async ({
+      task,
+    }) => {
+      record(task, {
+        area: 'faults',
+        kind: `grant delete committed by GHES, answer lost (502 / dropped), retry refused (429 / 403 limits / 401), ${style.apiStyle} style`,
+        cases: AMBIGUOUS_THEN_REFUSED.length,
+        expected:
+          "GHES's refusal passed on; the token and its user's other tokens never active again; other users' untouched",
+      });
+      for (const c of AMBIGUOUS_THEN_REFUSED) {
+        const gw = await gateway(style);
+        const t = mint(gw);
+        const sibling = mint(gw);
+        const stranger = mint(gw, 'monalisa');
+        for (const x of [t, sibling, stranger]) await warm(gw, x);
+        const op = `${style.prefix}grant` as const;
+        gw.emulator.setFaults(
+          { operation: op, times: 1, ...c.lost },
+          { operation: op, ...c.fault },
+        );
+        const res = await gw.post(path('grant/delete'), { access_token: t });
+        expect(await problem(res), c.name).toEqual({ status: c.status, code: c.code });
+        expect(gw.emulator.state.tokens.has(sibling), c.name).toBe(false);
+        gw.emulator.clearFaults();
+        await expectNotVouchedFor(gw, t, style);
+        // The sibling's cached answer no longer counts: GHES is asked, and says 404.
+        const before = checks(gw, style);
+        const intro = await introspect(gw, { token: sibling });
+        expect(await intro.json(), c.name).toEqual({ active: false });
+        expect(checks(gw, style), c.name).toBe(before + 1);
+        // Another user's token is untouched and still answered from the cache.
+        await expectActive(gw, stranger);
+        expect(checks(gw, style), c.name).toBe(before + 1);
+      }
+    });
   }
 
-  it('a 429 on the first attempt (GHES refused, nothing applied) leaves the cached answer alone', async () => {
+  it('a 429 on the first attempt (GHES refused, nothing applied) leaves the cached answer alone', async ({
+    task,
+  }) => {
+    record(task, {
+      area: 'faults',
+      kind: 'delete refused with 429 on the first attempt (nothing applied)',
+      cases: 1,
+      expected: '429 passed on; token still live and still answered from the cache',
+    });
     const gw = await gateway();
     const t = mint(gw);
     await warm(gw, t);
@@ -150,19 +194,37 @@ describe('(a) GHES applied the revocation, lost the answer, then refused the ret
 
 describe('(b) a token already revoked in GHES, then revoked through the gateway: GHES says 404', () => {
   for (const style of STYLES) {
-    for (const op of ['token/delete', 'token/reset'] as const) {
-      it(`${style.apiStyle} ${op}: 404, and the cached "active" is gone`, async () => {
+    it(`${style.apiStyle} delete and reset: 404, and the cached "active" is gone`, async ({
+      task,
+    }) => {
+      const ops = ['token/delete', 'token/reset'] as const;
+      record(task, {
+        area: 'faults',
+        kind: `delete / reset of a token revoked in GHES directly while cached active, ${style.apiStyle} style`,
+        cases: ops.length,
+        expected: '404 token-not-found; token then 404 / inactive / denied without a GHES call',
+      });
+      for (const op of ops) {
         const gw = await gateway(style);
         const t = mint(gw);
         await warm(gw, t);
         gw.emulator.revokeToken(t);
         const res = await gw.post(path(op), { access_token: t });
-        expect(await problem(res)).toEqual({ status: 404, code: 'token-not-found' });
+        expect(await problem(res), op).toEqual({ status: 404, code: 'token-not-found' });
         await expectNotVouchedFor(gw, t, style);
-      });
-    }
+      }
+    });
 
-    it(`${style.apiStyle} grant/delete: 404, the token is gone and its user's cached tokens are re-checked`, async () => {
+    it(`${style.apiStyle} grant delete: 404, the token is gone and its user's cached tokens are re-checked`, async ({
+      task,
+    }) => {
+      record(task, {
+        area: 'faults',
+        kind: `grant delete of a token revoked in GHES directly while cached active, ${style.apiStyle} style`,
+        cases: 1,
+        expected:
+          "404 token-not-found; token never active again; the user's other tokens re-checked",
+      });
       const gw = await gateway(style);
       const t = mint(gw);
       const sibling = mint(gw);
@@ -197,27 +259,44 @@ function commitThenAnswer(gw: TestGateway, method: string, status: number, body:
 }
 
 describe('(c) GHES applied it and answered a 2xx the gateway cannot read', () => {
-  for (const [status, body] of [
+  const ANSWERS = [
     [200, '<html><body>OK</body></html>'],
     [200, '{"token": "gho_trunc'],
     [201, 'null'],
     [200, ''],
-  ] as const) {
-    it(`reset answered ${status} ${JSON.stringify(body)}: an error, and the old token is not active`, async () => {
+  ] as const;
+
+  it('reset: an error, and the old token is not active', async ({ task }) => {
+    record(task, {
+      area: 'faults',
+      kind: 'reset committed by GHES, 2xx answer unreadable (HTML, truncated JSON, null, empty)',
+      cases: ANSWERS.length,
+      expected: '5xx problem, 1 GHES reset; old token then 404 / inactive / denied',
+    });
+    for (const [status, body] of ANSWERS) {
+      const name = `${status} ${JSON.stringify(body)}`;
       const gw = await gateway();
       const old = mint(gw);
       await warm(gw, old);
       commitThenAnswer(gw, 'PATCH', status, body);
       const res = await gw.post(path('token/reset'), { access_token: old });
-      expect(res.status).toBeGreaterThanOrEqual(500);
-      expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
-      expect(gw.emulator.calls().reset).toBe(1);
-      expect(gw.emulator.state.tokens.has(old)).toBe(false);
+      expect(res.status, name).toBeGreaterThanOrEqual(500);
+      expect(res.headers.get('content-type'), name).toBe(PROBLEM_CONTENT_TYPE);
+      expect(gw.emulator.calls().reset, name).toBe(1);
+      expect(gw.emulator.state.tokens.has(old), name).toBe(false);
       await expectNotVouchedFor(gw, old);
-    });
-  }
+    }
+  });
 
-  it('delete answered 200 with an HTML page: 502, and the token is not active', async () => {
+  it('delete answered 200 with an HTML page: 502, and the token is not active', async ({
+    task,
+  }) => {
+    record(task, {
+      area: 'faults',
+      kind: 'delete committed by GHES, 2xx answer unreadable (HTML)',
+      cases: 1,
+      expected: '502 upstream-error; token then 404 / inactive / denied',
+    });
     const gw = await gateway();
     const t = mint(gw);
     await warm(gw, t);
@@ -229,7 +308,13 @@ describe('(c) GHES applied it and answered a 2xx the gateway cannot read', () =>
 });
 
 describe('scoped tokens do not revoke their source', () => {
-  it('a lost scoped answer leaves the source token active, as it is at GHES', async () => {
+  it('a lost scoped answer leaves the source token active, as it is at GHES', async ({ task }) => {
+    record(task, {
+      area: 'faults',
+      kind: 'scoped token minted by GHES, answer lost: the source token',
+      cases: 1,
+      expected: '502 upstream-outcome-unknown; the source token still active from the cache',
+    });
     const gw = await createTestGateway();
     const src = gw.emulator.createToken({ app: 'demo-github-app', login: 'octocat' }).token;
     const scopedPath = '/v1/apps/demo-github-app/token/scoped';
