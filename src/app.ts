@@ -25,6 +25,7 @@ import { registerIntrospectionRoutes } from './routes/introspect';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerWellKnownRoutes } from './routes/well-known';
 import { setResponseHeader } from './middleware/response-headers';
+import { TokenService } from './tokens/service';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -47,6 +48,8 @@ export type AppVariables = CallerAuthVariables &
     requestId: string;
     deps: GatewayDeps;
     ghes: GhesClient;
+    /** Checks and revocations (src/tokens/service.ts); one per isolate. */
+    tokens: TokenService;
   };
 
 export interface AppEnv {
@@ -60,6 +63,7 @@ const TOKEN_SHAPED = /^(?:gh[a-z]_|github_pat_)|^[0-9a-f]{40}$/i;
 
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const tokens = new TokenService({ cache: deps.cache, credentialHealth: deps.credentialHealth });
 
   app.use('*', async function requestContext(c, next) {
     // An incoming id is reused only if it is plainly an id, and never if it looks like a token
@@ -72,6 +76,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.set('ghes', new LazyGhesClient(deps, requestId));
+    c.set('tokens', tokens);
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });

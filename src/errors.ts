@@ -47,6 +47,12 @@ export interface GatewayErrorOptions {
   extensions?: Record<string, unknown>;
   /** HTTP status GHES answered with, for the audit log. */
   upstreamStatus?: number;
+  /**
+   * GHES may have carried the request out although the call failed: an attempt's outcome is
+   * unknown (a 5xx, a lost connection, a timeout, an unreadable 2xx), possibly followed by a
+   * later refusal (a 429 on the retry). Set by src/ghes/request.ts; read by src/tokens/.
+   */
+  mayHaveApplied?: boolean;
   cause?: unknown;
 }
 
@@ -58,6 +64,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
   readonly upstreamStatus: number | undefined;
+  readonly mayHaveApplied: boolean;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
     super(options.reason ?? options.detail ?? code, { cause: options.cause });
@@ -67,6 +74,7 @@ export class GatewayError extends Error {
     this.headers = options.headers ?? {};
     this.extensions = options.extensions ?? {};
     this.upstreamStatus = options.upstreamStatus;
+    this.mayHaveApplied = options.mayHaveApplied ?? false;
   }
 }
 

@@ -9,7 +9,7 @@
  * (`logPath` is what legacy path-style calls log).
  */
 import type { AppConfig } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import type { CircuitBreaker } from './breaker';
@@ -134,7 +134,11 @@ interface ValidationError {
 }
 
 /** Keeps GitHub's message and field errors (what a caller needs to fix its input), scrubbed. */
-function upstreamValidationError(bodyText: string, secrets: readonly string[]): GatewayError {
+function upstreamValidationError(
+  bodyText: string,
+  secrets: readonly string[],
+  mayHaveApplied: boolean,
+): GatewayError {
   let parsed: ValidationError = {};
   try {
     parsed = JSON.parse(bodyText) as ValidationError;
@@ -159,6 +163,7 @@ function upstreamValidationError(bodyText: string, secrets: readonly string[]): 
     detail: message ?? 'GHES rejected the request as invalid',
     extensions: { upstream_errors: errors },
     upstreamStatus: 422,
+    mayHaveApplied,
   });
 }
 
@@ -181,7 +186,15 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
   const bodyText = call.body === undefined ? undefined : JSON.stringify(call.body);
   if (bodyText !== undefined) headers['content-type'] = 'application/json';
 
+  /**
+   * Whether an attempt so far may have reached GHES and been carried out without us learning
+   * so: a 5xx, a lost connection, a timeout or an unreadable 2xx. Every error thrown after that
+   * carries `mayHaveApplied`, so that a later refusal (a 429 on the retry) is not mistaken for
+   * a definitive "not done".
+   */
   let ambiguous = false;
+  const failure = (code: ErrorCode, options: GatewayErrorOptions = {}) =>
+    new GatewayError(code, ambiguous ? { ...options, mayHaveApplied: true } : options);
   const where = { operation: call.operation, app: ctx.app.name, path: call.logPath };
   const fail = (reason: string, extra: Record<string, unknown> = {}) =>
     ctx.log({
@@ -204,7 +217,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const breakerVerdict = ctx.breaker?.tryAcquire(clock.now());
     if (breakerVerdict !== undefined && !breakerVerdict.ok) {
       const retryAfterS = Math.max(1, Math.ceil(breakerVerdict.retryAfterMs / 1000));
-      throw new GatewayError('upstream-unavailable', {
+      throw failure('upstream-unavailable', {
         detail: 'GHES is failing; the gateway is holding calls back for a moment',
         reason: `circuit breaker open for ${new URL(ctx.baseUrl).host}`,
         headers: { 'retry-after': String(retryAfterS) },
@@ -213,7 +226,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
       ctx.breaker?.onNeutral();
-      throw new GatewayError('upstream-timeout', {
+      throw failure('upstream-timeout', {
         detail: 'GHES did not answer within the deadline',
         reason: `deadline of ${ctx.deadlineMs} ms spent after ${attempt - 1} attempts`,
       });
@@ -235,6 +248,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       // A non-2xx maps by its status even when its body is lost; a 2xx needs its body.
       text = res.ok ? await res.text() : await res.text().catch(() => '');
     } catch (e) {
+      ambiguous = true;
       ctx.breaker?.onFailure(clock.now());
       const timedOut = isTimeout(e);
       fail(timedOut ? 'timeout' : 'network error', {
@@ -242,7 +256,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         error: e instanceof Error ? e.name : 'unknown',
       });
       if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
+        throw failure('upstream-outcome-unknown', {
           detail:
             'The request to GHES failed after it may have been received; its outcome is unknown',
           reason: timedOut
@@ -255,16 +269,15 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       const wait = !timedOut && attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait === undefined) {
         throw timedOut
-          ? new GatewayError('upstream-timeout', {
+          ? failure('upstream-timeout', {
               detail: 'GHES did not answer in time',
               reason: 'attempt timed out',
             })
-          : new GatewayError('upstream-error', {
+          : failure('upstream-error', {
               detail: 'GHES could not be reached',
               reason: 'network error',
             });
       }
-      ambiguous = true;
       await clock.sleep(wait);
       continue;
     }
@@ -277,7 +290,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         try {
           data = JSON.parse(text);
         } catch {
-          throw new GatewayError('upstream-error', {
+          ambiguous = true;
+          throw failure('upstream-error', {
             detail: 'GHES answered with something that is not JSON',
             reason: `unparseable ${status} body`,
             upstreamStatus: status,
@@ -290,7 +304,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     if (status >= 300 && status < 400) {
       ctx.breaker?.onNeutral();
       fail('redirect', { status });
-      throw new GatewayError('upstream-error', {
+      throw failure('upstream-error', {
         detail: 'GHES answered with a redirect; check GHES_BASE_URL',
         reason: `GHES redirected (${status}); redirects are never followed`,
         upstreamStatus: status,
@@ -301,14 +315,14 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       if (ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
         return { status: 204, data: undefined as T, headers: res.headers, attempts: attempt };
       }
-      throw new GatewayError('token-not-found', {
+      throw failure('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
         upstreamStatus: 404,
       });
     }
     if (status === 422) {
       ctx.breaker?.onNeutral();
-      throw upstreamValidationError(text, [...call.secrets, ctx.app.clientSecret]);
+      throw upstreamValidationError(text, [...call.secrets, ctx.app.clientSecret], ambiguous);
     }
     if (isRateLimited(res, text)) {
       ctx.breaker?.onNeutral();
@@ -322,7 +336,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         await clock.sleep(wait);
         continue;
       }
-      throw new GatewayError('upstream-rate-limited', {
+      throw failure('upstream-rate-limited', {
         detail: `GHES rate-limited the gateway; retry after ${retryAfterS} s`,
         headers: passThrough(res.headers, retryAfterS),
         upstreamStatus: status,
@@ -331,17 +345,18 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     if (status === 401 || status === 403) {
       ctx.breaker?.onNeutral();
       fail('credentials rejected', { status });
-      throw new GatewayError('upstream-credentials-rejected', {
+      throw failure('upstream-credentials-rejected', {
         detail: 'GHES rejected the gateway credentials for this app',
         reason: `GHES answered ${status} to Basic auth for client ${ctx.app.clientId}: check the app's client secret`,
         upstreamStatus: status,
       });
     }
     if (status >= 500) {
+      ambiguous = true;
       ctx.breaker?.onFailure(clock.now());
       fail('server error', { status, attempt });
       if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
+        throw failure('upstream-outcome-unknown', {
           detail: 'GHES failed while handling the request; whether it took effect is unknown',
           reason: `GHES ${status} on a non-retryable call`,
           upstreamStatus: status,
@@ -349,11 +364,10 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       }
       const wait = attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait !== undefined) {
-        ambiguous = true;
         await clock.sleep(wait);
         continue;
       }
-      throw new GatewayError('upstream-error', {
+      throw failure('upstream-error', {
         detail: `GHES failed (${status})`,
         reason: `GHES ${status} after ${attempt} attempts`,
         upstreamStatus: status,
@@ -361,7 +375,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     }
     ctx.breaker?.onNeutral();
     fail('unexpected status', { status });
-    throw new GatewayError('upstream-error', {
+    throw failure('upstream-error', {
       detail: `GHES answered with an unexpected status (${status})`,
       upstreamStatus: status,
     });

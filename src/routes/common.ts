@@ -1,14 +1,15 @@
 /**
- * What several routes share: resolving the app a request may use, and checking a token through
- * the cache (check endpoint, introspection and forward auth all answer from the same entries).
+ * What several routes share: resolving the app a request may use, and the request's view of the
+ * token service (src/tokens/service.ts), which checks tokens through the cache for the check
+ * endpoint, introspection and forward auth alike.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import { authorize } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
 import type { AppConfig, Operation } from '../env';
-import { GatewayError, isGatewayError } from '../errors';
-import { toPublicAuthorization } from '../ghes/types';
+import { GatewayError } from '../errors';
+import type { TokenRequest } from '../tokens/service';
 
 /**
  * Policy first, then existence: a caller learns nothing about apps it may not use (403 either
@@ -27,39 +28,28 @@ export function requireApp(c: Context<AppEnv>, name: string, operation: Operatio
   return app;
 }
 
-/** Checks a token through L1 → KV → GHES and records the cache outcome for the audit line. */
+/** The request as the token service sees it: its GHES client, audit record and waitUntil. */
+export function tokenRequest(c: Context<AppEnv>, beforeGhes?: () => Promise<void>): TokenRequest {
+  const req: TokenRequest = {
+    ghes: c.get('ghes'),
+    audit: c.get('audit'),
+    waitUntil: waitUntilOf(c),
+  };
+  if (beforeGhes !== undefined) req.beforeGhes = beforeGhes;
+  return req;
+}
+
+/**
+ * Checks a token through the token service and names the cache outcome in `Cache-Status`
+ * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call.
+ */
 export async function checkThroughCache(
   c: Context<AppEnv>,
   app: AppConfig,
   token: string,
+  beforeGhes?: () => Promise<void>,
 ): Promise<CheckOutcome> {
-  const { cache, credentialHealth } = c.get('deps');
-  const ghes = c.get('ghes');
-  const audit = c.get('audit');
-  const outcome = await cache.check(
-    { name: app.name, clientId: app.clientId },
-    token,
-    async () => {
-      try {
-        const authorization = await ghes.check(app, token);
-        audit.ghes_status = 200;
-        credentialHealth.onPositive(app.name);
-        return { found: true, authorization: toPublicAuthorization(authorization) };
-      } catch (e) {
-        // Only GHES's definitive 404 is an answer about the token; everything else is a failure
-        // the cache must not remember.
-        if (isGatewayError(e) && e.code === 'token-not-found') {
-          audit.ghes_status = 404;
-          credentialHealth.onNotFound(app.name);
-          return { found: false };
-        }
-        throw e;
-      }
-    },
-    { waitUntil: waitUntilOf(c) },
-  );
-  audit.cache_status = outcome.cacheStatus;
-  audit.token_id = outcome.tokenId;
+  const outcome = await c.get('tokens').check(tokenRequest(c, beforeGhes), app, token);
   c.header('cache-status', outcome.cacheStatus);
   return outcome;
 }

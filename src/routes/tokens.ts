@@ -14,13 +14,13 @@ import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
 import { callerRateLimit } from '../middleware/rate-limit';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError } from '../errors';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
 import { strictJsonBody } from '../middleware/json-body';
 import { safeSegment } from '../middleware/validation';
-import { checkThroughCache, requireApp } from './common';
+import { checkThroughCache, requireApp, tokenRequest } from './common';
 import {
   AppParams,
   NewTokenSchema,
@@ -213,23 +213,9 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   app.openapi(resetRoute, async (c) => {
     const app = requireApp(c, c.req.valid('param').app, 'reset');
     const { access_token } = c.req.valid('json');
-    const audit = c.get('audit');
-    audit.audit_event = true;
-    const cacheApp = { name: app.name, clientId: app.clientId };
-    audit.token_id = await deps.cache.tokenId(cacheApp, access_token);
-    try {
-      const fresh = await c.get('ghes').reset(app, access_token);
-      audit.ghes_status = 200;
-      await deps.cache.invalidateToken(cacheApp, access_token);
-      return c.json(newToken(fresh), 200);
-    } catch (e) {
-      // GHES may have reset the token before the answer was lost: the old token must not be
-      // reported active from the cache (fail closed).
-      if (isGatewayError(e) && e.code === 'upstream-outcome-unknown') {
-        await deps.cache.invalidateToken(cacheApp, access_token);
-      }
-      throw e;
-    }
+    c.get('audit').audit_event = true;
+    const fresh = await c.get('tokens').reset(tokenRequest(c), app, access_token);
+    return c.json(newToken(fresh), 200);
   });
 
   app.openapi(scopedRoute, async (c) => {
@@ -238,76 +224,23 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     c.get('audit').audit_event = true;
     validatePermissions(deps, body.permissions);
     checkScopedCeiling(c.get('caller').policy, body);
-    const scoped = await c.get('ghes').scoped(app, body);
-    c.get('audit').ghes_status = 200;
+    const scoped = await c.get('tokens').scoped(tokenRequest(c), app, body);
     return c.json(newToken(scoped), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
     const app = requireApp(c, c.req.valid('param').app, 'delete');
     const { access_token } = c.req.valid('json');
-    const audit = c.get('audit');
-    audit.audit_event = true;
-    const cacheApp = { name: app.name, clientId: app.clientId };
-    audit.token_id = await deps.cache.tokenId(cacheApp, access_token);
-    try {
-      await c.get('ghes').delete(app, access_token);
-      audit.ghes_status = 204;
-    } catch (e) {
-      // Only a definitive answer (404: GHES does not know it; 422; a 4xx on our credentials)
-      // leaves the cache alone. An unclear failure may have revoked it: fail closed.
-      if (isGatewayError(e) && !isDefinitive(e.code))
-        await deps.cache.invalidateToken(cacheApp, access_token);
-      throw e;
-    }
-    await deps.cache.invalidateToken(cacheApp, access_token);
+    c.get('audit').audit_event = true;
+    await c.get('tokens').delete(tokenRequest(c), app, access_token);
     return c.body(null, 204);
   });
 
   app.openapi(grantRoute, async (c) => {
     const app = requireApp(c, c.req.valid('param').app, 'grant_delete');
     const { access_token } = c.req.valid('json');
-    const audit = c.get('audit');
-    audit.audit_event = true;
-    const cacheApp = { name: app.name, clientId: app.clientId };
-    // Dropping every cached token of the grant needs the user id, which only a check gives.
-    // An inactive answer from the cache is not trusted here: after an unclear revocation the
-    // cache may hold a tombstone for a token that still lives at GHES, and the grant must go.
-    const checked = await checkThroughCache(c, app, access_token);
-    let userId: number | undefined;
-    if (checked.result.active) {
-      userId = checked.result.authorization.user?.id;
-    } else if (checked.source === 'ghes' || checked.source === 'coalesced') {
-      throw new GatewayError('token-not-found', {
-        detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
-        headers: { 'cache-status': checked.cacheStatus },
-      });
-    } else {
-      // Inactive from the cache only: ask GHES itself; its 404 ends the request here.
-      const live = await c.get('ghes').check(app, access_token);
-      userId = live.user?.id;
-    }
-    const invalidate = async () => {
-      if (userId !== undefined) await deps.cache.invalidateGrant(cacheApp, userId);
-      await deps.cache.invalidateToken(cacheApp, access_token);
-    };
-    try {
-      await c.get('ghes').deleteGrant(app, access_token);
-      audit.ghes_status = 204;
-    } catch (e) {
-      if (isGatewayError(e) && !isDefinitive(e.code)) await invalidate();
-      throw e;
-    }
-    await invalidate();
+    c.get('audit').audit_event = true;
+    await c.get('tokens').deleteGrant(tokenRequest(c), app, access_token);
     return c.body(null, 204);
   });
-}
-
-function isDefinitive(code: string): boolean {
-  return (
-    code === 'token-not-found' ||
-    code === 'upstream-validation-failed' ||
-    code === 'upstream-credentials-rejected' ||
-    code === 'upstream-rate-limited'
-  );
 }

@@ -1,0 +1,178 @@
+/**
+ * The token service: what the routes ask about or do to a GitHub token, in one place.
+ *
+ * - `check`: answer from L1 → KV → GHES (the check endpoint, introspection and forward auth all
+ *   answer from the same cache entries).
+ * - `reset`, `delete`, `deleteGrant`: call GHES, then invalidate what it may have revoked, before
+ *   the answer goes out. The rule, written once (`#revoking` and src/tokens/outcome.ts): whenever
+ *   GHES may have carried the mutation out, and whenever GHES says the token does not exist, the
+ *   token gets a tombstone (and, for a grant, the user's grant epoch moves) — even when the
+ *   answer is an error.
+ * - `scoped`: mints a narrower token beside the source token; GHES does not revoke the source,
+ *   so the cache is left as it is whatever the outcome.
+ *
+ * Routes build one `TokenRequest` per request; the service itself holds no per-request state.
+ * Trust boundary: tokens pass through to the cache key and the GHES client only; nothing here
+ * logs or stores one.
+ */
+import type { CheckOptions, CheckOutcome, LoadResult, TokenCache } from '../cache/token-cache';
+import type { AppConfig } from '../env';
+import { GatewayError, isGatewayError } from '../errors';
+import type { GhesClient } from '../ghes/client';
+import type { CredentialHealth } from '../ghes/credential-health';
+import type { ScopeTokenOptions } from '../ghes/scope-token';
+import { toPublicAuthorization, type GhesAuthorization } from '../ghes/types';
+import { mustInvalidateAfter } from './outcome';
+
+/** The audit-line fields the service fills in (a subset of the request's audit record). */
+export interface TokenAudit {
+  ghes_status?: number;
+  cache_status?: string;
+  token_id?: string;
+}
+
+/** One request's view: its GHES client, its audit record, its `waitUntil`, its hooks. */
+export interface TokenRequest {
+  ghes: GhesClient;
+  audit: TokenAudit;
+  /** The request's `ctx.waitUntil`, so cache writes and shared loads outlive the answer. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Runs right before `check` sends a GHES check, never on a cache hit (a budget for GHES-bound
+   * misses). It may throw to refuse the call; that error is the check's answer. It runs inside
+   * the load other requests for the same token may be waiting on, so they get it too.
+   */
+  beforeGhes?: () => Promise<void>;
+}
+
+export interface TokenServiceDeps {
+  cache: TokenCache;
+  credentialHealth: CredentialHealth;
+}
+
+function tokenNotFound(cacheStatus?: string): GatewayError {
+  return new GatewayError('token-not-found', {
+    detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+    ...(cacheStatus !== undefined && { headers: { 'cache-status': cacheStatus } }),
+  });
+}
+
+/** A user id the grant epoch can be keyed by; GHES's answer is untrusted input. */
+function grantUserId(auth: { user?: { id?: unknown } | null } | undefined): number | undefined {
+  const id = auth?.user?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
+export class TokenService {
+  readonly #cache: TokenCache;
+  readonly #health: CredentialHealth;
+
+  constructor(deps: TokenServiceDeps) {
+    this.#cache = deps.cache;
+    this.#health = deps.credentialHealth;
+  }
+
+  /** Checks a token through L1 → KV → GHES; records the cache outcome for the audit line. */
+  async check(req: TokenRequest, app: AppConfig, token: string): Promise<CheckOutcome> {
+    const opts: CheckOptions = req.waitUntil !== undefined ? { waitUntil: req.waitUntil } : {};
+    const outcome = await this.#cache.check(app, token, () => this.#load(req, app, token), opts);
+    req.audit.cache_status = outcome.cacheStatus;
+    req.audit.token_id = outcome.tokenId;
+    return outcome;
+  }
+
+  /** GHES mints a new token and the old one stops working. */
+  async reset(req: TokenRequest, app: AppConfig, token: string): Promise<GhesAuthorization> {
+    req.audit.token_id = await this.#cache.tokenId(app, token);
+    const fresh = await this.#revoking(
+      () => req.ghes.reset(app, token),
+      () => this.#cache.invalidateToken(app, token),
+    );
+    req.audit.ghes_status = 200;
+    return fresh;
+  }
+
+  /** Revokes one token. */
+  async delete(req: TokenRequest, app: AppConfig, token: string): Promise<void> {
+    req.audit.token_id = await this.#cache.tokenId(app, token);
+    await this.#revoking(
+      () => req.ghes.delete(app, token),
+      () => this.#cache.invalidateToken(app, token),
+    );
+    req.audit.ghes_status = 204;
+  }
+
+  /** Revokes the user's grant for the app: every token of that user for that app. */
+  async deleteGrant(req: TokenRequest, app: AppConfig, token: string): Promise<void> {
+    // Dropping every cached token of the grant needs the user id, which only a check gives.
+    const userId = await this.#grantUser(req, app, token);
+    await this.#revoking(
+      () => req.ghes.deleteGrant(app, token),
+      async () => {
+        if (userId !== undefined) await this.#cache.invalidateGrant(app, userId);
+        await this.#cache.invalidateToken(app, token);
+      },
+    );
+    req.audit.ghes_status = 204;
+  }
+
+  /** A narrower token beside the source one; the source stays valid, so nothing is invalidated. */
+  async scoped(
+    req: TokenRequest,
+    app: AppConfig,
+    options: ScopeTokenOptions,
+  ): Promise<GhesAuthorization> {
+    req.audit.token_id = await this.#cache.tokenId(app, options.access_token);
+    const scoped = await req.ghes.scoped(app, options);
+    req.audit.ghes_status = 200;
+    return scoped;
+  }
+
+  /**
+   * Runs a GHES call that may revoke, then invalidates — after success, and after any failure
+   * for which `mustInvalidateAfter` says GHES may have revoked it or says the token is gone.
+   */
+  async #revoking<T>(call: () => Promise<T>, invalidate: () => Promise<void>): Promise<T> {
+    let result: T;
+    try {
+      result = await call();
+    } catch (e) {
+      if (mustInvalidateAfter(e)) await invalidate();
+      throw e;
+    }
+    await invalidate();
+    return result;
+  }
+
+  /** The cache's loader: one GHES check. Only GHES's definitive 404 is an answer about the token. */
+  async #load(req: TokenRequest, app: AppConfig, token: string): Promise<LoadResult> {
+    await req.beforeGhes?.();
+    try {
+      const authorization = await req.ghes.check(app, token);
+      req.audit.ghes_status = 200;
+      this.#health.onPositive(app.name);
+      return { found: true, authorization: toPublicAuthorization(authorization) };
+    } catch (e) {
+      // Everything but a 404 is a failure the cache must not remember.
+      if (isGatewayError(e) && e.code === 'token-not-found') {
+        req.audit.ghes_status = 404;
+        this.#health.onNotFound(app.name);
+        return { found: false };
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The user whose grant is being revoked. An inactive answer from the cache is not trusted:
+   * after an unclear revocation the cache holds a tombstone for a token that may still live at
+   * GHES, and the grant must still go. So only GHES's own 404 ends the request here.
+   */
+  async #grantUser(req: TokenRequest, app: AppConfig, token: string): Promise<number | undefined> {
+    const checked = await this.check(req, app, token);
+    if (checked.result.active) return grantUserId(checked.result.authorization);
+    if (checked.source === 'ghes' || checked.source === 'coalesced')
+      throw tokenNotFound(checked.cacheStatus);
+    return grantUserId(await req.ghes.check(app, token));
+  }
+}
