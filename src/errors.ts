@@ -47,6 +47,13 @@ export interface GatewayErrorOptions {
   extensions?: Record<string, unknown>;
   /** HTTP status GHES answered with, for the audit log. */
   upstreamStatus?: number;
+  /**
+   * A mutation (reset, scoped, delete, grant delete) that GHES may have carried out although the
+   * gateway could not read a usable answer: a lost or unreadable 2xx, a 5xx, a network error or
+   * timeout, or any failure after such an attempt. Whoever caches tokens must then treat the old
+   * token as gone. Never set for checks.
+   */
+  mayHaveApplied?: boolean;
   cause?: unknown;
 }
 
@@ -58,6 +65,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
   readonly upstreamStatus: number | undefined;
+  readonly mayHaveApplied: boolean;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
     super(options.reason ?? options.detail ?? code, { cause: options.cause });
@@ -67,6 +75,7 @@ export class GatewayError extends Error {
     this.headers = options.headers ?? {};
     this.extensions = options.extensions ?? {};
     this.upstreamStatus = options.upstreamStatus;
+    this.mayHaveApplied = options.mayHaveApplied ?? false;
   }
 }
 

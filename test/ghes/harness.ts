@@ -224,7 +224,11 @@ export function errorText(err: GatewayError): string {
   });
 }
 
-export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesAuthorization {
+/** A GHES authorization for a token of `OAUTH_APP` (or of `app`), as GHES answers it. */
+export function authorization(
+  overrides: Partial<GhesAuthorization> = {},
+  app: AppConfig = OAUTH_APP,
+): GhesAuthorization {
   return {
     id: 1001,
     url: `${BASE_URL}/authorizations/1001`,
@@ -232,7 +236,7 @@ export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesA
     token: TOKEN,
     token_last_eight: TOKEN.slice(-8),
     hashed_token: '25f94a2a5c7fbaf499c665bc73d67c1c87e496da8985131633ee0a95819db2e8',
-    app: { client_id: CLIENT_ID, name: 'Docs', url: 'https://docs.example.test' },
+    app: { client_id: app.clientId, name: 'Docs', url: 'https://docs.example.test' },
     note: null,
     note_url: null,
     updated_at: '2025-12-01T00:00:00Z',
@@ -242,6 +246,15 @@ export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesA
     expires_at: null,
     ...overrides,
   };
+}
+
+/** What check returns for `authorization(overrides)`: the same without the secret fields. */
+export function publicAuthorization(
+  overrides: Partial<GhesAuthorization> = {},
+  app: AppConfig = OAUTH_APP,
+): Omit<GhesAuthorization, 'token' | 'hashed_token'> {
+  const { token: _token, hashed_token: _hashed, ...rest } = authorization(overrides, app);
+  return rest;
 }
 
 export interface ExpectedRequest {

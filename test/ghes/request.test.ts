@@ -9,11 +9,18 @@ import { checkToken } from '../../src/ghes/check-token';
 import { basicAuth, ghesRequest, retryAfterSeconds, type GhesCall } from '../../src/ghes/request';
 import { resetToken } from '../../src/ghes/reset-token';
 import {
+  authorizationOf,
+  NoContentSchema,
+  toPublicAuthorization,
+  type PublicAuthorization,
+} from '../../src/ghes/types';
+import {
   CLIENT_ID,
   CLIENT_SECRET,
   T0,
   TOKEN,
   authorization,
+  publicAuthorization,
   expectGatewayError,
   expectedBasic,
   hang,
@@ -24,7 +31,7 @@ import {
   reply,
 } from './harness';
 
-const CHECK: GhesCall = {
+const CHECK: GhesCall<PublicAuthorization> = {
   operation: 'check',
   method: 'POST',
   path: '/token',
@@ -32,6 +39,14 @@ const CHECK: GhesCall = {
   body: { access_token: TOKEN },
   retry: 'idempotent',
   secrets: [TOKEN],
+  answer: authorizationOf(CLIENT_ID),
+};
+
+const DELETE: GhesCall<undefined> = {
+  ...CHECK,
+  operation: 'delete',
+  method: 'DELETE',
+  answer: NoContentSchema,
 };
 
 describe('basicAuth', () => {
@@ -46,14 +61,14 @@ describe('success', () => {
     const h = harness([json(200, authorization(), { 'x-github-request-id': 'ABCD:1234' })]);
     const res = await ghesRequest(h.ctx, CHECK);
     expect(res.status).toBe(200);
-    expect(res.data).toEqual(authorization());
+    expect(res.data).toEqual(toPublicAuthorization(authorization()));
     expect(res.headers.get('x-github-request-id')).toBe('ABCD:1234');
     expect(res.attempts).toBe(1);
   });
 
   it('a 204 with an empty body resolves with no data', async () => {
     const h = harness([reply(204)]);
-    const res = await ghesRequest(h.ctx, { ...CHECK, method: 'DELETE' });
+    const res = await ghesRequest(h.ctx, DELETE);
     expect(res.status).toBe(204);
     expect(res.data).toBeUndefined();
   });
@@ -252,7 +267,7 @@ describe('error mapping', () => {
 describe('retries of idempotent calls', () => {
   it('network errors are retried at most twice more, with growing backoff', async () => {
     const h = harness([networkError(), networkError(), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(3);
     expect(h.waits).toHaveLength(2);
     const [first, second] = h.waits as [number, number];
@@ -262,7 +277,7 @@ describe('retries of idempotent calls', () => {
 
   it('5xx answers are retried at most twice more', async () => {
     const h = harness([reply(500), reply(502), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(3);
   });
 
@@ -282,7 +297,7 @@ describe('retries of idempotent calls', () => {
 
   it('a 429 is retried after waiting at least retry-after', async () => {
     const h = harness([reply(429, '{}', { 'retry-after': '2' }), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(2);
     expect(h.waits).toHaveLength(1);
     expect(h.waits[0]).toBeGreaterThanOrEqual(2000);
