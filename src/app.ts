@@ -160,6 +160,7 @@ class LazyGhesClient implements GhesClient {
         fetch: deps.fetch,
         timeoutMs: deps.config.ghes.timeoutMs,
         deadlineMs: deps.config.ghes.deadlineMs,
+        maxResponseBytes: deps.config.ghes.maxResponseBytes,
         log: deps.log,
         now: deps.now,
         breaker: deps.breaker,
