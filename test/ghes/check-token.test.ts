@@ -12,6 +12,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileAuthorizations } from './hostile';
 
 describe('checkToken', () => {
   it('POSTs the token in the body to /token with the app’s Basic credentials', async () => {
@@ -54,4 +55,17 @@ describe('checkToken', () => {
     await expectGatewayError(checkToken(h.ctx, TOKEN), 'token-not-found');
     expect(h.calls).toHaveLength(2);
   });
+});
+
+describe('checkToken refuses any 2xx that is not an authorization of this app', () => {
+  it.each(hostileAuthorizations().map((row) => [row.name, row] as const))(
+    '%s → upstream-error, never retried, never returned',
+    async (_name, row) => {
+      await expectRefused(row, (h) => checkToken(h.ctx, TOKEN), {
+        code: 'upstream-error',
+        // A check changes nothing at GHES.
+        mayHaveApplied: false,
+      });
+    },
+  );
 });

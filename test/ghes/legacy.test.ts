@@ -27,6 +27,12 @@ import {
   reply,
   type Step,
 } from './harness';
+import {
+  expectRefused,
+  hostileAuthorizations,
+  hostileMintedAuthorizations,
+  hostileNoContent,
+} from './hostile';
 
 type LegacyCall = (ctx: GhesContext, token: string) => Promise<unknown>;
 
@@ -231,4 +237,48 @@ describe('legacy paths never leak the token or the client secret', () => {
       { numRuns: 150 },
     );
   });
+});
+
+describe('legacy calls refuse any 2xx that is not their answer', () => {
+  const cases = [
+    ...hostileAuthorizations().map((row) => ({
+      call: 'legacyCheckToken',
+      fn: legacyCheckToken as LegacyCall,
+      row,
+      code: 'upstream-error' as const,
+      mayHaveApplied: false,
+    })),
+    ...hostileMintedAuthorizations().map((row) => ({
+      call: 'legacyResetToken',
+      fn: legacyResetToken as LegacyCall,
+      row,
+      code: 'upstream-outcome-unknown' as const,
+      mayHaveApplied: true,
+    })),
+    ...hostileNoContent().flatMap((row) => [
+      {
+        call: 'legacyRevokeToken',
+        fn: legacyRevokeToken as LegacyCall,
+        row,
+        code: 'upstream-error' as const,
+        mayHaveApplied: true,
+      },
+      {
+        call: 'legacyRevokeGrant',
+        fn: legacyRevokeGrant as LegacyCall,
+        row,
+        code: 'upstream-error' as const,
+        mayHaveApplied: true,
+      },
+    ]),
+  ];
+  it.each(cases.map((c) => [c.call, c.row.name, c] as const))(
+    '%s: %s → refused, one fetch',
+    async (_call, _name, c) => {
+      await expectRefused(c.row, (h) => c.fn(h.ctx, TOKEN), {
+        code: c.code,
+        mayHaveApplied: c.mayHaveApplied,
+      });
+    },
+  );
 });

@@ -16,6 +16,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileMintedAuthorizations } from './hostile';
 
 const SCOPED = 'ghu_SCOPEDe42F292c6912E7710c838347Ae17';
 const OPTIONS: ScopeTokenOptions = {
@@ -108,4 +109,18 @@ describe('scopeToken', () => {
     ]);
     expect(h.calls).toHaveLength(1);
   });
+});
+
+describe('scopeToken refuses any 2xx that is not a new token of this app', () => {
+  it.each(hostileMintedAuthorizations(GITHUB_APP).map((row) => [row.name, row] as const))(
+    '%s → upstream-outcome-unknown with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(
+        row,
+        (h) => scopeToken(h.ctx, OPTIONS),
+        { code: 'upstream-outcome-unknown', mayHaveApplied: true },
+        GITHUB_APP,
+      );
+    },
+  );
 });
