@@ -111,6 +111,53 @@ export function hangBody(status: number): Step {
   };
 }
 
+export const STREAM_CHUNK_BYTES = 4096;
+
+/** How far the client read a `streamed` body. */
+export interface StreamStats {
+  /** Bytes handed to the reader. */
+  pulled: number;
+  cancelled: boolean;
+}
+
+/**
+ * A body of `size` bytes made as the client pulls (4 KiB chunks, `prefix` first), so a test can
+ * answer "400 MB" without allocating it and see whether the client cancelled the stream.
+ */
+export function streamed(
+  status: number,
+  size: number,
+  options: { prefix?: string; contentLength?: boolean; contentType?: string } = {},
+): { step: Step; stats: StreamStats } {
+  const stats: StreamStats = { pulled: 0, cancelled: false };
+  const prefix = new TextEncoder().encode(options.prefix ?? '');
+  const step: Step = async () => {
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const n = Math.min(STREAM_CHUNK_BYTES, size - stats.pulled);
+          const chunk = new Uint8Array(n).fill(0x20); // JSON whitespace
+          if (stats.pulled < prefix.length)
+            chunk.set(prefix.subarray(stats.pulled, stats.pulled + n));
+          stats.pulled += n;
+          controller.enqueue(chunk);
+          if (stats.pulled >= size) controller.close();
+        },
+        cancel() {
+          stats.cancelled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const headers: Record<string, string> = {
+      'content-type': options.contentType ?? 'application/json; charset=utf-8',
+    };
+    if (options.contentLength) headers['content-length'] = String(size);
+    return new Response(body, { status, headers });
+  };
+  return { step, stats };
+}
+
 /** A step whose answer the test releases by hand (to hold a call in flight). */
 export function deferred(): { step: Step; release: (step: Step) => void; started: Promise<void> } {
   let onStart!: () => void;
