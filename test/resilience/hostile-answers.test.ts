@@ -230,11 +230,13 @@ describe('a mutation GHES carried out but answered unreadably', () => {
   );
 
   it.each([
-    ['delete', DELETE],
-    ['grant', GRANT],
+    ['delete', DELETE, `<html>${MARK}</html>`],
+    ['delete', DELETE, '{}'],
+    ['grant', GRANT, `<html>${MARK}</html>`],
+    ['grant', GRANT, '{"message":"ok"}'],
   ] as const)(
-    '%s answered 200 with a body: 502, not 204, and the token is no longer active',
-    async (op, path) => {
+    '%s answered 200 with the body %s: 502, not 204, and the token is no longer active',
+    async (op, path, body) => {
       const gw = await createTestGateway();
       const t = token(gw);
       expect((await gw.post(CHECK, { access_token: t })).status).toBe(200);
@@ -243,8 +245,7 @@ describe('a mutation GHES carried out but answered unreadably', () => {
         operation: op,
         commit_then_fail: true,
         status: 200,
-        body: `<html>${MARK}</html>`,
-        content_type: 'text/html',
+        body,
         times: 1,
       });
       await expectProblem(await gw.post(path, { access_token: t }), 502, 'upstream-error');
