@@ -4,6 +4,10 @@
  * overall deadline, `redirect: 'manual'`, safe retries, the circuit breaker, and one mapping of
  * GHES outcomes to gateway error codes.
  *
+ * Trust boundary: GHES's answers are untrusted input. Bodies are read as a stream up to
+ * `maxResponseBytes`, and a 2xx only counts once its body passes the call's `answer` schema;
+ * anything else is `upstream-error` (`upstream-outcome-unknown` for a minting call), never data.
+ *
  * Trust boundary: this is the only module that puts a client secret on the wire. Nothing it
  * logs or throws contains the secret, the Basic header, the token, or a URL with a token in it
  * (`logPath` is what legacy path-style calls log).
@@ -464,6 +468,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
     if (status === 404) {
       ctx.breaker?.onNeutral();
       if (ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
+        // The success a delete would have answered: no content (its schema accepts `undefined`).
         const none = call.answer.safeParse(undefined);
         if (none.success)
           return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
