@@ -1,6 +1,6 @@
 /** POST /applications/{client_id}/token — check a token (GHES 2.20+). 200 or 404. */
 import { ghesRequest, type GhesContext } from './request';
-import { authorizationOf, type PublicAuthorization } from './types';
+import { checkAnswerOf, type PublicAuthorization } from './types';
 
 export async function checkToken(
   ctx: GhesContext,
@@ -14,7 +14,7 @@ export async function checkToken(
     body: { access_token: accessToken },
     retry: 'idempotent',
     secrets: [accessToken],
-    answer: authorizationOf(ctx.app.clientId),
+    answer: checkAnswerOf(ctx.app.clientId, accessToken),
   });
   return res.data;
 }

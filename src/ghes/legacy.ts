@@ -10,7 +10,7 @@
 import { GatewayError } from '../errors';
 import { ghesRequest, type GhesContext } from './request';
 import {
-  authorizationOf,
+  checkAnswerOf,
   mintedAuthorizationOf,
   NoContentSchema,
   type MintedAuthorization,
@@ -44,7 +44,7 @@ export async function legacyCheckToken(
     logPath: `/tokens/${REDACTED}`,
     retry: 'idempotent',
     secrets: [accessToken, encodeURIComponent(accessToken)],
-    answer: authorizationOf(ctx.app.clientId),
+    answer: checkAnswerOf(ctx.app.clientId, accessToken),
   });
   return res.data;
 }

@@ -103,6 +103,29 @@ export function authorizationOf(clientId: string): typeof AuthorizationSchema {
   return schema;
 }
 
+/** Check answers carry the token asked about (GitHub's check answer echoes it). */
+const CheckAnswerSchema = AuthorizationSchema.extend({ token: text(255).exactOptional() });
+
+/**
+ * The answer must be about `asked`: a proxy that caches `POST /token` by URL would otherwise
+ * hand one token's identity to another. Compared where GHES says (`token`, `token_last_eight`);
+ * an empty or null value proves nothing and is let through.
+ */
+function aboutToken(asked: string) {
+  return (a: { token?: string; token_last_eight: string | null }): boolean =>
+    (a.token === undefined || a.token === '' || a.token === asked) &&
+    (a.token_last_eight === null ||
+      a.token_last_eight === '' ||
+      a.token_last_eight === asked.slice(-8));
+}
+
+/** The schema for the answer to `clientId`'s check of `asked`; `token` is dropped after. */
+export function checkAnswerOf(clientId: string, asked: string): z.ZodType<PublicAuthorization> {
+  return CheckAnswerSchema.refine(sameApp(clientId), WRONG_APP)
+    .refine(aboutToken(asked), { path: ['token'], message: 'is not the token asked about' })
+    .transform(({ token: _token, ...rest }): PublicAuthorization => rest);
+}
+
 /** The schema for answers to `clientId`'s reset and scoped calls. */
 export function mintedAuthorizationOf(clientId: string): typeof MintedAuthorizationSchema {
   let schema = mintedFor.get(clientId);

@@ -12,7 +12,7 @@ import {
   networkError,
   reply,
 } from './harness';
-import { expectRefused, hostileAuthorizations } from './hostile';
+import { expectRefused, hostileCheckAnswers } from './hostile';
 
 describe('checkToken', () => {
   it('POSTs the token in the body to /token with the app’s Basic credentials', async () => {
@@ -58,7 +58,7 @@ describe('checkToken', () => {
 });
 
 describe('checkToken refuses any 2xx that is not an authorization of this app', () => {
-  it.each(hostileAuthorizations().map((row) => [row.name, row] as const))(
+  it.each(hostileCheckAnswers().map((row) => [row.name, row] as const))(
     '%s → upstream-error, never retried, never returned',
     async (_name, row) => {
       await expectRefused(row, (h) => checkToken(h.ctx, TOKEN), {

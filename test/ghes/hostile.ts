@@ -156,6 +156,25 @@ export function hostileAuthorizations(app: AppConfig = OAUTH_APP): HostileAnswer
   ];
 }
 
+/** Check answers must also be about the token asked (`TOKEN`). */
+export function hostileCheckAnswers(app: AppConfig = OAUTH_APP): HostileAnswer[] {
+  const other = `gho_${MARK}OTHERTOKEN1234`;
+  return [
+    ...hostileAuthorizations(app),
+    {
+      name: "another token's authorization",
+      body: withFields(app, { token: other, token_last_eight: other.slice(-8) }),
+      reason: 'token (custom)',
+    },
+    {
+      name: "another token's last eight",
+      body: withFields(app, {}, ['token']).replace(TOKEN.slice(-8), 'ZZZZ9999'),
+      reason: 'token (custom)',
+    },
+    { name: 'token a number', body: withFields(app, { token: 42 }), reason: 'token (' },
+  ];
+}
+
 /** Reset and scoped answers also carry the new token: it must be one. */
 export function hostileMintedAuthorizations(app: AppConfig = OAUTH_APP): HostileAnswer[] {
   const f = (name: string, fields: Record<string, unknown>): HostileAnswer => ({

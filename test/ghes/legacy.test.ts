@@ -29,7 +29,7 @@ import {
 } from './harness';
 import {
   expectRefused,
-  hostileAuthorizations,
+  hostileCheckAnswers,
   hostileMintedAuthorizations,
   hostileNoContent,
 } from './hostile';
@@ -41,14 +41,15 @@ const CALLS: ReadonlyArray<{
   fn: LegacyCall;
   method: 'GET' | 'POST' | 'DELETE';
   collection: 'tokens' | 'grants';
-  ok: () => Step;
+  /** A success answer; a check's is about `token`, as GHES's is. */
+  ok: (token?: string) => Step;
 }> = [
   {
     name: 'legacyCheckToken',
     fn: legacyCheckToken,
     method: 'GET',
     collection: 'tokens',
-    ok: () => json(200, authorization()),
+    ok: (token = TOKEN) => json(200, authorization({ token, token_last_eight: token.slice(-8) })),
   },
   {
     name: 'legacyResetToken',
@@ -90,7 +91,7 @@ describe.each(CALLS)('$name', ({ fn, method, collection, ok }) => {
 
   it('percent-encodes the token into a single path segment', async () => {
     const token = 'a/b?c#d%e&f=g h+i';
-    const h = harness([ok()]);
+    const h = harness([ok(token)]);
     await fn(h.ctx, token);
     expect(h.calls[0]?.url).toBe(
       `${BASE_URL}/applications/${CLIENT_ID}/${collection}/a%2Fb%3Fc%23d%25e%26f%3Dg%20h%2Bi`,
@@ -241,7 +242,7 @@ describe('legacy paths never leak the token or the client secret', () => {
 
 describe('legacy calls refuse any 2xx that is not their answer', () => {
   const cases = [
-    ...hostileAuthorizations().map((row) => ({
+    ...hostileCheckAnswers().map((row) => ({
       call: 'legacyCheckToken',
       fn: legacyCheckToken as LegacyCall,
       row,

@@ -105,6 +105,14 @@ const HOSTILE: ReadonlyArray<{
   },
   { name: 'truncated JSON', body: (gw, t) => checkAnswer(gw, t, {}).slice(0, 40) },
   {
+    // What a proxy caching POST /token by URL would send: the answer about someone else's token.
+    name: "another token's authorization",
+    body: (gw, t) => {
+      const other = gw.emulator.createToken({ app: OAUTH, login: 'monalisa' }).token;
+      return checkAnswer(gw, t, { token: other, token_last_eight: other.slice(-8) });
+    },
+  },
+  {
     name: 'an HTML page',
     body: () => `<html><body>${MARK}: please sign in</body></html>`,
     content_type: 'text/html',
