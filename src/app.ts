@@ -168,6 +168,7 @@ class LazyGhesClient implements GhesClient {
         fetch: deps.fetch,
         timeoutMs: deps.config.ghes.timeoutMs,
         deadlineMs: deps.config.ghes.deadlineMs,
+        maxResponseBytes: deps.config.ghes.maxResponseBytes,
         log: deps.log,
         clock: deps.clock,
         breaker: deps.breaker,

@@ -210,6 +210,11 @@ export const varsSchema = z
     GHES_API_STYLE: blankIsUnset(z.enum(['auto', 'body', 'legacy']).default('auto')),
     GHES_TIMEOUT_MS: intVar(2000, 50, 60_000),
     GHES_DEADLINE_MS: intVar(5000, 100, 120_000),
+    /**
+     * Bytes of a GHES answer read at most; a larger one is cancelled unread (upstream-error).
+     * An authorization is a few KB; an isolate has 128 MB.
+     */
+    GHES_MAX_RESPONSE_BYTES: intVar(1_048_576, 16_384, 16_777_216),
     BREAKER_THRESHOLD: intVar(5, 1, 1000),
     /** Consecutive GHES 404s for one app, with no valid token between, that suggest a bad secret. */
     CREDENTIAL_SUSPECT_AFTER_404S: intVar(50, 1, 100_000),
@@ -407,6 +412,7 @@ export interface GatewayConfig {
     apiStyle: 'auto' | 'body' | 'legacy';
     timeoutMs: number;
     deadlineMs: number;
+    maxResponseBytes: number;
     breaker: { threshold: number; cooldownMs: number };
     credentialSuspectAfter404s: number;
   };
@@ -513,6 +519,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
         apiStyle: v.GHES_API_STYLE,
         timeoutMs: v.GHES_TIMEOUT_MS,
         deadlineMs: Math.max(v.GHES_DEADLINE_MS, v.GHES_TIMEOUT_MS),
+        maxResponseBytes: v.GHES_MAX_RESPONSE_BYTES,
         breaker: { threshold: v.BREAKER_THRESHOLD, cooldownMs: v.BREAKER_COOLDOWN_MS },
         credentialSuspectAfter404s: v.CREDENTIAL_SUSPECT_AFTER_404S,
       },

@@ -12,15 +12,15 @@ import { legacyCheckToken, legacyResetToken, legacyRevokeGrant, legacyRevokeToke
 import type { GhesContext } from './request';
 import { resetToken } from './reset-token';
 import { scopeToken, type ScopeTokenOptions } from './scope-token';
-import type { GhesAuthorization } from './types';
+import type { MintedAuthorization, PublicAuthorization } from './types';
 import { hasScopedToken, type ApiStyle } from './versions';
 
 export interface GhesClient {
-  check(app: AppConfig, token: string): Promise<GhesAuthorization>;
-  reset(app: AppConfig, token: string): Promise<GhesAuthorization>;
+  check(app: AppConfig, token: string): Promise<PublicAuthorization>;
+  reset(app: AppConfig, token: string): Promise<MintedAuthorization>;
   delete(app: AppConfig, token: string): Promise<void>;
   deleteGrant(app: AppConfig, token: string): Promise<void>;
-  scoped(app: AppConfig, options: ScopeTokenOptions): Promise<GhesAuthorization>;
+  scoped(app: AppConfig, options: ScopeTokenOptions): Promise<MintedAuthorization>;
 }
 
 export interface GhesClientOptions {

@@ -3,9 +3,10 @@
  * of that user for that app is revoked. 204. Idempotent.
  */
 import { ghesRequest, type GhesContext } from './request';
+import { NoContentSchema } from './types';
 
 export async function deleteGrant(ctx: GhesContext, accessToken: string): Promise<void> {
-  await ghesRequest<undefined>(ctx, {
+  await ghesRequest(ctx, {
     operation: 'grant',
     method: 'DELETE',
     path: '/grant',
@@ -14,5 +15,6 @@ export async function deleteGrant(ctx: GhesContext, accessToken: string): Promis
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
     secrets: [accessToken],
+    answer: NoContentSchema,
   });
 }

@@ -1,8 +1,9 @@
 /** DELETE /applications/{client_id}/token — revoke one token (GHES 2.20+). 204. Idempotent. */
 import { ghesRequest, type GhesContext } from './request';
+import { NoContentSchema } from './types';
 
 export async function deleteToken(ctx: GhesContext, accessToken: string): Promise<void> {
-  await ghesRequest<undefined>(ctx, {
+  await ghesRequest(ctx, {
     operation: 'delete',
     method: 'DELETE',
     path: '/token',
@@ -11,5 +12,6 @@ export async function deleteToken(ctx: GhesContext, accessToken: string): Promis
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
     secrets: [accessToken],
+    answer: NoContentSchema,
   });
 }

@@ -9,7 +9,13 @@
  */
 import { GatewayError } from '../errors';
 import { ghesRequest, type GhesContext } from './request';
-import type { GhesAuthorization } from './types';
+import {
+  checkAnswerOf,
+  mintedAuthorizationOf,
+  NoContentSchema,
+  type MintedAuthorization,
+  type PublicAuthorization,
+} from './types';
 
 const REDACTED = '{access_token}';
 
@@ -30,14 +36,15 @@ function segment(accessToken: string): string {
 export async function legacyCheckToken(
   ctx: GhesContext,
   accessToken: string,
-): Promise<GhesAuthorization> {
-  const res = await ghesRequest<GhesAuthorization>(ctx, {
+): Promise<PublicAuthorization> {
+  const res = await ghesRequest(ctx, {
     operation: 'legacy_check',
     method: 'GET',
     path: `/tokens/${segment(accessToken)}`,
     logPath: `/tokens/${REDACTED}`,
     retry: 'idempotent',
     secrets: [accessToken, encodeURIComponent(accessToken)],
+    answer: checkAnswerOf(ctx.app.clientId, accessToken),
   });
   return res.data;
 }
@@ -45,20 +52,21 @@ export async function legacyCheckToken(
 export async function legacyResetToken(
   ctx: GhesContext,
   accessToken: string,
-): Promise<GhesAuthorization> {
-  const res = await ghesRequest<GhesAuthorization>(ctx, {
+): Promise<MintedAuthorization> {
+  const res = await ghesRequest(ctx, {
     operation: 'legacy_reset',
     method: 'POST',
     path: `/tokens/${segment(accessToken)}`,
     logPath: `/tokens/${REDACTED}`,
     retry: 'never',
     secrets: [accessToken, encodeURIComponent(accessToken)],
+    answer: mintedAuthorizationOf(ctx.app.clientId),
   });
   return res.data;
 }
 
 export async function legacyRevokeToken(ctx: GhesContext, accessToken: string): Promise<void> {
-  await ghesRequest<undefined>(ctx, {
+  await ghesRequest(ctx, {
     operation: 'legacy_delete',
     method: 'DELETE',
     path: `/tokens/${segment(accessToken)}`,
@@ -66,11 +74,12 @@ export async function legacyRevokeToken(ctx: GhesContext, accessToken: string): 
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
     secrets: [accessToken, encodeURIComponent(accessToken)],
+    answer: NoContentSchema,
   });
 }
 
 export async function legacyRevokeGrant(ctx: GhesContext, accessToken: string): Promise<void> {
-  await ghesRequest<undefined>(ctx, {
+  await ghesRequest(ctx, {
     operation: 'legacy_grant',
     method: 'DELETE',
     path: `/grants/${segment(accessToken)}`,
@@ -78,5 +87,6 @@ export async function legacyRevokeGrant(ctx: GhesContext, accessToken: string): 
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
     secrets: [accessToken, encodeURIComponent(accessToken)],
+    answer: NoContentSchema,
   });
 }

@@ -4,12 +4,17 @@
  * overall deadline, `redirect: 'manual'`, safe retries, the circuit breaker, and one mapping of
  * GHES outcomes to gateway error codes.
  *
+ * Trust boundary: GHES's answers are untrusted input. Bodies are read as a stream up to
+ * `maxResponseBytes`, and a 2xx only counts once its body passes the call's `answer` schema;
+ * anything else is `upstream-error` (`upstream-outcome-unknown` for a minting call), never data.
+ *
  * Trust boundary: this is the only module that puts a client secret on the wire. Nothing it
  * logs or throws contains the secret, the Basic header, the token, or a URL with a token in it
  * (`logPath` is what legacy path-style calls log).
  */
+import type { z } from 'zod';
 import type { AppConfig } from '../env';
-import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors';
+import { GatewayError } from '../errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import type { CircuitBreaker } from './breaker';
@@ -25,6 +30,25 @@ export type GhesOperation =
   | 'legacy_delete'
   | 'legacy_grant';
 
+/**
+ * Operations that change something in GHES. A failure after such a call may have reached GHES
+ * carries `mayHaveApplied`, so that the cache treats the old token as gone.
+ */
+const MUTATES: Readonly<Record<GhesOperation, boolean>> = {
+  check: false,
+  reset: true,
+  delete: true,
+  grant: true,
+  scoped: true,
+  legacy_check: false,
+  legacy_reset: true,
+  legacy_delete: true,
+  legacy_grant: true,
+};
+
+/** Default bound on a GHES answer: an authorization is a few KB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
 export interface GhesContext {
   /** Ends with `/api/v3`, no trailing slash. */
   baseUrl: string;
@@ -34,6 +58,11 @@ export interface GhesContext {
   timeoutMs: number;
   /** For the whole call, retries and waits included. */
   deadlineMs: number;
+  /**
+   * Bytes of an answer body read at most (default 1 MiB). A larger answer is not read: its
+   * stream is cancelled, so a runaway GHES or proxy cannot fill the isolate's 128 MB.
+   */
+  maxResponseBytes?: number;
   log: Logger;
   /** Deadline, attempt timeouts and retry waits all run on this clock. */
   clock: Clock;
@@ -43,7 +72,7 @@ export interface GhesContext {
   requestId?: string;
 }
 
-export interface GhesCall {
+export interface GhesCall<T> {
   operation: GhesOperation;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Below `/applications/{client_id}`, e.g. `/token` or `/tokens/<encoded token>`. */
@@ -61,6 +90,11 @@ export interface GhesCall {
   notFoundAfterAmbiguousIsSuccess?: boolean;
   /** Strings to scrub from anything GHES says back (the token in a 422 message, say). */
   secrets: readonly string[];
+  /**
+   * What a 2xx must carry, checked before anything is cached or answered (each call module
+   * names its own). The JSON body is parsed with it; an empty body is `undefined`.
+   */
+  answer: z.ZodType<T>;
 }
 
 export interface GhesResult<T> {
@@ -167,12 +201,121 @@ function upstreamValidationError(
   });
 }
 
+type BodyRead = { kind: 'text'; text: string } | { kind: 'too-large' } | { kind: 'not-utf8' };
+
+/**
+ * Reads a body as a stream, at most `limit` bytes. Over the bound (announced by
+ * `content-length`, or counted while reading) the stream is cancelled and nothing more is read.
+ * Read errors (a dropped connection, the attempt's timeout) are thrown as they come.
+ */
+async function readBounded(res: Response, limit: number): Promise<BodyRead> {
+  const body = res.body;
+  if (body === null) return { kind: 'text', text: '' };
+  const declared = res.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > limit) {
+    // Not awaited: a hostile source's cancel must not hold the call.
+    body.cancel().catch(() => undefined);
+    return { kind: 'too-large' };
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!(value instanceof Uint8Array)) {
+      reader.cancel().catch(() => undefined);
+      throw new TypeError('GHES answer body is not a byte stream');
+    }
+    total += value.byteLength;
+    if (total > limit) {
+      reader.cancel().catch(() => undefined);
+      return { kind: 'too-large' };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    // GitHub's REST API answers UTF-8 JSON (RFC 8259 §8.1); anything else is not its answer.
+    return {
+      kind: 'text',
+      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes),
+    };
+  } catch {
+    return { kind: 'not-utf8' };
+  }
+}
+
+/**
+ * Where an answer failed its schema, as field paths and zod issue codes: never the value, and
+ * never a key GHES made up (a record key could be anything, a token included).
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => {
+    let path = '';
+    for (const segment of issue.path) {
+      if (typeof segment === 'number') path += `[${segment}]`;
+      else if (typeof segment === 'string' && /^[a-z_]{1,40}$/.test(segment))
+        path += path === '' ? segment : `.${segment}`;
+      else path += path === '' ? '<key>' : '.<key>';
+    }
+    return `${path === '' ? '(root)' : path} (${issue.code})`;
+  });
+  const more = issues.length > shown.length ? ` and ${issues.length - shown.length} more` : '';
+  return `${shown.join(', ')}${more}`;
+}
+
+type Answer<T> = { ok: true; data: T } | { ok: false; reason: string; detail: string };
+
+/** Parses and validates a 2xx body against the call's schema. */
+function readAnswer<T>(read: BodyRead, limit: number, schema: z.ZodType<T>): Answer<T> {
+  if (read.kind === 'too-large') {
+    return {
+      ok: false,
+      reason: `body over ${limit} bytes, not read`,
+      detail: `GHES answered with more than ${limit} bytes`,
+    };
+  }
+  if (read.kind === 'not-utf8') {
+    return {
+      ok: false,
+      reason: 'body not UTF-8',
+      detail: 'GHES answered with something that is not JSON',
+    };
+  }
+  let data: unknown = undefined;
+  if (read.text.length > 0) {
+    try {
+      data = JSON.parse(read.text);
+    } catch {
+      return {
+        ok: false,
+        reason: 'body not JSON',
+        detail: 'GHES answered with something that is not JSON',
+      };
+    }
+  }
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  return {
+    ok: false,
+    reason: `body invalid at ${describeIssues(parsed.error.issues)}`,
+    detail: 'GHES answered with a body the gateway cannot use',
+  };
+}
+
 function isTimeout(e: unknown): boolean {
   return e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
 }
 
-export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<GhesResult<T>> {
+export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promise<GhesResult<T>> {
   const { clock } = ctx;
+  const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const random = ctx.random ?? Math.random;
   const start = clock.now();
   const deadline = start + ctx.deadlineMs;
@@ -193,8 +336,12 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
    * a definitive "not done".
    */
   let ambiguous = false;
-  const failure = (code: ErrorCode, options: GatewayErrorOptions = {}) =>
-    new GatewayError(code, ambiguous ? { ...options, mayHaveApplied: true } : options);
+  /**
+   * Whether GHES may have carried out this mutation: this attempt may have reached it and its
+   * answer is unusable (`thisAttempt`), or an earlier attempt's outcome is unknown.
+   */
+  const mayHaveApplied = (thisAttempt: boolean): boolean =>
+    MUTATES[call.operation] && (thisAttempt || ambiguous);
   const where = { operation: call.operation, app: ctx.app.name, path: call.logPath };
   const fail = (reason: string, extra: Record<string, unknown> = {}) =>
     ctx.log({
@@ -217,25 +364,27 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
     const breakerVerdict = ctx.breaker?.tryAcquire(clock.now());
     if (breakerVerdict !== undefined && !breakerVerdict.ok) {
       const retryAfterS = Math.max(1, Math.ceil(breakerVerdict.retryAfterMs / 1000));
-      throw failure('upstream-unavailable', {
+      throw new GatewayError('upstream-unavailable', {
         detail: 'GHES is failing; the gateway is holding calls back for a moment',
         reason: `circuit breaker open for ${new URL(ctx.baseUrl).host}`,
         headers: { 'retry-after': String(retryAfterS) },
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
       ctx.breaker?.onNeutral();
-      throw failure('upstream-timeout', {
+      throw new GatewayError('upstream-timeout', {
         detail: 'GHES did not answer within the deadline',
         reason: `deadline of ${ctx.deadlineMs} ms spent after ${attempt - 1} attempts`,
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
 
     let res: Response;
     // The body is read inside the same try: a body that dies mid-way (timeout, dropped
     // connection) is as ambiguous as no answer at all, and must map the same way.
-    let text: string;
+    let read: BodyRead;
     try {
       const init: RequestInit = {
         method: call.method,
@@ -245,8 +394,10 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       };
       if (bodyText !== undefined) init.body = bodyText;
       res = await ctx.fetch(url, init);
-      // A non-2xx maps by its status even when its body is lost; a 2xx needs its body.
-      text = res.ok ? await res.text() : await res.text().catch(() => '');
+      // A non-2xx maps by its status even when its body is lost or too large; a 2xx needs its body.
+      read = res.ok
+        ? await readBounded(res, limit)
+        : await readBounded(res, limit).catch((): BodyRead => ({ kind: 'text', text: '' }));
     } catch (e) {
       ambiguous = true;
       ctx.breaker?.onFailure(clock.now());
@@ -256,12 +407,13 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         error: e instanceof Error ? e.name : 'unknown',
       });
       if (call.retry === 'never') {
-        throw failure('upstream-outcome-unknown', {
+        throw new GatewayError('upstream-outcome-unknown', {
           detail:
             'The request to GHES failed after it may have been received; its outcome is unknown',
           reason: timedOut
             ? 'timeout on a non-retryable call'
             : 'network error on a non-retryable call',
+          mayHaveApplied: mayHaveApplied(true),
         });
       }
       // A timeout is not retried: a slow GHES would only get more load, and the deadline is
@@ -269,13 +421,15 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       const wait = !timedOut && attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
       if (wait === undefined) {
         throw timedOut
-          ? failure('upstream-timeout', {
+          ? new GatewayError('upstream-timeout', {
               detail: 'GHES did not answer in time',
               reason: 'attempt timed out',
+              mayHaveApplied: mayHaveApplied(true),
             })
-          : failure('upstream-error', {
+          : new GatewayError('upstream-error', {
               detail: 'GHES could not be reached',
               reason: 'network error',
+              mayHaveApplied: mayHaveApplied(true),
             });
       }
       await clock.sleep(wait);
@@ -284,45 +438,58 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
 
     const status = res.status;
     if (status >= 200 && status < 300) {
-      ctx.breaker?.onSuccess();
-      let data: unknown = undefined;
-      if (text.length > 0) {
-        try {
-          data = JSON.parse(text);
-        } catch {
-          ambiguous = true;
-          throw failure('upstream-error', {
-            detail: 'GHES answered with something that is not JSON',
-            reason: `unparseable ${status} body`,
-            upstreamStatus: status,
-          });
-        }
+      const answer = readAnswer(read, limit, call.answer);
+      if (!answer.ok) {
+        // Not a breaker failure: one odd answer (about one token) must not shut GHES off for all.
+        ctx.breaker?.onNeutral();
+        fail('unusable answer', { status, attempt, why: answer.reason });
+        // A mutation GHES answered 2xx was most likely carried out; a minted token is lost, so a
+        // reset or scoped call's outcome is unknown to the caller. Never retried: the answer is
+        // GHES's (or a proxy's) considered reply, not a transient failure.
+        const minted = call.retry === 'never';
+        throw new GatewayError(minted ? 'upstream-outcome-unknown' : 'upstream-error', {
+          detail: minted ? `${answer.detail}; whether it took effect is unknown` : answer.detail,
+          reason: `${status} answer: ${answer.reason}`,
+          upstreamStatus: status,
+          mayHaveApplied: mayHaveApplied(true),
+        });
       }
-      return { status, data: data as T, headers: res.headers, attempts: attempt };
+      ctx.breaker?.onSuccess();
+      return { status, data: answer.data, headers: res.headers, attempts: attempt };
     }
+    const text = read.kind === 'text' ? read.text : '';
 
     if (status >= 300 && status < 400) {
       ctx.breaker?.onNeutral();
       fail('redirect', { status });
-      throw failure('upstream-error', {
+      throw new GatewayError('upstream-error', {
         detail: 'GHES answered with a redirect; check GHES_BASE_URL',
         reason: `GHES redirected (${status}); redirects are never followed`,
         upstreamStatus: status,
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
     if (status === 404) {
       ctx.breaker?.onNeutral();
       if (ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
-        return { status: 204, data: undefined as T, headers: res.headers, attempts: attempt };
+        // The success a delete would have answered: no content (its schema accepts `undefined`).
+        const none = call.answer.safeParse(undefined);
+        if (none.success)
+          return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
       }
-      throw failure('token-not-found', {
+      throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
         upstreamStatus: 404,
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
     if (status === 422) {
       ctx.breaker?.onNeutral();
-      throw upstreamValidationError(text, [...call.secrets, ctx.app.clientSecret], ambiguous);
+      throw upstreamValidationError(
+        text,
+        [...call.secrets, ctx.app.clientSecret],
+        mayHaveApplied(false),
+      );
     }
     if (isRateLimited(res, text)) {
       ctx.breaker?.onNeutral();
@@ -336,19 +503,21 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         await clock.sleep(wait);
         continue;
       }
-      throw failure('upstream-rate-limited', {
+      throw new GatewayError('upstream-rate-limited', {
         detail: `GHES rate-limited the gateway; retry after ${retryAfterS} s`,
         headers: passThrough(res.headers, retryAfterS),
         upstreamStatus: status,
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
     if (status === 401 || status === 403) {
       ctx.breaker?.onNeutral();
       fail('credentials rejected', { status });
-      throw failure('upstream-credentials-rejected', {
+      throw new GatewayError('upstream-credentials-rejected', {
         detail: 'GHES rejected the gateway credentials for this app',
         reason: `GHES answered ${status} to Basic auth for client ${ctx.app.clientId}: check the app's client secret`,
         upstreamStatus: status,
+        mayHaveApplied: mayHaveApplied(false),
       });
     }
     if (status >= 500) {
@@ -356,10 +525,11 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
       ctx.breaker?.onFailure(clock.now());
       fail('server error', { status, attempt });
       if (call.retry === 'never') {
-        throw failure('upstream-outcome-unknown', {
+        throw new GatewayError('upstream-outcome-unknown', {
           detail: 'GHES failed while handling the request; whether it took effect is unknown',
           reason: `GHES ${status} on a non-retryable call`,
           upstreamStatus: status,
+          mayHaveApplied: mayHaveApplied(true),
         });
       }
       const wait = attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
@@ -367,17 +537,19 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall): Promise<
         await clock.sleep(wait);
         continue;
       }
-      throw failure('upstream-error', {
+      throw new GatewayError('upstream-error', {
         detail: `GHES failed (${status})`,
         reason: `GHES ${status} after ${attempt} attempts`,
         upstreamStatus: status,
+        mayHaveApplied: mayHaveApplied(true),
       });
     }
     ctx.breaker?.onNeutral();
     fail('unexpected status', { status });
-    throw failure('upstream-error', {
+    throw new GatewayError('upstream-error', {
       detail: `GHES answered with an unexpected status (${status})`,
       upstreamStatus: status,
+      mayHaveApplied: mayHaveApplied(false),
     });
   }
 }

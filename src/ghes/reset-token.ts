@@ -3,13 +3,13 @@
  * the old one stops working. Never retried: a retry after a lost response would mint again.
  */
 import { ghesRequest, type GhesContext } from './request';
-import type { GhesAuthorization } from './types';
+import { mintedAuthorizationOf, type MintedAuthorization } from './types';
 
 export async function resetToken(
   ctx: GhesContext,
   accessToken: string,
-): Promise<GhesAuthorization> {
-  const res = await ghesRequest<GhesAuthorization>(ctx, {
+): Promise<MintedAuthorization> {
+  const res = await ghesRequest(ctx, {
     operation: 'reset',
     method: 'PATCH',
     path: '/token',
@@ -17,6 +17,7 @@ export async function resetToken(
     body: { access_token: accessToken },
     retry: 'never',
     secrets: [accessToken],
+    answer: mintedAuthorizationOf(ctx.app.clientId),
   });
   return res.data;
 }

@@ -3,7 +3,7 @@
  * GHES 3.0+). Mints a credential, so never retried.
  */
 import { ghesRequest, type GhesContext } from './request';
-import type { GhesAuthorization } from './types';
+import { mintedAuthorizationOf, type MintedAuthorization } from './types';
 
 export interface ScopeTokenOptions {
   access_token: string;
@@ -17,8 +17,8 @@ export interface ScopeTokenOptions {
 export async function scopeToken(
   ctx: GhesContext,
   options: ScopeTokenOptions,
-): Promise<GhesAuthorization> {
-  const res = await ghesRequest<GhesAuthorization>(ctx, {
+): Promise<MintedAuthorization> {
+  const res = await ghesRequest(ctx, {
     operation: 'scoped',
     method: 'POST',
     path: '/token/scoped',
@@ -26,6 +26,7 @@ export async function scopeToken(
     body: options,
     retry: 'never',
     secrets: [options.access_token],
+    answer: mintedAuthorizationOf(ctx.app.clientId),
   });
   return res.data;
 }

@@ -87,6 +87,7 @@ describe('a valid environment', () => {
       apiStyle: 'auto',
       timeoutMs: 2000,
       deadlineMs: 5000,
+      maxResponseBytes: 1_048_576,
       breaker: { threshold: 5, cooldownMs: 10_000 },
     });
     expect(config.caller).toMatchObject({
@@ -133,6 +134,7 @@ describe('a valid environment', () => {
         GHES_API_STYLE: 'legacy',
         GHES_TIMEOUT_MS: '1500',
         GHES_DEADLINE_MS: '4000',
+        GHES_MAX_RESPONSE_BYTES: '65536',
         BREAKER_THRESHOLD: '9',
         BREAKER_COOLDOWN_MS: '2000',
         CALLER_ALGORITHMS: '["ES256","EdDSA"]',
@@ -152,6 +154,7 @@ describe('a valid environment', () => {
       apiStyle: 'legacy',
       timeoutMs: 1500,
       deadlineMs: 4000,
+      maxResponseBytes: 65_536,
       breaker: { threshold: 9, cooldownMs: 2000 },
     });
     expect(config.caller.algorithms).toEqual(['ES256', 'EdDSA']);
@@ -211,6 +214,9 @@ describe('a wrong var: the error names it and never its value', () => {
     ['GHES_TIMEOUT_MS', '1500.5'],
     ['GHES_TIMEOUT_MS', '99999999'],
     ['GHES_DEADLINE_MS', '50'],
+    ['GHES_MAX_RESPONSE_BYTES', '1024'],
+    ['GHES_MAX_RESPONSE_BYTES', 'one-megabyte'],
+    ['GHES_MAX_RESPONSE_BYTES', '134217728'],
     ['BREAKER_THRESHOLD', '0'],
     ['BREAKER_COOLDOWN_MS', '1'],
     ['APPS', '[]'],
@@ -420,6 +426,7 @@ describe('empty-string vars are treated as unset', () => {
     'GHES_API_STYLE',
     'GHES_TIMEOUT_MS',
     'GHES_DEADLINE_MS',
+    'GHES_MAX_RESPONSE_BYTES',
     'BREAKER_THRESHOLD',
     'BREAKER_COOLDOWN_MS',
     'CALLER_ALGORITHMS',

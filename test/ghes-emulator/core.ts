@@ -3,7 +3,7 @@
  * faults, call counts, the rate-limit window, the clock and the pending hangs.
  */
 import { FaultBook, OPERATIONS, type OperationName } from './faults';
-import { RateWindow } from './responses';
+import { RateWindow, type BodyStream } from './responses';
 import { EmulatorState } from './state';
 import { parseVersion, type GhesVersion } from './versions';
 
@@ -82,6 +82,8 @@ export class EmulatorCore {
   readonly faults = new FaultBook();
   readonly rate: RateWindow;
   calls: Record<OperationName, number> = emptyCalls();
+  /** Generated (`body_bytes`) answers served so far, with how far each was read. */
+  bodyStreams: BodyStream[] = [];
   private readonly hangs = new Set<() => void>();
 
   constructor(

@@ -258,6 +258,114 @@ describe('commit_then_fail', () => {
   });
 });
 
+describe('raw bodies', () => {
+  const HOSTILE = ['null', '[]', '{}', '"x"', '{"app":{}}', '{"id": 1, "scopes": "repo"', '42'];
+
+  it.each(HOSTILE)('answers status 200 with the raw body %s, exactly as given', async (body) => {
+    ghes.addFault({ status: 200, body, operation: 'check', times: 1 });
+    const res = await check();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await res.text()).toBe(body);
+    // Used up: the next check is GHES's own answer again.
+    expect(await jsonOf(await check())).toMatchObject({ token: tokens.octocatOauth });
+  });
+
+  it('sends the content_type given, and any status with it', async () => {
+    const page = '<html><body>Sign in to continue</body></html>';
+    ghes.setFaults(
+      { status: 200, body: page, content_type: 'text/html', times: 1 },
+      { status: 418, body: '', content_type: 'text/plain', times: 1 },
+    );
+    const first = await check();
+    expect([first.status, first.headers.get('content-type'), await first.text()]).toEqual([
+      200,
+      'text/html',
+      page,
+    ]);
+    const second = await check();
+    expect([second.status, await second.text()]).toEqual([418, '']);
+  });
+
+  it('commit_then_fail with a 2xx body: the reset happens, the answer is the body given', async () => {
+    const before = await jsonOf(await check());
+    ghes.addFault({
+      commit_then_fail: true,
+      status: 200,
+      body: '<html>Bad gateway</html>',
+      content_type: 'text/html',
+      operation: 'reset',
+    });
+    const res = await call(ghes, 'reset', 'demo-oauth', { token: tokens.octocatOauth });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('<html>Bad gateway</html>');
+    // Committed: the old token is dead, a new one lives under the same authorization.
+    expect((await check()).status).toBe(404);
+    const rotated = [...ghes.state.tokens.values()].find((r) => r.id === before['id']);
+    expect(rotated?.token).not.toBe(tokens.octocatOauth);
+  });
+
+  it('commit_then_fail with a body on a delete commits, then answers the body', async () => {
+    ghes.addFault({ commit_then_fail: true, status: 200, body: '{}', operation: 'delete' });
+    const res = await call(ghes, 'delete', 'demo-oauth', { token: tokens.octocatOauth });
+    expect([res.status, await res.text()]).toEqual([200, '{}']);
+    expect((await check()).status).toBe(404);
+  });
+
+  it('the admin API takes the same knob', async () => {
+    const res = await admin(ghes, 'POST', 'faults', {
+      status: 200,
+      body: '<html></html>',
+      content_type: 'text/html',
+      operation: 'check',
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ status: 200, body: '<html></html>' });
+    const answer = await check();
+    expect([answer.headers.get('content-type'), await answer.text()]).toEqual([
+      'text/html',
+      '<html></html>',
+    ]);
+  });
+});
+
+describe('generated bodies (body_bytes)', () => {
+  const HUGE = 400 * 1024 * 1024;
+
+  it('stream only as far as the reader pulls: cancelling stops the stream, nothing else is made', async () => {
+    ghes.addFault({ status: 200, body_bytes: HUGE, operation: 'check' });
+    const res = await check();
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value?.subarray(0, 12))).toBe('{"filler":"x');
+    await reader.cancel();
+    const [stream] = ghes.bodyStreams();
+    expect(stream?.size).toBe(HUGE);
+    expect(stream?.cancelled).toBe(true);
+    // A few chunks at most, not 400 MB.
+    expect(stream?.sent).toBeLessThanOrEqual(4 * 64 * 1024);
+  });
+
+  it('a small generated body is served whole and counted', async () => {
+    ghes.addFault({ status: 200, body_bytes: 100_000, operation: 'check', times: 1 });
+    const res = await check();
+    expect((await res.arrayBuffer()).byteLength).toBe(100_000);
+    expect(ghes.bodyStreams()).toEqual([{ size: 100_000, sent: 100_000, cancelled: false }]);
+    ghes.reset();
+    expect(ghes.bodyStreams()).toEqual([]);
+  });
+
+  it('commit_then_fail with body_bytes: the delete happens, the answer is huge', async () => {
+    ghes.addFault({ commit_then_fail: true, status: 200, body_bytes: HUGE, operation: 'delete' });
+    const res = await call(ghes, 'delete', 'demo-oauth', { token: tokens.octocatOauth });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    expect((await check()).status).toBe(404);
+    expect(ghes.bodyStreams()[0]?.cancelled).toBe(true);
+  });
+});
+
 describe('redirect faults and fetch redirect modes', () => {
   function redirectTo(origin: string): void {
     const { clientId } = credentials(ghes, 'demo-oauth');
@@ -321,7 +429,24 @@ describe('admin API for faults', () => {
   it('refuses malformed faults with 400 and a reason, adding none', async () => {
     const bad: Array<[unknown, RegExp]> = [
       [{}, /needs latency_ms, status, hang, drop or commit_then_fail/],
-      [{ status: 200 }, /status must be an integer in 300\.\.599/],
+      [{ status: 200 }, /a 2xx status needs body or body_bytes/],
+      [{ status: 199, body: 'x' }, /status must be an integer in 200\.\.599/],
+      [{ status: 200, body: 42 }, /body must be a string/],
+      [{ status: 200, body: 'x'.repeat(1_000_001) }, /body must be a string of at most/],
+      [{ body: '{}', latency_ms: 5 }, /body needs a status/],
+      [{ status: 200, body: '{}', body_bytes: 10 }, /body and body_bytes exclude each other/],
+      [{ status: 200, body_bytes: 0 }, /body_bytes must be an integer/],
+      [{ status: 503, content_type: 'text/html' }, /content_type needs body or body_bytes/],
+      [{ status: 200, body: 'x', content_type: 'text/html\r\nx: y' }, /content_type must be/],
+      [{ status: 429, body: 'x', primary_rate_limit: true }, /rate-limit faults bring their own/],
+      [{ status: 302, body: 'x', location: 'https://x.example/' }, /a 3xx fault has no body/],
+      [{ drop: true, body: 'x', commit_then_fail: true }, /body cannot be combined/],
+      [{ hang: true, body: 'x' }, /body cannot be combined with hang or drop/],
+      [{ commit_then_fail: true, status: 200 }, /a 2xx status needs body or body_bytes/],
+      [
+        { commit_then_fail: true, status: 307, location: 'https://x.example/' },
+        /commit_then_fail needs a 2xx, 4xx or 5xx status/,
+      ],
       [{ status: 503, operation: 'introspect' }, /operation must be one of/],
       [{ status: 503, times: 0 }, /times must be/],
       [{ latency_ms: -1 }, /latency_ms must be/],

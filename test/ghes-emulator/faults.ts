@@ -1,8 +1,9 @@
 /**
  * Fault injection for tests and benchmarks: latency, an error status (5xx, primary 429/403 and
- * secondary 403 rate limits, redirects), a hang, a dropped connection, and "commit, then fail"
- * (the change is made in GHES but the answer is lost, the case that makes a retried reset
- * dangerous). Faults are kept in insertion order; each may be narrowed to one operation and
+ * secondary 403 rate limits, redirects), any status with a raw body of the test's choosing (a
+ * 200 that is not GHES's answer) or a generated body of any size (streamed, never held), a hang,
+ * a dropped connection, and "commit, then fail" (the change is made in GHES but the answer is
+ * lost or unreadable, the case that makes a retried reset dangerous). Faults are kept in insertion order; each may be narrowed to one operation and
  * limited to `times` uses. The wire shape (snake_case) is the same for the admin API and the
  * TypeScript API.
  */
@@ -36,8 +37,20 @@ export interface FaultSpec {
   times?: number;
   /** Added delay before the request is handled (or before the fault's effect). */
   latency_ms?: number;
-  /** Answer this status instead of handling the request (with `commit_then_fail`: after it). */
+  /**
+   * Answer this status instead of handling the request (with `commit_then_fail`: after it). A
+   * 2xx needs `body` or `body_bytes`: the emulator only answers 2xx it did not make up.
+   */
   status?: number;
+  /** The answer's body, sent exactly as given (any text: HTML, truncated JSON, `null` …). */
+  body?: string;
+  /**
+   * A generated body of this many bytes (`{"filler":"xxx…`), streamed in 64 KiB chunks as the
+   * reader pulls, so a 400 MB answer costs the emulator nothing. See `bodyStreams()`.
+   */
+  body_bytes?: number;
+  /** `content-type` of `body` / `body_bytes`; default `application/json; charset=utf-8`. */
+  content_type?: string;
   /** Seconds, sent as `retry-after`. */
   retry_after?: number;
   /** 403/429 in GitHub's secondary-rate-limit form. */
@@ -50,9 +63,15 @@ export interface FaultSpec {
   hang?: boolean;
   /** Drop the connection without an answer (a network error for the caller). */
   drop?: boolean;
-  /** Perform the operation, then answer `status` (default 502) or drop the connection. */
+  /**
+   * Perform the operation, then answer `status` (default 502; a 2xx with `body` or
+   * `body_bytes`: GHES did it, but its answer is unreadable) or drop the connection.
+   */
   commit_then_fail?: boolean;
 }
+
+/** What a fault answers with instead of GitHub's own body. */
+export type FaultBody = { text: string } | { bytes: number };
 
 export type FaultEffect =
   | {
@@ -61,10 +80,19 @@ export type FaultEffect =
       retryAfter?: number;
       rateLimit?: 'primary' | 'secondary';
       location?: string;
+      body?: FaultBody;
+      contentType?: string;
     }
   | { kind: 'hang' }
   | { kind: 'drop' }
-  | { kind: 'commit_then_fail'; status: number; drop: boolean; retryAfter?: number };
+  | {
+      kind: 'commit_then_fail';
+      status: number;
+      drop: boolean;
+      retryAfter?: number;
+      body?: FaultBody;
+      contentType?: string;
+    };
 
 export interface FaultPlan {
   latencyMs: number;
@@ -89,7 +117,13 @@ const KEYS = new Set<string>([
   'hang',
   'drop',
   'commit_then_fail',
+  'body',
+  'body_bytes',
+  'content_type',
 ]);
+
+/** A raw body is test input, not a load test: 1 MB of text is plenty (use body_bytes beyond). */
+const MAX_RAW_BODY = 1_000_000;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -117,8 +151,9 @@ export function parseFault(input: unknown): Parsed<FaultSpec> {
   for (const [key, min, max] of [
     ['times', 1, 1_000_000],
     ['latency_ms', 0, 600_000],
-    ['status', 300, 599],
+    ['status', 200, 599],
     ['retry_after', 0, 86_400],
+    ['body_bytes', 1, 2 ** 40],
   ] as const) {
     const value = raw[key];
     if (value === undefined) continue;
@@ -137,6 +172,17 @@ export function parseFault(input: unknown): Parsed<FaultSpec> {
     if (value === undefined) continue;
     if (typeof value !== 'boolean') return { ok: false, error: `${key} must be a boolean` };
     if (value) spec[key] = true;
+  }
+  if (raw['body'] !== undefined) {
+    if (typeof raw['body'] !== 'string' || raw['body'].length > MAX_RAW_BODY)
+      return { ok: false, error: `body must be a string of at most ${MAX_RAW_BODY} characters` };
+    spec.body = raw['body'];
+  }
+  if (raw['content_type'] !== undefined) {
+    const type = raw['content_type'];
+    if (typeof type !== 'string' || !/^[\x20-\x7e]{1,200}$/.test(type))
+      return { ok: false, error: 'content_type must be a header value (printable ASCII)' };
+    spec.content_type = type;
   }
   if (raw['location'] !== undefined) {
     if (typeof raw['location'] !== 'string' || !isAbsoluteUrl(raw['location'])) {
@@ -159,9 +205,19 @@ function consistencyProblem(spec: FaultSpec): string | undefined {
   if (spec.retry_after !== undefined && (drop || (status === undefined && !commit))) {
     return 'retry_after needs a status';
   }
-  if (status !== undefined && status < 400 && commit)
-    return 'commit_then_fail needs a 4xx or 5xx status';
-  const redirect = status !== undefined && status < 400;
+  const hasBody = spec.body !== undefined || spec.body_bytes !== undefined;
+  if (spec.body !== undefined && spec.body_bytes !== undefined)
+    return 'body and body_bytes exclude each other';
+  if (hasBody && (hang || drop)) return 'body cannot be combined with hang or drop';
+  if (hasBody && status === undefined && !commit) return 'body needs a status';
+  if (spec.content_type !== undefined && !hasBody) return 'content_type needs body or body_bytes';
+  if (hasBody && (spec.secondary_rate_limit || spec.primary_rate_limit))
+    return 'rate-limit faults bring their own body';
+  const success = status !== undefined && status < 300;
+  if (success && !hasBody) return 'a 2xx status needs body or body_bytes';
+  const redirect = status !== undefined && status >= 300 && status < 400;
+  if (redirect && commit) return 'commit_then_fail needs a 2xx, 4xx or 5xx status';
+  if (redirect && hasBody) return 'a 3xx fault has no body';
   if (redirect !== (spec.location !== undefined))
     return 'location is required with, and only with, a 3xx status';
   if ((spec.secondary_rate_limit || spec.primary_rate_limit) && status !== 403 && status !== 429) {
@@ -170,6 +226,19 @@ function consistencyProblem(spec: FaultSpec): string | undefined {
   if (spec.secondary_rate_limit && spec.primary_rate_limit)
     return 'choose primary_rate_limit or secondary_rate_limit';
   return undefined;
+}
+
+function bodyOf(spec: FaultSpec): { body?: FaultBody; contentType?: string } {
+  const body: FaultBody | undefined =
+    spec.body !== undefined
+      ? { text: spec.body }
+      : spec.body_bytes !== undefined
+        ? { bytes: spec.body_bytes }
+        : undefined;
+  return {
+    ...(body !== undefined && { body }),
+    ...(spec.content_type !== undefined && { contentType: spec.content_type }),
+  };
 }
 
 function effectOf(spec: FaultSpec): FaultEffect | undefined {
@@ -181,6 +250,7 @@ function effectOf(spec: FaultSpec): FaultEffect | undefined {
       status: spec.status ?? 502,
       drop: spec.drop === true,
       ...retry,
+      ...bodyOf(spec),
     };
   }
   if (spec.drop) return { kind: 'drop' };
@@ -196,6 +266,7 @@ function effectOf(spec: FaultSpec): FaultEffect | undefined {
     ...retry,
     ...(rateLimit && { rateLimit }),
     ...(spec.location !== undefined && { location: spec.location }),
+    ...bodyOf(spec),
   };
 }
 

@@ -19,7 +19,7 @@ import {
 } from './core';
 import { createEmulatorFetch } from './fetch';
 import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from './faults';
-import { DEFAULT_RATE_LIMIT } from './responses';
+import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
 import { apiNotFound, registerApiRoutes, type EmulatorEnv } from './routes-api';
 import {
   appInfos,
@@ -59,6 +59,7 @@ export type {
 } from './state';
 export { EmulatorInputError, GITHUB_APP_TOKEN_LIFETIME_SECONDS } from './state';
 export type { BadCredentialsStatus, EmulatorConfigView, Sleep } from './core';
+export type { BodyStream } from './responses';
 export { DEFAULT_VERSION, KNOWN_VERSIONS } from './versions';
 export { hasValidChecksum, TOKEN_PATTERN } from './tokens';
 
@@ -111,6 +112,8 @@ export interface GhesEmulator {
   releaseHangs(): number;
   /** Requests currently held by a `hang` fault. */
   hangingRequests(): number;
+  /** Every generated (`body_bytes`) answer served since creation or reset: size, bytes read, cancelled. */
+  bodyStreams(): readonly BodyStream[];
 }
 
 export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmulator {
@@ -130,6 +133,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     core.state.clear();
     core.faults.clear();
     core.calls = emptyCalls();
+    core.bodyStreams = [];
     core.config = { ...initialConfig };
     core.rate.limit = initialConfig.rateLimit;
     core.rate.reset();
@@ -195,5 +199,6 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     reset: restore,
     releaseHangs: () => core.releaseHangs(),
     hangingRequests: () => core.hanging,
+    bodyStreams: () => core.bodyStreams.map((b) => ({ ...b })),
   };
 }

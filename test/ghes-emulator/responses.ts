@@ -4,7 +4,7 @@
  * `validation-error`), and for injected 502/503/504 the HTML page of the appliance's front-end
  * proxy (no GitHub headers, not JSON), because that is what a gateway meets in real outages.
  */
-import type { FaultEffect } from './faults';
+import type { FaultBody, FaultEffect } from './faults';
 import { docsBase, featuresOf, SUPPORTED_API_VERSION, type GhesVersion } from './versions';
 
 /** GitHub's documented default primary limit for authenticated REST requests. */
@@ -181,14 +181,64 @@ function reason(status: number): string {
 
 const RATE_DOCS = 'using-the-rest-api/rate-limits-for-the-rest-api';
 
+/** How far a generated (`body_bytes`) answer was read: what a bounded reader must leave unread. */
+export interface BodyStream {
+  /** Bytes the fault would send in all. */
+  readonly size: number;
+  /** Bytes handed to the reader so far. */
+  sent: number;
+  /** The reader cancelled the stream (rather than reading it to the end). */
+  cancelled: boolean;
+}
+
+const CHUNK_BYTES = 64 * 1024;
+const FILLER_PREFIX = new TextEncoder().encode('{"filler":"');
+
+/** `size` bytes made as the reader pulls, one chunk at a time: memory stays at one chunk. */
+function generatedBody(size: number, track: BodyStream[]): ReadableStream<Uint8Array> {
+  const stats: BodyStream = { size, sent: 0, cancelled: false };
+  track.push(stats);
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const n = Math.min(CHUNK_BYTES, size - stats.sent);
+        const chunk = new Uint8Array(n).fill(0x78); // "x"
+        if (stats.sent === 0) chunk.set(FILLER_PREFIX.subarray(0, n));
+        stats.sent += n;
+        controller.enqueue(chunk);
+        if (stats.sent >= size) controller.close();
+      },
+      cancel() {
+        stats.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function rawBodyResponse(
+  status: number,
+  body: FaultBody,
+  contentType: string | undefined,
+  extra: Record<string, string>,
+  track: BodyStream[],
+): Response {
+  const headers = { 'content-type': contentType ?? 'application/json; charset=utf-8', ...extra };
+  const payload = 'text' in body ? body.text : generatedBody(body.bytes, track);
+  return new Response(payload, { status, headers });
+}
+
 /** The answer of a `status` (or `commit_then_fail` with a status) fault. */
 export function faultResponse(
   reply: Reply,
   effect: Extract<FaultEffect, { kind: 'status' }>,
+  track: BodyStream[] = [],
 ): Response {
   const { status, retryAfter } = effect;
   const extra: Record<string, string> =
     retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
+  if (effect.body !== undefined)
+    return rawBodyResponse(status, effect.body, effect.contentType, extra, track);
   if (effect.location !== undefined) {
     const headers = ghesHeaders(reply, false);
     headers.set('location', effect.location);

@@ -8,7 +8,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { ConnectionDropped, type EmulatorCore } from './core';
-import type { OperationName } from './faults';
+import type { FaultEffect, OperationName } from './faults';
 import { authorization, type RenderContext } from './render';
 import { parseJsonText, parseScopedBody, parseTokenBody, type BodyResult } from './request-body';
 import {
@@ -93,7 +93,7 @@ async function applyFaults(
   op: OperationName | undefined,
 ): Promise<{
   response?: Response;
-  commitThenFail?: { status: number; drop: boolean; retryAfter?: number };
+  commitThenFail?: Extract<FaultEffect, { kind: 'commit_then_fail' }>;
 }> {
   const plan = core.faults.take(op);
   const signal = signalOf(c);
@@ -102,7 +102,7 @@ async function applyFaults(
   if (!effect) return {};
   switch (effect.kind) {
     case 'status':
-      return { response: faultResponse(reply, effect) };
+      return { response: faultResponse(reply, effect, core.bodyStreams) };
     case 'hang':
       return core.hang(signal);
     case 'drop':
@@ -165,11 +165,17 @@ function run(core: EmulatorCore, op: OperationName, handler: Handler) {
     const fail = fault.commitThenFail;
     if (!fail) return response;
     if (fail.drop) throw new ConnectionDropped();
-    return faultResponse(reply, {
-      kind: 'status',
-      status: fail.status,
-      ...(fail.retryAfter !== undefined && { retryAfter: fail.retryAfter }),
-    });
+    return faultResponse(
+      reply,
+      {
+        kind: 'status',
+        status: fail.status,
+        ...(fail.retryAfter !== undefined && { retryAfter: fail.retryAfter }),
+        ...(fail.body !== undefined && { body: fail.body }),
+        ...(fail.contentType !== undefined && { contentType: fail.contentType }),
+      },
+      core.bodyStreams,
+    );
   };
 }
 

@@ -12,6 +12,7 @@ import {
   T0,
   TOKEN,
   authorization,
+  publicAuthorization,
   deferred,
   expectGatewayError,
   harness,
@@ -188,11 +189,11 @@ describe('CircuitBreaker through ghesRequest', () => {
     expect(other.calls).toHaveLength(0);
 
     held.release(json(200, authorization()));
-    await expect(probing).resolves.toEqual(authorization());
+    await expect(probing).resolves.toEqual(publicAuthorization());
     expect(iso.breaker.state(iso.clock.ms)).toBe('closed');
 
     const after = iso.call([json(200, authorization())]);
-    await expect(checkToken(after.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(after.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(after.calls).toHaveLength(1);
   });
 

@@ -4,6 +4,7 @@ import { checkToken } from '../../src/ghes/check-token';
 import {
   TOKEN,
   authorization,
+  publicAuthorization,
   expectGatewayError,
   expectWireRequest,
   harness,
@@ -11,6 +12,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileCheckAnswers } from './hostile';
 
 describe('checkToken', () => {
   it('POSTs the token in the body to /token with the app’s Basic credentials', async () => {
@@ -26,10 +28,10 @@ describe('checkToken', () => {
     expect(h.calls[0]?.url).not.toContain(TOKEN);
   });
 
-  it('returns GHES’s authorization as it came', async () => {
-    const auth = authorization({ scopes: ['read:user'], note: 'ci' });
-    const h = harness([json(200, auth)]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(auth);
+  it('returns GHES’s authorization without token and hashed_token', async () => {
+    const overrides = { scopes: ['read:user'], note: 'ci' };
+    const h = harness([json(200, authorization(overrides))]);
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization(overrides));
   });
 
   it('maps 404 to token-not-found without retrying', async () => {
@@ -41,7 +43,7 @@ describe('checkToken', () => {
 
   it('is idempotent: a 502 then a 200 answers the 200, sending the same request twice', async () => {
     const h = harness([reply(502, 'Bad Gateway'), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(2);
     for (const call of h.calls) {
       expectWireRequest(call, { method: 'POST', path: '/token', body: { access_token: TOKEN } });
@@ -53,4 +55,17 @@ describe('checkToken', () => {
     await expectGatewayError(checkToken(h.ctx, TOKEN), 'token-not-found');
     expect(h.calls).toHaveLength(2);
   });
+});
+
+describe('checkToken refuses any 2xx that is not an authorization of this app', () => {
+  it.each(hostileCheckAnswers().map((row) => [row.name, row] as const))(
+    '%s → upstream-error, never retried, never returned',
+    async (_name, row) => {
+      await expectRefused(row, (h) => checkToken(h.ctx, TOKEN), {
+        code: 'upstream-error',
+        // A check changes nothing at GHES.
+        mayHaveApplied: false,
+      });
+    },
+  );
 });

@@ -77,7 +77,7 @@ describe('style selection', () => {
   });
 
   it('each call uses the credentials and client_id of the app it names', async () => {
-    const h = harness([json(200, authorization()), json(200, authorization())]);
+    const h = harness([json(200, authorization()), json(200, authorization({}, GITHUB_APP))]);
     const c = client(h, '3.22', 'body');
     await c.check(OAUTH_APP, TOKEN);
     await c.check(GITHUB_APP, TOKEN);
@@ -99,7 +99,7 @@ describe('scoped tokens', () => {
   const options = { access_token: TOKEN, target: 'octo-org', permissions: { contents: 'read' } };
 
   it.each(['3.0', '3.22'])('GHES %s, GitHub App: POSTs /token/scoped', async (label) => {
-    const h = harness([json(200, authorization())]);
+    const h = harness([json(200, authorization({}, GITHUB_APP))]);
     await client(h, label, 'body').scoped(GITHUB_APP, options);
     expectWireRequest(h.calls[0], {
       method: 'POST',
@@ -110,7 +110,7 @@ describe('scoped tokens', () => {
   });
 
   it('legacy style on 3.0 – 3.3 still uses the (body-style only) scoped endpoint', async () => {
-    const h = harness([json(200, authorization())]);
+    const h = harness([json(200, authorization({}, GITHUB_APP))]);
     await client(h, '3.3', 'legacy').scoped(GITHUB_APP, options);
     expectWireRequest(h.calls[0], {
       method: 'POST',

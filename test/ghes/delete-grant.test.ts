@@ -14,6 +14,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileNoContent } from './hostile';
 
 const NOT_FOUND = { message: 'Not Found' };
 
@@ -65,5 +66,24 @@ describe('deleteGrant', () => {
     const h = harness([json(401, { message: 'Bad credentials' }), reply(204)]);
     await expectGatewayError(deleteGrant(h.ctx, TOKEN), 'upstream-credentials-rejected');
     expect(h.calls).toHaveLength(1);
+  });
+});
+
+describe('deleteGrant refuses a 2xx that carries a body', () => {
+  // GitHub documents 204 No Content. A 2xx with a body is not GHES's answer (a proxy's page, say):
+  // the revocation may or may not have happened, so it is not reported done.
+  it.each(hostileNoContent().map((row) => [row.name, row] as const))(
+    '%s → upstream-error with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => deleteGrant(h.ctx, TOKEN), {
+        code: 'upstream-error',
+        mayHaveApplied: true,
+      });
+    },
+  );
+
+  it.each([200, 202])('a %s with an empty body is success', async (status) => {
+    const h = harness([reply(status)]);
+    await expect(deleteGrant(h.ctx, TOKEN)).resolves.toBeUndefined();
   });
 });

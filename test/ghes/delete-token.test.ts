@@ -10,6 +10,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileNoContent } from './hostile';
 
 const NOT_FOUND = {
   message: 'Not Found',
@@ -69,5 +70,24 @@ describe('deleteToken', () => {
     const h = harness([json(422, { message: 'Validation Failed', errors: [] })]);
     await expectGatewayError(deleteToken(h.ctx, TOKEN), 'upstream-validation-failed');
     expect(h.calls).toHaveLength(1);
+  });
+});
+
+describe('deleteToken refuses a 2xx that carries a body', () => {
+  // GitHub documents 204 No Content. A 2xx with a body is not GHES's answer (a proxy's page, say):
+  // the revocation may or may not have happened, so it is not reported done.
+  it.each(hostileNoContent().map((row) => [row.name, row] as const))(
+    '%s → upstream-error with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => deleteToken(h.ctx, TOKEN), {
+        code: 'upstream-error',
+        mayHaveApplied: true,
+      });
+    },
+  );
+
+  it.each([200, 202])('a %s with an empty body is success', async (status) => {
+    const h = harness([reply(status)]);
+    await expect(deleteToken(h.ctx, TOKEN)).resolves.toBeUndefined();
   });
 });

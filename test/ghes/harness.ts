@@ -114,6 +114,53 @@ export function hangBody(status: number): Step {
   };
 }
 
+export const STREAM_CHUNK_BYTES = 4096;
+
+/** How far the client read a `streamed` body. */
+export interface StreamStats {
+  /** Bytes handed to the reader. */
+  pulled: number;
+  cancelled: boolean;
+}
+
+/**
+ * A body of `size` bytes made as the client pulls (4 KiB chunks, `prefix` first), so a test can
+ * answer "400 MB" without allocating it and see whether the client cancelled the stream.
+ */
+export function streamed(
+  status: number,
+  size: number,
+  options: { prefix?: string; contentLength?: boolean; contentType?: string } = {},
+): { step: Step; stats: StreamStats } {
+  const stats: StreamStats = { pulled: 0, cancelled: false };
+  const prefix = new TextEncoder().encode(options.prefix ?? '');
+  const step: Step = async () => {
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const n = Math.min(STREAM_CHUNK_BYTES, size - stats.pulled);
+          const chunk = new Uint8Array(n).fill(0x20); // JSON whitespace
+          if (stats.pulled < prefix.length)
+            chunk.set(prefix.subarray(stats.pulled, stats.pulled + n));
+          stats.pulled += n;
+          controller.enqueue(chunk);
+          if (stats.pulled >= size) controller.close();
+        },
+        cancel() {
+          stats.cancelled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const headers: Record<string, string> = {
+      'content-type': options.contentType ?? 'application/json; charset=utf-8',
+    };
+    if (options.contentLength) headers['content-length'] = String(size);
+    return new Response(body, { status, headers });
+  };
+  return { step, stats };
+}
+
 /** A step whose answer the test releases by hand (to hold a call in flight). */
 export function deferred(): { step: Step; release: (step: Step) => void; started: Promise<void> } {
   let onStart!: () => void;
@@ -223,7 +270,11 @@ export function errorText(err: GatewayError): string {
   });
 }
 
-export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesAuthorization {
+/** A GHES authorization for a token of `OAUTH_APP` (or of `app`), as GHES answers it. */
+export function authorization(
+  overrides: Partial<GhesAuthorization> = {},
+  app: AppConfig = OAUTH_APP,
+): GhesAuthorization {
   return {
     id: 1001,
     url: `${BASE_URL}/authorizations/1001`,
@@ -231,7 +282,7 @@ export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesA
     token: TOKEN,
     token_last_eight: TOKEN.slice(-8),
     hashed_token: '25f94a2a5c7fbaf499c665bc73d67c1c87e496da8985131633ee0a95819db2e8',
-    app: { client_id: CLIENT_ID, name: 'Docs', url: 'https://docs.example.test' },
+    app: { client_id: app.clientId, name: 'Docs', url: 'https://docs.example.test' },
     note: null,
     note_url: null,
     updated_at: '2025-12-01T00:00:00Z',
@@ -241,6 +292,15 @@ export function authorization(overrides: Partial<GhesAuthorization> = {}): GhesA
     expires_at: null,
     ...overrides,
   };
+}
+
+/** What check returns for `authorization(overrides)`: the same without the secret fields. */
+export function publicAuthorization(
+  overrides: Partial<GhesAuthorization> = {},
+  app: AppConfig = OAUTH_APP,
+): Omit<GhesAuthorization, 'token' | 'hashed_token'> {
+  const { token: _token, hashed_token: _hashed, ...rest } = authorization(overrides, app);
+  return rest;
 }
 
 export interface ExpectedRequest {

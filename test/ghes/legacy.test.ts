@@ -27,6 +27,12 @@ import {
   reply,
   type Step,
 } from './harness';
+import {
+  expectRefused,
+  hostileCheckAnswers,
+  hostileMintedAuthorizations,
+  hostileNoContent,
+} from './hostile';
 
 type LegacyCall = (ctx: GhesContext, token: string) => Promise<unknown>;
 
@@ -35,14 +41,15 @@ const CALLS: ReadonlyArray<{
   fn: LegacyCall;
   method: 'GET' | 'POST' | 'DELETE';
   collection: 'tokens' | 'grants';
-  ok: () => Step;
+  /** A success answer; a check's is about `token`, as GHES's is. */
+  ok: (token?: string) => Step;
 }> = [
   {
     name: 'legacyCheckToken',
     fn: legacyCheckToken,
     method: 'GET',
     collection: 'tokens',
-    ok: () => json(200, authorization()),
+    ok: (token = TOKEN) => json(200, authorization({ token, token_last_eight: token.slice(-8) })),
   },
   {
     name: 'legacyResetToken',
@@ -84,7 +91,7 @@ describe.each(CALLS)('$name', ({ fn, method, collection, ok }) => {
 
   it('percent-encodes the token into a single path segment', async () => {
     const token = 'a/b?c#d%e&f=g h+i';
-    const h = harness([ok()]);
+    const h = harness([ok(token)]);
     await fn(h.ctx, token);
     expect(h.calls[0]?.url).toBe(
       `${BASE_URL}/applications/${CLIENT_ID}/${collection}/a%2Fb%3Fc%23d%25e%26f%3Dg%20h%2Bi`,
@@ -231,4 +238,48 @@ describe('legacy paths never leak the token or the client secret', () => {
       { numRuns: 150 },
     );
   });
+});
+
+describe('legacy calls refuse any 2xx that is not their answer', () => {
+  const cases = [
+    ...hostileCheckAnswers().map((row) => ({
+      call: 'legacyCheckToken',
+      fn: legacyCheckToken as LegacyCall,
+      row,
+      code: 'upstream-error' as const,
+      mayHaveApplied: false,
+    })),
+    ...hostileMintedAuthorizations().map((row) => ({
+      call: 'legacyResetToken',
+      fn: legacyResetToken as LegacyCall,
+      row,
+      code: 'upstream-outcome-unknown' as const,
+      mayHaveApplied: true,
+    })),
+    ...hostileNoContent().flatMap((row) => [
+      {
+        call: 'legacyRevokeToken',
+        fn: legacyRevokeToken as LegacyCall,
+        row,
+        code: 'upstream-error' as const,
+        mayHaveApplied: true,
+      },
+      {
+        call: 'legacyRevokeGrant',
+        fn: legacyRevokeGrant as LegacyCall,
+        row,
+        code: 'upstream-error' as const,
+        mayHaveApplied: true,
+      },
+    ]),
+  ];
+  it.each(cases.map((c) => [c.call, c.row.name, c] as const))(
+    '%s: %s → refused, one fetch',
+    async (_call, _name, c) => {
+      await expectRefused(c.row, (h) => c.fn(h.ctx, TOKEN), {
+        code: c.code,
+        mayHaveApplied: c.mayHaveApplied,
+      });
+    },
+  );
 });

@@ -9,6 +9,7 @@ import { CircuitBreaker } from '../../src/ghes/breaker';
 import { deleteToken } from '../../src/ghes/delete-token';
 import { ghesRequest, type GhesCall } from '../../src/ghes/request';
 import { resetToken } from '../../src/ghes/reset-token';
+import { NoContentSchema } from '../../src/ghes/types';
 import {
   TOKEN,
   expectGatewayError,
@@ -32,7 +33,7 @@ function brokenBody(status: number): Step {
     );
 }
 
-const DELETE: GhesCall = {
+const DELETE: GhesCall<undefined> = {
   operation: 'delete',
   method: 'DELETE',
   path: '/token',
@@ -41,6 +42,7 @@ const DELETE: GhesCall = {
   retry: 'idempotent',
   notFoundAfterAmbiguousIsSuccess: true,
   secrets: [TOKEN],
+  answer: NoContentSchema,
 };
 
 /** Rate limits whose retry-after is past the 5 s deadline: passed on, not waited for. */

@@ -4,16 +4,31 @@
  * never-retry behaviour through `resetToken`; both are thin wrappers over `ghesRequest`.
  */
 import { describe, expect, it } from 'vitest';
-import { problemShape } from '../../src/errors';
+import { problemShape, type ErrorCode } from '../../src/errors';
+import { deleteGrant } from '../../src/ghes/delete-grant';
+import { deleteToken } from '../../src/ghes/delete-token';
 import { checkToken } from '../../src/ghes/check-token';
-import { basicAuth, ghesRequest, retryAfterSeconds, type GhesCall } from '../../src/ghes/request';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  basicAuth,
+  ghesRequest,
+  retryAfterSeconds,
+  type GhesCall,
+} from '../../src/ghes/request';
 import { resetToken } from '../../src/ghes/reset-token';
+import {
+  authorizationOf,
+  NoContentSchema,
+  toPublicAuthorization,
+  type PublicAuthorization,
+} from '../../src/ghes/types';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
   T0,
   TOKEN,
   authorization,
+  publicAuthorization,
   expectGatewayError,
   expectedBasic,
   hang,
@@ -22,9 +37,12 @@ import {
   json,
   networkError,
   reply,
+  STREAM_CHUNK_BYTES,
+  streamed,
+  type Step,
 } from './harness';
 
-const CHECK: GhesCall = {
+const CHECK: GhesCall<PublicAuthorization> = {
   operation: 'check',
   method: 'POST',
   path: '/token',
@@ -32,6 +50,14 @@ const CHECK: GhesCall = {
   body: { access_token: TOKEN },
   retry: 'idempotent',
   secrets: [TOKEN],
+  answer: authorizationOf(CLIENT_ID),
+};
+
+const DELETE: GhesCall<undefined> = {
+  ...CHECK,
+  operation: 'delete',
+  method: 'DELETE',
+  answer: NoContentSchema,
 };
 
 describe('basicAuth', () => {
@@ -46,14 +72,14 @@ describe('success', () => {
     const h = harness([json(200, authorization(), { 'x-github-request-id': 'ABCD:1234' })]);
     const res = await ghesRequest(h.ctx, CHECK);
     expect(res.status).toBe(200);
-    expect(res.data).toEqual(authorization());
+    expect(res.data).toEqual(toPublicAuthorization(authorization()));
     expect(res.headers.get('x-github-request-id')).toBe('ABCD:1234');
     expect(res.attempts).toBe(1);
   });
 
   it('a 204 with an empty body resolves with no data', async () => {
     const h = harness([reply(204)]);
-    const res = await ghesRequest(h.ctx, { ...CHECK, method: 'DELETE' });
+    const res = await ghesRequest(h.ctx, DELETE);
     expect(res.status).toBe(204);
     expect(res.data).toBeUndefined();
   });
@@ -252,7 +278,7 @@ describe('error mapping', () => {
 describe('retries of idempotent calls', () => {
   it('network errors are retried at most twice more, with growing backoff', async () => {
     const h = harness([networkError(), networkError(), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(3);
     expect(h.waits).toHaveLength(2);
     const [first, second] = h.waits as [number, number];
@@ -262,7 +288,7 @@ describe('retries of idempotent calls', () => {
 
   it('5xx answers are retried at most twice more', async () => {
     const h = harness([reply(500), reply(502), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(3);
   });
 
@@ -282,7 +308,7 @@ describe('retries of idempotent calls', () => {
 
   it('a 429 is retried after waiting at least retry-after', async () => {
     const h = harness([reply(429, '{}', { 'retry-after': '2' }), json(200, authorization())]);
-    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(authorization());
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
     expect(h.calls).toHaveLength(2);
     expect(h.waits).toHaveLength(1);
     expect(h.waits[0]).toBeGreaterThanOrEqual(2000);
@@ -363,6 +389,188 @@ describe('retries of idempotent calls', () => {
     expect(a?.signal).toBeInstanceOf(AbortSignal);
     expect(b?.signal).toBeInstanceOf(AbortSignal);
     expect(a?.signal).not.toBe(b?.signal);
+  });
+});
+
+describe('answers are read with a size bound', () => {
+  const LIMIT = 16_384;
+  const AUTH = JSON.stringify(authorization());
+
+  it('an answer of exactly maxResponseBytes is read', async () => {
+    const body = streamed(200, LIMIT, { prefix: AUTH });
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    await expect(checkToken(h.ctx, TOKEN)).resolves.toEqual(publicAuthorization());
+    expect(body.stats).toEqual({ pulled: LIMIT, cancelled: false });
+  });
+
+  it('one byte more is upstream-error, never retried', async () => {
+    const body = streamed(200, LIMIT + 1, { prefix: AUTH });
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    const err = await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-error');
+    expect(err.reason).toContain(`over ${LIMIT} bytes`);
+    expect(err.detail).toBe(`GHES answered with more than ${LIMIT} bytes`);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('reading stops at the first chunk past the bound, and the stream is cancelled', async () => {
+    const body = streamed(200, 10 * LIMIT, { prefix: AUTH });
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-error');
+    expect(body.stats).toEqual({ pulled: LIMIT + STREAM_CHUNK_BYTES, cancelled: true });
+  });
+
+  it('400 MB is refused after reading about the bound (1 MiB by default), not 400 MB', async () => {
+    const body = streamed(200, 400 * 1024 * 1024, { prefix: AUTH });
+    const h = harness([body.step]);
+    expect(h.ctx.maxResponseBytes).toBeUndefined();
+    await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-error');
+    expect(body.stats.cancelled).toBe(true);
+    expect(body.stats.pulled).toBeGreaterThan(DEFAULT_MAX_RESPONSE_BYTES);
+    expect(body.stats.pulled).toBeLessThanOrEqual(DEFAULT_MAX_RESPONSE_BYTES + STREAM_CHUNK_BYTES);
+  });
+
+  it('a content-length over the bound is refused before reading anything', async () => {
+    const body = streamed(200, 400 * 1024 * 1024, { prefix: AUTH, contentLength: true });
+    const h = harness([body.step]);
+    await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-error');
+    expect(body.stats).toEqual({ pulled: 0, cancelled: true });
+  });
+
+  it('an oversized reset answer: GHES reset the token, the outcome is unknown', async () => {
+    const body = streamed(200, 2 * LIMIT, { prefix: AUTH });
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    const err = await expectGatewayError(resetToken(h.ctx, TOKEN), 'upstream-outcome-unknown');
+    expect(err.mayHaveApplied).toBe(true);
+    expect(body.stats.cancelled).toBe(true);
+  });
+
+  it('an oversized delete answer is upstream-error with mayHaveApplied, never success', async () => {
+    const body = streamed(200, 2 * LIMIT);
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    const err = await expectGatewayError(deleteToken(h.ctx, TOKEN), 'upstream-error');
+    expect(err.mayHaveApplied).toBe(true);
+    expect(body.stats.cancelled).toBe(true);
+  });
+
+  it('an oversized error answer still maps by its status, with its body unread', async () => {
+    const body = streamed(422, 2 * LIMIT, { prefix: '{"message":"Validation Failed"' });
+    const h = harness([body.step]);
+    h.ctx.maxResponseBytes = LIMIT;
+    const err = await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-validation-failed');
+    expect(err.detail).toBe('GHES rejected the request as invalid');
+    expect(body.stats.cancelled).toBe(true);
+  });
+
+  it('a 2xx that is not UTF-8 is upstream-error', async () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"id":'), 0xff, 0xfe, 0x7d]);
+    const h = harness([async () => new Response(bytes, { status: 200 })]);
+    const err = await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-error');
+    expect(err.reason).toContain('not UTF-8');
+  });
+});
+
+describe('mayHaveApplied: whether a failed mutation may have been carried out by GHES', () => {
+  const cases: Array<{
+    name: string;
+    run: (h: ReturnType<typeof harness>) => Promise<unknown>;
+    steps: () => Step[];
+    code: ErrorCode;
+    mayHaveApplied: boolean;
+  }> = [
+    {
+      name: 'check, 5xx streak',
+      run: (h) => checkToken(h.ctx, TOKEN),
+      steps: () => [reply(502), reply(502), reply(502)],
+      code: 'upstream-error',
+      mayHaveApplied: false,
+    },
+    {
+      name: 'delete, 429 on the first attempt (refused, not applied)',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [reply(429, '{}', { 'retry-after': '3600' })],
+      code: 'upstream-rate-limited',
+      mayHaveApplied: false,
+    },
+    {
+      name: 'delete, 502 then a 429 (the first attempt may have revoked it)',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [reply(502), reply(429, '{}', { 'retry-after': '3600' })],
+      code: 'upstream-rate-limited',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'grant delete, network error then a secondary-limit 403',
+      run: (h) => deleteGrant(h.ctx, TOKEN),
+      steps: () => [networkError(), reply(403, 'You have exceeded a secondary rate limit')],
+      code: 'upstream-rate-limited',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'delete, 401 on the first attempt',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [reply(401, '{"message":"Bad credentials"}')],
+      code: 'upstream-credentials-rejected',
+      mayHaveApplied: false,
+    },
+    {
+      name: 'delete, 5xx streak',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [reply(500), reply(502), reply(503)],
+      code: 'upstream-error',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'delete, network errors',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [networkError(), networkError(), networkError()],
+      code: 'upstream-error',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'delete, 422',
+      run: (h) => deleteToken(h.ctx, TOKEN),
+      steps: () => [reply(422, '{"message":"Validation Failed"}')],
+      code: 'upstream-validation-failed',
+      mayHaveApplied: false,
+    },
+    {
+      name: 'reset, 502',
+      run: (h) => resetToken(h.ctx, TOKEN),
+      steps: () => [reply(502)],
+      code: 'upstream-outcome-unknown',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'reset, network error',
+      run: (h) => resetToken(h.ctx, TOKEN),
+      steps: () => [networkError()],
+      code: 'upstream-outcome-unknown',
+      mayHaveApplied: true,
+    },
+    {
+      name: 'reset, 404',
+      run: (h) => resetToken(h.ctx, TOKEN),
+      steps: () => [reply(404, '{"message":"Not Found"}')],
+      code: 'token-not-found',
+      mayHaveApplied: false,
+    },
+    {
+      name: 'reset, a redirect',
+      run: (h) => resetToken(h.ctx, TOKEN),
+      steps: () => [reply(307, null, { location: 'https://elsewhere.example/' })],
+      code: 'upstream-error',
+      mayHaveApplied: false,
+    },
+  ];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const h = harness(c.steps());
+    const err = await expectGatewayError(c.run(h), c.code);
+    expect(err.mayHaveApplied).toBe(c.mayHaveApplied);
   });
 });
 

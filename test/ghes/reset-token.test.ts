@@ -17,6 +17,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileMintedAuthorizations } from './hostile';
 
 const NEW_TOKEN = 'gho_NEWe42F292c6912E7710c838347Ae178B4a';
 
@@ -83,4 +84,18 @@ describe('resetToken', () => {
     await expectGatewayError(resetToken(h.ctx, TOKEN), 'upstream-outcome-unknown');
     expect(h.calls).toHaveLength(1);
   });
+});
+
+describe('resetToken refuses any 2xx that is not a new token of this app', () => {
+  // GHES answered 2xx: it most likely reset the token, but the new one is lost. The outcome is
+  // unknown to the caller, and the old token must be treated as gone.
+  it.each(hostileMintedAuthorizations().map((row) => [row.name, row] as const))(
+    '%s → upstream-outcome-unknown with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => resetToken(h.ctx, TOKEN), {
+        code: 'upstream-outcome-unknown',
+        mayHaveApplied: true,
+      });
+    },
+  );
 });

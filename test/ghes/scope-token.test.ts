@@ -16,6 +16,7 @@ import {
   networkError,
   reply,
 } from './harness';
+import { expectRefused, hostileMintedAuthorizations } from './hostile';
 
 const SCOPED = 'ghu_SCOPEDe42F292c6912E7710c838347Ae17';
 const OPTIONS: ScopeTokenOptions = {
@@ -27,7 +28,9 @@ const OPTIONS: ScopeTokenOptions = {
 
 describe('scopeToken', () => {
   it('POSTs the options as the JSON body to /token/scoped', async () => {
-    const h = harness([json(200, authorization({ token: SCOPED }))], { app: GITHUB_APP });
+    const h = harness([json(200, authorization({ token: SCOPED }, GITHUB_APP))], {
+      app: GITHUB_APP,
+    });
     const out = await scopeToken(h.ctx, OPTIONS);
     expect(out.token).toBe(SCOPED);
     expect(h.calls).toHaveLength(1);
@@ -41,7 +44,7 @@ describe('scopeToken', () => {
   });
 
   it('leaves options that are undefined out of the body', async () => {
-    const h = harness([json(200, authorization())], { app: GITHUB_APP });
+    const h = harness([json(200, authorization({}, GITHUB_APP))], { app: GITHUB_APP });
     await scopeToken(h.ctx, {
       access_token: TOKEN,
       target: undefined,
@@ -61,14 +64,17 @@ describe('scopeToken', () => {
     ['a 500', reply(500, 'Internal Server Error')],
     ['a network error', networkError()],
   ])('%s is upstream-outcome-unknown after exactly one fetch', async (_name, step) => {
-    const h = harness([step, json(200, authorization())], { app: GITHUB_APP });
+    const h = harness([step, json(200, authorization({}, GITHUB_APP))], { app: GITHUB_APP });
     await expectGatewayError(scopeToken(h.ctx, OPTIONS), 'upstream-outcome-unknown');
     expect(h.calls).toHaveLength(1);
     expect(h.waits).toEqual([]);
   });
 
   it('a timeout is upstream-outcome-unknown after exactly one fetch', async () => {
-    const h = harness([hang(), json(200, authorization())], { app: GITHUB_APP, timeoutMs: 5 });
+    const h = harness([hang(), json(200, authorization({}, GITHUB_APP))], {
+      app: GITHUB_APP,
+      timeoutMs: 5,
+    });
     await expectGatewayError(scopeToken(h.ctx, OPTIONS), 'upstream-outcome-unknown');
     expect(h.calls).toHaveLength(1);
   });
@@ -77,7 +83,7 @@ describe('scopeToken', () => {
     const h = harness(
       [
         reply(429, '{"message":"API rate limit exceeded"}', { 'retry-after': '2' }),
-        json(200, authorization()),
+        json(200, authorization({}, GITHUB_APP)),
       ],
       { app: GITHUB_APP },
     );
@@ -103,4 +109,18 @@ describe('scopeToken', () => {
     ]);
     expect(h.calls).toHaveLength(1);
   });
+});
+
+describe('scopeToken refuses any 2xx that is not a new token of this app', () => {
+  it.each(hostileMintedAuthorizations(GITHUB_APP).map((row) => [row.name, row] as const))(
+    '%s → upstream-outcome-unknown with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(
+        row,
+        (h) => scopeToken(h.ctx, OPTIONS),
+        { code: 'upstream-outcome-unknown', mayHaveApplied: true },
+        GITHUB_APP,
+      );
+    },
+  );
 });

@@ -86,6 +86,12 @@ describe('toIntrospectionResponse', () => {
   });
 
   it('passes on installation permissions, selection and account login, nothing else', () => {
+    // A variable, not a literal: the extra field is what the test is about.
+    const ORG_ACCOUNT_WITH_EXTRAS = {
+      login: 'octo-org',
+      id: 3,
+      avatar_url: 'https://ghes.test/a/3',
+    };
     const answer = toIntrospectionResponse(
       active(
         authorization({
@@ -94,7 +100,7 @@ describe('toIntrospectionResponse', () => {
             repository_selection: 'selected',
             single_file_name: null,
             repositories_url: 'https://ghes.test/api/v3/user/repos',
-            account: { login: 'octo-org', id: 3, avatar_url: 'https://ghes.test/a/3' },
+            account: ORG_ACCOUNT_WITH_EXTRAS,
           },
         }),
       ),

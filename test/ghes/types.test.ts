@@ -1,0 +1,190 @@
+/**
+ * The authorization schema (src/ghes/types.ts): strict about what the gateway relies on, tolerant
+ * of what GitHub documents as nullable or absent in older releases, and dropping every field it
+ * does not know, so nothing GHES adds reaches a caller or the cache.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../src/env';
+import { checkToken } from '../../src/ghes/check-token';
+import { legacyCheckToken, legacyResetToken } from '../../src/ghes/legacy';
+import { describeIssues, type GhesContext } from '../../src/ghes/request';
+import { resetToken } from '../../src/ghes/reset-token';
+import { scopeToken } from '../../src/ghes/scope-token';
+import {
+  AuthorizationSchema,
+  MintedAuthorizationSchema,
+  authorizationOf,
+  toPublicAuthorization,
+} from '../../src/ghes/types';
+import { createGhesEmulator, KNOWN_VERSIONS } from '../ghes-emulator/index';
+import { TestClock } from '../helpers/clock';
+import { CLIENT_ID, authorization, publicAuthorization } from './harness';
+
+const accepts = (value: unknown) => authorizationOf(CLIENT_ID).safeParse(value);
+
+describe('what GitHub documents is accepted', () => {
+  it('a full answer, without token and hashed_token', () => {
+    const parsed = accepts(authorization());
+    expect(parsed.success && parsed.data).toEqual(publicAuthorization());
+  });
+
+  it('null where GitHub allows null: scopes, user, installation, expires_at, note, fingerprint', () => {
+    const parsed = accepts(
+      authorization({
+        scopes: null,
+        user: null,
+        installation: null,
+        expires_at: null,
+        note: null,
+        note_url: null,
+        fingerprint: null,
+        token_last_eight: null,
+      }),
+    );
+    expect(parsed.success).toBe(true);
+  });
+
+  it('before 2.20 null note/note_url/fingerprint are left out: read as null', () => {
+    const { note: _n, note_url: _u, fingerprint: _f, ...old } = authorization();
+    const parsed = accepts(old);
+    expect(
+      parsed.success && [parsed.data.note, parsed.data.note_url, parsed.data.fingerprint],
+    ).toEqual([null, null, null]);
+  });
+
+  it('before 2.22 there is no expires_at, and none is made up', () => {
+    const { expires_at: _e, ...old } = authorization();
+    const parsed = accepts(old);
+    expect(parsed.success && 'expires_at' in parsed.data).toBe(false);
+  });
+
+  it('date-times with an offset or fractional seconds', () => {
+    for (const at of ['2026-01-01T00:00:00+02:00', '2026-01-01T00:00:00.123Z']) {
+      expect(accepts(authorization({ expires_at: at, created_at: at })).success).toBe(true);
+    }
+  });
+});
+
+describe('fields nobody decided to pass on are dropped', () => {
+  it('at the top, in user, in installation and its account', () => {
+    const answer = {
+      ...authorization({
+        user: { login: 'octocat', id: 1, email: 'octo@example.test' } as never,
+        installation: {
+          permissions: { contents: 'read' },
+          repository_selection: 'all',
+          single_file_name: null,
+          repositories_url: 'https://ghes.example.test/api/v3/user/repos',
+          account: { login: 'octo-org', id: 3, email: 'org@example.test' } as never,
+          surprise: 'x',
+        } as never,
+      }),
+      hashed_token: 'deadbeef',
+      new_in_3_99: { secret: 'x' },
+    };
+    const parsed = accepts(answer);
+    expect(parsed.success).toBe(true);
+    const text = JSON.stringify(parsed.success && parsed.data);
+    for (const dropped of ['email', 'surprise', 'new_in_3_99', 'hashed_token', '"token"']) {
+      expect(text).not.toContain(dropped);
+    }
+  });
+
+  it('toPublicAuthorization copies installation and its account by allow-list too', () => {
+    const a = {
+      ...publicAuthorization(),
+      installation: {
+        permissions: { contents: 'read' },
+        repository_selection: 'all' as const,
+        single_file_name: null,
+        repositories_url: 'u',
+        account: { login: 'octo-org', id: 3, email: 'org@example.test' },
+        surprise: 1,
+      },
+    };
+    const text = JSON.stringify(toPublicAuthorization(a));
+    expect(text).not.toContain('email');
+    expect(text).not.toContain('surprise');
+    expect(text).toContain('"account":{"login":"octo-org","id":3}');
+  });
+
+  it('the minted schema keeps the new token, never hashed_token', () => {
+    const parsed = MintedAuthorizationSchema.safeParse(authorization());
+    expect(parsed.success && parsed.data.token).toBe(authorization().token);
+    expect(parsed.success && 'hashed_token' in parsed.data).toBe(false);
+    expect(AuthorizationSchema.safeParse(authorization()).success).toBe(true);
+  });
+});
+
+describe('describeIssues', () => {
+  it('names paths and codes, never values, and never a key GHES made up', () => {
+    const parsed = AuthorizationSchema.safeParse({
+      ...authorization(),
+      scopes: ['ok', 42],
+      installation: {
+        permissions: { gho_16C7e42F292c6912E7710c838347Ae178B4a: 'read' },
+        repository_selection: 'all',
+        single_file_name: null,
+        repositories_url: 'u',
+        account: { login: 'o', id: 1 },
+      },
+    });
+    expect(parsed.success).toBe(false);
+    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
+    expect(text).toContain('scopes[1] (invalid_type)');
+    expect(text).toContain('installation.permissions');
+    expect(text).not.toContain('gho_');
+    expect(text).not.toContain('42');
+  });
+
+  it('says how many more issues there were past the first three', () => {
+    const parsed = AuthorizationSchema.safeParse({});
+    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
+    expect(text).toMatch(
+      /^id \(invalid_type\), url \(invalid_type\), scopes \(invalid_type\) and \d+ more$/,
+    );
+  });
+});
+
+describe("every release's answers, as the emulator renders them from GitHub's schema, are accepted", () => {
+  it.each(KNOWN_VERSIONS.map((v) => [v]))('GHES %s', async (version) => {
+    const now = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const ghes = createGhesEmulator({ version, now: () => now });
+    const seed = ghes.seed;
+    if (seed === null) throw new Error('demo seed missing');
+    const [major, minor] = version.split('.').map(Number) as [number, number];
+    const legacy = major * 100 + minor < 220;
+    const ctx = (name: string): GhesContext => {
+      const app = ghes.apps().find((a) => a.name === name);
+      if (app === undefined) throw new Error(`no app ${name}`);
+      const config: AppConfig = {
+        name,
+        clientId: app.client_id,
+        clientSecret: app.client_secret,
+        kind: app.kind,
+      };
+      return {
+        baseUrl: 'https://ghes.example.test/api/v3',
+        app: config,
+        fetch: ghes.fetch,
+        timeoutMs: 60_000,
+        deadlineMs: 60_000,
+        log: () => undefined,
+        clock: new TestClock(now),
+      };
+    };
+    const oauth = ctx(seed.apps.oauth);
+    const checked = await (legacy ? legacyCheckToken : checkToken)(oauth, seed.tokens.octocatOauth);
+    expect(checked.user?.login).toBe('octocat');
+    const reset = await (legacy ? legacyResetToken : resetToken)(oauth, seed.tokens.octocatOauth);
+    expect(reset.token).not.toBe(seed.tokens.octocatOauth);
+    if (major >= 3) {
+      const scoped = await scopeToken(ctx(seed.apps.githubApp), {
+        access_token: seed.tokens.octocatGithubApp,
+        target: 'octocat',
+        permissions: { contents: 'read' },
+      });
+      expect(scoped.installation?.account.login).toBe('octocat');
+    }
+  });
+});
