@@ -27,11 +27,16 @@ export function requireApp(c: Context<AppEnv>, name: string, operation: Operatio
   return app;
 }
 
-/** Checks a token through L1 → KV → GHES and records the cache outcome for the audit line. */
+/**
+ * Checks a token through L1 → KV → GHES and records the cache outcome for the audit line.
+ * `beforeGhes` runs only when the answer must come from GHES (src/middleware/rate-limit.ts
+ * `ghesCheckBudget`); its throw ends the load without a GHES call and is not cached.
+ */
 export async function checkThroughCache(
   c: Context<AppEnv>,
   app: AppConfig,
   token: string,
+  options: { beforeGhes?: () => Promise<void> } = {},
 ): Promise<CheckOutcome> {
   const { cache, credentialHealth } = c.get('deps');
   const ghes = c.get('ghes');
@@ -40,6 +45,7 @@ export async function checkThroughCache(
     { name: app.name, clientId: app.clientId },
     token,
     async () => {
+      await options.beforeGhes?.();
       try {
         const authorization = await ghes.check(app, token);
         audit.ghes_status = 200;
