@@ -184,7 +184,31 @@ function periodVar() {
 export const RATE_LIMIT_BINDINGS = {
   introspection: 'INTROSPECTION_RATE_LIMITER',
   mutation: 'MUTATION_RATE_LIMITER',
+  client: 'CLIENT_RATE_LIMITER',
 } as const;
+
+/**
+ * Headers that carry credentials: never a client address. A rate-limit key built from one would
+ * put a token into the limiter's keys and into logged reasons.
+ */
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'x-gateway-authorization',
+  'cookie',
+  'cf-access-jwt-assertion',
+  'cf-access-client-secret',
+]);
+
+/** Where the caller's proxy reports the end-user client address (src/lib/client-address.ts). */
+const clientAddressHeaderSchema = blankIsUnset(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name')
+    .transform((h) => h.toLowerCase())
+    .refine((h) => !CREDENTIAL_HEADERS.has(h), 'must not be a header that carries credentials')
+    .default('x-forwarded-for'),
+);
 
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
@@ -241,6 +265,9 @@ export const varsSchema = z
     /** Must equal `simple.period` of the matching `[[ratelimits]]` binding: sent as Retry-After. */
     INTROSPECTION_RATE_LIMIT_PERIOD_S: periodVar(),
     MUTATION_RATE_LIMIT_PERIOD_S: periodVar(),
+    CLIENT_RATE_LIMIT_PERIOD_S: periodVar(),
+    /** The header whose last hop is the end-user client address (default X-Forwarded-For). */
+    CLIENT_ADDRESS_HEADER: clientAddressHeaderSchema,
     CACHE_POSITIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_NEGATIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_L1_MAX_ENTRIES: intVar(10_000, 0, 1_000_000),
@@ -405,6 +432,11 @@ export interface RateLimitConfig {
   periodS: 10 | 60;
 }
 
+export interface ClientRateLimitConfig extends RateLimitConfig {
+  /** Lower-case header name whose last hop is the end-user client address. */
+  header: string;
+}
+
 export interface GatewayConfig {
   ghes: {
     baseUrl: string;
@@ -434,6 +466,8 @@ export interface GatewayConfig {
   rateLimits: {
     introspection: RateLimitConfig;
     mutation: RateLimitConfig;
+    /** GHES-bound token checks per end-user client address of a caller. */
+    client: ClientRateLimitConfig;
   };
   cache: {
     positiveTtlS: number;
@@ -564,6 +598,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
           binding: RATE_LIMIT_BINDINGS.mutation,
           periodS: v.MUTATION_RATE_LIMIT_PERIOD_S as 10 | 60,
         },
+        client: {
+          binding: RATE_LIMIT_BINDINGS.client,
+          periodS: v.CLIENT_RATE_LIMIT_PERIOD_S as 10 | 60,
+          header: v.CLIENT_ADDRESS_HEADER,
+        },
       },
       cache: {
         positiveTtlS: v.CACHE_POSITIVE_TTL_S,
@@ -585,5 +624,6 @@ export interface Bindings {
   /** Workers rate-limiting bindings; when absent the matching limit is off (warned once). */
   INTROSPECTION_RATE_LIMITER?: RateLimit;
   MUTATION_RATE_LIMITER?: RateLimit;
+  CLIENT_RATE_LIMITER?: RateLimit;
   [name: string]: unknown;
 }

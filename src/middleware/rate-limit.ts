@@ -5,11 +5,18 @@
  *
  * Runs after `callerAuth`: the key is `<bucket>:<caller sub>`, and subs are CALLER_POLICY keys,
  * so the key space is fixed by configuration and cannot be grown by callers. Buckets:
- * - `introspection`: token introspection and forward auth. RFC 7662 §4: an endpoint that says
- *   whether a token is active lets whoever may call it test guesses; a generous per-caller limit
- *   bounds how fast even an authenticated caller can fish for valid tokens.
- * - `mutation`: reset, scoped, delete token, delete grant. Each is a GHES write that mints or
- *   revokes credentials; a runaway or compromised caller must not be able to do thousands.
+ * - `introspection`: token checks that need GHES (check, introspection, forward auth), charged by
+ *   `ghesCheckBudget` right before the GHES call, never for an answer from the cache or for a
+ *   token no app could have issued. RFC 7662 §4: an endpoint that says whether a token is active
+ *   lets whoever may call it test guesses; a per-caller limit bounds how fast even an
+ *   authenticated caller can fish for valid tokens. Counting every request instead let end users
+ *   behind an API gateway spend its whole budget with garbage tokens (issue 9).
+ * - `client`: the same GHES-bound checks per end-user client address of a caller (the hop the
+ *   caller's proxy reports, src/lib/client-address.ts), so that one client spraying tokens is
+ *   refused while the caller's other clients go on.
+ * - `mutation`: reset, scoped, delete token, delete grant (`callerRateLimit`, per request: each
+ *   is a GHES write that mints or revokes credentials; a runaway or compromised caller must not
+ *   be able to do thousands).
  * Over the limit → 429 `rate-limited` with `Retry-After` = the binding's period: the binding
  * reports only `success`, no reset time, and the period is the window its count covers. The
  * binding counts per Cloudflare location and is eventually consistent: the limit is approximate,
@@ -27,12 +34,14 @@
  *   throttle from callers we already know, while GHES stays protected by the circuit breaker
  *   and the cache.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, CallerAuthVariables } from '../auth/caller-auth';
+import type { GatewayConfig } from '../env';
 import { GatewayError } from '../errors';
+import { clientAddressOf } from '../lib/client-address';
 import type { Logger } from '../log';
 
-export const RATE_LIMIT_BUCKETS = ['introspection', 'mutation'] as const;
+export const RATE_LIMIT_BUCKETS = ['introspection', 'mutation', 'client'] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
 export interface CallerRateLimitOptions {
@@ -45,18 +54,25 @@ export interface CallerRateLimitOptions {
 }
 
 const BINDING_NAME = /^[A-Z][A-Z0-9_]{0,127}$/;
+/** A header field name (RFC 9110 §5.1 token), as configured. */
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+
+function fail(where: string, msg: string): never {
+  throw new Error(`${where}: ${msg}`);
+}
+
+function checkLimit(where: string, o: { limiter: unknown; periodS: unknown }): void {
+  if (typeof o.limiter !== 'string' || !BINDING_NAME.test(o.limiter))
+    fail(where, '"limiter" must name a binding (UPPER_SNAKE_CASE)');
+  if (o.periodS !== 10 && o.periodS !== 60)
+    fail(where, '"periodS" must be 10 or 60 (the periods the binding supports)');
+}
 
 function checkOptions(o: CallerRateLimitOptions): void {
-  const fail = (msg: string): never => {
-    throw new Error(`callerRateLimit: ${msg}`);
-  };
-  if (typeof o.limiter !== 'string' || !BINDING_NAME.test(o.limiter))
-    fail('"limiter" must name a binding (UPPER_SNAKE_CASE)');
+  checkLimit('callerRateLimit', o);
   if (!(RATE_LIMIT_BUCKETS as readonly string[]).includes(o.bucket))
-    fail(`"bucket" must be one of ${RATE_LIMIT_BUCKETS.join(', ')}`);
-  if (o.periodS !== 10 && o.periodS !== 60)
-    fail('"periodS" must be 10 or 60 (the periods the binding supports)');
-  if (typeof o.log !== 'function') fail('"log" must be a Logger');
+    fail('callerRateLimit', `"bucket" must be one of ${RATE_LIMIT_BUCKETS.join(', ')}`);
+  if (typeof o.log !== 'function') fail('callerRateLimit', '"log" must be a Logger');
 }
 
 function isRateLimiter(value: unknown): value is RateLimit {
@@ -72,6 +88,61 @@ function describeError(e: unknown): string {
 }
 
 /**
+ * One binding, asked with the failure semantics above. Answers false only when the binding says
+ * the key is over its limit; true when it is under, or when the limit is off or failing (logged).
+ */
+function limitGate(limiter: string, bucket: RateLimitBucket, log: Logger) {
+  let warned = false;
+  const warnOnce = (level: 'warn' | 'error', event: string, reason: string) => {
+    if (warned) return;
+    warned = true;
+    log({ level, event, bucket, binding: limiter, reason });
+  };
+  return async function underLimit(env: unknown, key: string, caller: string): Promise<boolean> {
+    const binding = (env as Record<string, unknown> | undefined)?.[limiter];
+    if (binding === undefined || binding === null) {
+      warnOnce('warn', 'rate_limit.disabled', 'binding not configured; this limit is off');
+      return true;
+    }
+    if (!isRateLimiter(binding)) {
+      warnOnce(
+        'error',
+        'rate_limit.misconfigured',
+        'not a rate-limiting binding; this limit is off',
+      );
+      return true;
+    }
+    try {
+      const outcome: unknown = await binding.limit({ key });
+      const value = (outcome as { success?: unknown } | null)?.success;
+      if (typeof value !== 'boolean') throw new TypeError('limit() answered no boolean "success"');
+      return value;
+    } catch (e) {
+      log({
+        level: 'error',
+        event: 'rate_limit.error',
+        bucket,
+        binding: limiter,
+        caller,
+        error: describeError(e),
+      });
+      return true;
+    }
+  };
+}
+
+/** A wiring error (run before callerAuth) must not let requests through unlimited: fail closed. */
+function requireCaller(c: Context, where: string): Caller {
+  const caller = c.var.caller as Caller | undefined;
+  if (caller === undefined)
+    throw new GatewayError('internal', {
+      detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',
+      reason: `${where} ran without an authenticated caller`,
+    });
+  return caller;
+}
+
+/**
  * Middleware factory. Checks its options once (throws an Error naming the bad option); the
  * binding itself is looked up in `c.env` on every request.
  */
@@ -81,58 +152,11 @@ export function callerRateLimit(
   checkOptions(options);
   const { limiter, bucket, periodS, log } = options;
   const retryAfter = String(periodS);
-  let warned = false;
-  const warnOnce = (level: 'warn' | 'error', event: string, reason: string) => {
-    if (warned) return;
-    warned = true;
-    log({ level, event, bucket, binding: limiter, reason });
-  };
+  const underLimit = limitGate(limiter, bucket, log);
 
   return async function callerRateLimitMiddleware(c, next) {
-    // A wiring error (mounted before callerAuth) must not let requests through unlimited and
-    // unauthenticated: fail closed.
-    const caller = c.var.caller as Caller | undefined;
-    if (caller === undefined)
-      throw new GatewayError('internal', {
-        detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',
-        reason: `callerRateLimit(${bucket}) ran without an authenticated caller`,
-      });
-
-    const binding = (c.env as Record<string, unknown> | undefined)?.[limiter];
-    if (binding === undefined || binding === null) {
-      warnOnce('warn', 'rate_limit.disabled', 'binding not configured; this limit is off');
-      await next();
-      return;
-    }
-    if (!isRateLimiter(binding)) {
-      warnOnce(
-        'error',
-        'rate_limit.misconfigured',
-        'not a rate-limiting binding; this limit is off',
-      );
-      await next();
-      return;
-    }
-
-    let success: boolean;
-    try {
-      const outcome: unknown = await binding.limit({ key: `${bucket}:${caller.sub}` });
-      const value = (outcome as { success?: unknown } | null)?.success;
-      if (typeof value !== 'boolean') throw new TypeError('limit() answered no boolean "success"');
-      success = value;
-    } catch (e) {
-      log({
-        level: 'error',
-        event: 'rate_limit.error',
-        bucket,
-        binding: limiter,
-        caller: caller.sub,
-        error: describeError(e),
-      });
-      await next();
-      return;
-    }
-    if (!success)
+    const caller = requireCaller(c, `callerRateLimit(${bucket})`);
+    if (!(await underLimit(c.env, `${bucket}:${caller.sub}`, caller.sub)))
       throw new GatewayError('rate-limited', {
         detail: `Too many ${bucket} requests from this caller; retry after ${periodS} seconds.`,
         reason: `caller "${caller.sub}" over the ${bucket} rate limit (${limiter})`,
@@ -140,4 +164,95 @@ export function callerRateLimit(
       });
     await next();
   };
+}
+
+/** Called right before a token check goes to GHES; throws 429 `rate-limited` to refuse it. */
+export type BeforeGhes = () => Promise<void>;
+
+/** Builds a request's `beforeGhes` hook; the request must have an authenticated caller. */
+export type GhesCheckBudget = <E extends { Variables: CallerAuthVariables }>(
+  c: Context<E>,
+) => BeforeGhes;
+
+export interface GhesCheckBudgetOptions {
+  /** Per caller: the `introspection` bucket. */
+  caller: { limiter: string; periodS: 10 | 60 };
+  /** Per end-user client address of a caller: the `client` bucket. */
+  client: {
+    limiter: string;
+    periodS: 10 | 60;
+    /** Header the caller's proxy reports the client address in (src/env.ts CLIENT_ADDRESS_HEADER). */
+    header: string;
+  };
+  log: Logger;
+}
+
+/**
+ * Factory for the budget of GHES-bound token checks. Checks its options once; the result builds,
+ * per request, the `beforeGhes` hook the cache loader calls right before asking GHES, so that L1
+ * and KV hits, coalesced loads and tokens refused by format cost nothing.
+ *
+ * The client bucket is asked first: a client over its limit is refused without spending the
+ * caller's budget. A request without the header (a service calling /v1 itself, or a proxy that
+ * does not report clients) is limited per caller only.
+ */
+export function ghesCheckBudget(options: GhesCheckBudgetOptions): GhesCheckBudget {
+  const where = 'ghesCheckBudget';
+  if (typeof options !== 'object' || options === null) fail(where, 'options are required');
+  checkLimit(`${where} caller`, options.caller ?? {});
+  checkLimit(`${where} client`, options.client ?? {});
+  const header =
+    typeof options.client.header === 'string' ? options.client.header.toLowerCase() : '';
+  if (!HEADER_NAME.test(header)) fail(where, '"client.header" must be a header name');
+  if (typeof options.log !== 'function') fail(where, '"log" must be a Logger');
+  const { caller: callerLimit, client: clientLimit, log } = options;
+  const callerUnder = limitGate(callerLimit.limiter, 'introspection', log);
+  const clientUnder = limitGate(clientLimit.limiter, 'client', log);
+
+  return function ghesCheckBudgetFor<E extends { Variables: CallerAuthVariables }>(
+    c: Context<E>,
+  ): BeforeGhes {
+    const caller = requireCaller(c, where);
+    return async function chargeGhesCheck() {
+      const address = clientAddressOf(
+        header,
+        c.req.header(header),
+        c.req.header('cf-connecting-ip'),
+      );
+      if (address.kind !== 'absent') {
+        const key = `client:${caller.sub}:${address.key}`;
+        if (!(await clientUnder(c.env, key, caller.sub)))
+          throw new GatewayError('rate-limited', {
+            detail: `Too many token checks that need GHES from this client; retry after ${clientLimit.periodS} seconds.`,
+            reason: `client ${address.key} of caller "${caller.sub}" over the GHES check rate limit (${clientLimit.limiter})`,
+            headers: { 'Retry-After': String(clientLimit.periodS) },
+          });
+      }
+      if (!(await callerUnder(c.env, `introspection:${caller.sub}`, caller.sub)))
+        throw new GatewayError('rate-limited', {
+          detail: `Too many token checks that need GHES from this caller; retry after ${callerLimit.periodS} seconds.`,
+          reason: `caller "${caller.sub}" over the GHES check rate limit (${callerLimit.limiter})`,
+          headers: { 'Retry-After': String(callerLimit.periodS) },
+        });
+    };
+  };
+}
+
+/** `ghesCheckBudget` as src/env.ts configures it. */
+export function configuredGhesCheckBudget(
+  rateLimits: GatewayConfig['rateLimits'],
+  log: Logger,
+): GhesCheckBudget {
+  return ghesCheckBudget({
+    caller: {
+      limiter: rateLimits.introspection.binding,
+      periodS: rateLimits.introspection.periodS,
+    },
+    client: {
+      limiter: rateLimits.client.binding,
+      periodS: rateLimits.client.periodS,
+      header: rateLimits.client.header,
+    },
+    log,
+  });
 }

@@ -41,15 +41,16 @@ export function tokenRequest(c: Context<AppEnv>, beforeGhes?: () => Promise<void
 
 /**
  * Checks a token through the token service and names the cache outcome in `Cache-Status`
- * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call.
+ * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call (src/middleware/rate-limit.ts
+ * `ghesCheckBudget`); its throw ends the load without a GHES call and is not cached.
  */
 export async function checkThroughCache(
   c: Context<AppEnv>,
   app: AppConfig,
   token: string,
-  beforeGhes?: () => Promise<void>,
+  options: { beforeGhes?: () => Promise<void> } = {},
 ): Promise<CheckOutcome> {
-  const outcome = await c.get('tokens').check(tokenRequest(c, beforeGhes), app, token);
+  const outcome = await c.get('tokens').check(tokenRequest(c, options.beforeGhes), app, token);
   c.header('cache-status', outcome.cacheStatus);
   return outcome;
 }

@@ -28,7 +28,8 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
-import { callerRateLimit } from '../middleware/rate-limit';
+import { configuredGhesCheckBudget } from '../middleware/rate-limit';
+import { couldBeAppToken } from '../ghes/token-format';
 import { resolveApp } from '../auth/policy';
 import { GatewayError, isGatewayError } from '../errors';
 import { failClosed } from '../introspection/fail-closed';
@@ -119,13 +120,10 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
   };
 
   const path = `${FORWARD_AUTH_PATH}/*`;
-  const limit = callerRateLimit({
-    limiter: config.rateLimits.introspection.binding,
-    bucket: 'introspection',
-    periodS: config.rateLimits.introspection.periodS,
-    log: deps.log,
-  }) as unknown as MiddlewareHandler<AppEnv>;
-  app.use(path, denialsUncached, gatewayAuth, limit);
+  // Charged only when an answer needs GHES: end users with garbage or cached tokens must not
+  // spend the API gateway's budget (src/middleware/rate-limit.ts).
+  const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
+  app.use(path, denialsUncached, gatewayAuth);
 
   app.all(path, async (c) => {
     const caller = c.get('caller');
@@ -172,7 +170,14 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       audit.outcome = `denied_${credentials.reason}`;
       throw endUserDenied(credentials.reason);
     }
-    const outcome = await checkThroughCache(c, appConfig, credentials.token).catch(failClosed);
+    // A token the app cannot have issued is not active: no GHES call (src/ghes/token-format.ts).
+    if (!couldBeAppToken(credentials.token, appConfig.kind)) {
+      audit.outcome = 'denied_inactive';
+      throw endUserDenied('inactive');
+    }
+    const outcome = await checkThroughCache(c, appConfig, credentials.token, {
+      beforeGhes: checkBudget(c),
+    }).catch(failClosed);
     const decision = forwardDecision(
       outcome.result.active ? outcome.result.authorization : undefined,
       required.scopes,
@@ -242,7 +247,9 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       400: problem('Malformed app or scope parameter (gateway misconfiguration)'),
       401: problem('End-user token missing or not active, or gateway credential rejected'),
       403: problem('A required scope is missing, or the caller may not use this app'),
-      429: problem("Over the gateway caller's rate limit; see Retry-After"),
+      429: problem(
+        "Over the gateway caller's or this end-user client's budget of checks that need GHES; see Retry-After",
+      ),
       503: problem('GHES could not answer: fail closed'),
     },
   });

@@ -19,7 +19,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
-import { callerRateLimit } from '../middleware/rate-limit';
+import { configuredGhesCheckBudget } from '../middleware/rate-limit';
+import { couldBeAppToken } from '../ghes/token-format';
 import { resolveApp } from '../auth/policy';
 import { GatewayError } from '../errors';
 import { failClosed } from '../introspection/fail-closed';
@@ -33,7 +34,7 @@ import {
 import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
-import { APP_NAME_PATTERN, accessToken, problem } from './schemas';
+import { APP_NAME_PATTERN, problem } from './schemas';
 import { setResponseHeader } from '../middleware/response-headers';
 
 /**
@@ -44,7 +45,7 @@ import { setResponseHeader } from '../middleware/response-headers';
 const IntrospectionForm = z
   .object({
     // Any non-empty value is a question about a token; one no GitHub token can look like is
-    // simply inactive (see `couldBeGitHubToken`), not a malformed request.
+    // simply inactive (src/ghes/token-format.ts), not a malformed request.
     token: z
       .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
       .min(1, 'is required')
@@ -138,15 +139,12 @@ const introspectRoute = createRoute({
     406: problem('A signed answer was asked for but no signing key is configured'),
     413: problem('Body over the size limit'),
     415: problem('Body is not application/x-www-form-urlencoded'),
-    429: problem("Over the caller's introspection rate limit (RFC 7662 §4); see Retry-After"),
+    429: problem(
+      "Over the caller's or this client's budget of checks that need GHES (RFC 7662 §4); see Retry-After",
+    ),
     503: problem('GHES could not answer; the token state is unknown (fail closed)'),
   },
 });
-
-/** A value GitHub could have issued as a token (src/routes/schemas.ts `accessToken`). */
-function couldBeGitHubToken(token: string): boolean {
-  return accessToken.safeParse(token).success;
-}
 
 /** Introspection answers are never cached anywhere, errors included (RFC 7662 §4). */
 const noStore: MiddlewareHandler<AppEnv> = async function introspectionNoStore(c, next) {
@@ -214,16 +212,9 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
   const signer = signerFor(config.introspection);
 
   app.use('/introspect', noStore);
-  app.use(
-    '/introspect',
-    callerAuth(callerAuthOptions(deps)),
-    callerRateLimit({
-      limiter: config.rateLimits.introspection.binding,
-      bucket: 'introspection',
-      periodS: config.rateLimits.introspection.periodS,
-      log: deps.log,
-    }),
-  );
+  app.use('/introspect', callerAuth(callerAuthOptions(deps)));
+  // Charged only when an answer needs GHES (src/middleware/rate-limit.ts).
+  const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
   const limit = bodyLimit({
     maxSize: config.maxBodyBytes,
     onError: () => {
@@ -264,8 +255,11 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       const appConfig = requireApp(c, resolveApp(caller, form.app, 'introspect'), 'introspect');
 
       let answer: IntrospectionResponse = INACTIVE;
-      if (couldBeGitHubToken(form.token)) {
-        const outcome = await checkThroughCache(c, appConfig, form.token).catch(failClosed);
+      // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
+      if (couldBeAppToken(form.token, appConfig.kind)) {
+        const outcome = await checkThroughCache(c, appConfig, form.token, {
+          beforeGhes: checkBudget(c),
+        }).catch(failClosed);
         answer = toIntrospectionResponse(outcome.result, appConfig.name, deps.clock.now());
       }
       audit.outcome = answer.active ? 'active' : 'inactive';

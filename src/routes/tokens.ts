@@ -13,8 +13,9 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
-import { callerRateLimit } from '../middleware/rate-limit';
+import { callerRateLimit, configuredGhesCheckBudget } from '../middleware/rate-limit';
 import { GatewayError } from '../errors';
+import { couldBeAppToken } from '../ghes/token-format';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
@@ -161,21 +162,16 @@ function validatePermissions(
 export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
   const { config } = deps;
   app.use('/v1/*', callerAuth(callerAuthOptions(deps)));
-  // Every caller-facing 'is this token valid' answer shares one budget (RFC 7662 §4: an open
-  // check lets attackers fish for valid tokens); mutations have their own, smaller one.
-  const checkLimit = callerRateLimit({
-    limiter: config.rateLimits.introspection.binding,
-    bucket: 'introspection',
-    periodS: config.rateLimits.introspection.periodS,
-    log: deps.log,
-  });
+  // Every caller-facing 'is this token valid' answer that needs GHES shares one budget, charged
+  // right before the GHES call (RFC 7662 §4: an open check lets attackers fish for valid
+  // tokens); mutations always call GHES and have their own, smaller one, per request.
+  const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
   const mutationLimit = callerRateLimit({
     limiter: config.rateLimits.mutation.binding,
     bucket: 'mutation',
     periodS: config.rateLimits.mutation.periodS,
     log: deps.log,
   });
-  app.use('/v1/apps/:app/token/check', checkLimit);
   for (const path of [
     '/v1/apps/:app/token/reset',
     '/v1/apps/:app/token/scoped',
@@ -200,7 +196,15 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   app.openapi(checkRoute, async (c) => {
     const app = requireApp(c, c.req.valid('param').app, 'check');
     const { access_token } = c.req.valid('json');
-    const outcome = await checkThroughCache(c, app, access_token);
+    // A token this app cannot have issued is unknown to GHES: answered without asking it.
+    if (!couldBeAppToken(access_token, app.kind)) {
+      throw new GatewayError('token-not-found', {
+        detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
+      });
+    }
+    const outcome = await checkThroughCache(c, app, access_token, {
+      beforeGhes: checkBudget(c),
+    });
     if (!outcome.result.active) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',

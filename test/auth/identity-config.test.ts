@@ -182,6 +182,7 @@ describe('rate-limit periods in the config', () => {
     expect(parsed(baseEnv()).rateLimits).toEqual({
       introspection: { binding: 'INTROSPECTION_RATE_LIMITER', periodS: 60 },
       mutation: { binding: 'MUTATION_RATE_LIMITER', periodS: 60 },
+      client: { binding: 'CLIENT_RATE_LIMITER', periodS: 60, header: 'x-forwarded-for' },
     });
     expect(
       parsed(baseEnv({ INTROSPECTION_RATE_LIMIT_PERIOD_S: '', MUTATION_RATE_LIMIT_PERIOD_S: '' }))
@@ -196,7 +197,46 @@ describe('rate-limit periods in the config', () => {
     expect(errorsOf(baseEnv({ INTROSPECTION_RATE_LIMIT_PERIOD_S: '30' }))).toMatch(
       /INTROSPECTION_RATE_LIMIT_PERIOD_S: must be 10 or 60/,
     );
+    expect(parsed(baseEnv({ CLIENT_RATE_LIMIT_PERIOD_S: '10' })).rateLimits.client.periodS).toBe(
+      10,
+    );
+    expect(errorsOf(baseEnv({ CLIENT_RATE_LIMIT_PERIOD_S: '15' }))).toMatch(
+      /CLIENT_RATE_LIMIT_PERIOD_S: must be 10 or 60/,
+    );
   });
+});
+
+describe('CLIENT_ADDRESS_HEADER', () => {
+  it('defaults to X-Forwarded-For, also when blank, and is kept lower-case', () => {
+    expect(parsed(baseEnv()).rateLimits.client.header).toBe('x-forwarded-for');
+    expect(parsed(baseEnv({ CLIENT_ADDRESS_HEADER: '' })).rateLimits.client.header).toBe(
+      'x-forwarded-for',
+    );
+    expect(parsed(baseEnv({ CLIENT_ADDRESS_HEADER: 'X-Real-IP' })).rateLimits.client.header).toBe(
+      'x-real-ip',
+    );
+    expect(parsed(baseEnv({ CLIENT_ADDRESS_HEADER: 'Forwarded' })).rateLimits.client.header).toBe(
+      'forwarded',
+    );
+  });
+
+  it.each(['X Forwarded For', 'x-forwarded-for:', 'é', 'a'.repeat(65), 'X-Real-IP\r\n'])(
+    'refuses %j as no header name',
+    (value) => {
+      expect(errorsOf(baseEnv({ CLIENT_ADDRESS_HEADER: value }))).toMatch(
+        /CLIENT_ADDRESS_HEADER: must be an HTTP header name/,
+      );
+    },
+  );
+
+  it.each(['Authorization', 'x-gateway-authorization', 'Cookie', 'Proxy-Authorization'])(
+    'refuses %s: a credential must never become a rate-limit key',
+    (value) => {
+      expect(errorsOf(baseEnv({ CLIENT_ADDRESS_HEADER: value }))).toMatch(
+        /CLIENT_ADDRESS_HEADER: must not be a header that carries credentials/,
+      );
+    },
+  );
 });
 
 describe('scoped ceilings in the config', () => {

@@ -78,7 +78,7 @@ export function emptyCalls(): Record<OperationName, number> {
 }
 
 export class EmulatorCore {
-  readonly state = new EmulatorState();
+  readonly state = new EmulatorState(() => this.config.version);
   readonly faults = new FaultBook();
   readonly rate: RateWindow;
   calls: Record<OperationName, number> = emptyCalls();

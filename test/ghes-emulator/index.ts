@@ -127,7 +127,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
   };
   const now = options.now ?? Date.now;
   const core = new EmulatorCore({ ...initialConfig }, now, options.sleep ?? defaultSleep);
-  const material = options.seed === 'none' ? null : drawSeedMaterial();
+  const material = options.seed === 'none' ? null : drawSeedMaterial(version);
 
   const restore = (): void => {
     core.state.clear();

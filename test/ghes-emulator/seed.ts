@@ -6,7 +6,8 @@
  * restores the very same values.
  */
 import type { EmulatorState } from './state';
-import { newClientSecret, newToken } from './tokens';
+import { newClientSecret, newUserToken } from './tokens';
+import type { GhesVersion } from './versions';
 
 export const DEMO_OAUTH_APP = 'demo-oauth';
 export const DEMO_GITHUB_APP = 'demo-github-app';
@@ -30,17 +31,18 @@ interface SeedMaterial {
   readonly seed: DemoSeed;
 }
 
-export function drawSeedMaterial(): SeedMaterial {
+/** Tokens in the format `version` issues (40 hex before 3.2). */
+export function drawSeedMaterial(version: GhesVersion): SeedMaterial {
   return {
     oauthSecret: newClientSecret(),
     githubAppSecret: newClientSecret(),
     seed: {
       apps: { oauth: DEMO_OAUTH_APP, githubApp: DEMO_GITHUB_APP },
       tokens: {
-        octocatOauth: newToken('gho_'),
-        monalisaOauth: newToken('gho_'),
-        octocatGithubApp: newToken('ghu_'),
-        monalisaGithubApp: newToken('ghu_'),
+        octocatOauth: newUserToken('oauth_app', version),
+        monalisaOauth: newUserToken('oauth_app', version),
+        octocatGithubApp: newUserToken('github_app', version),
+        monalisaGithubApp: newUserToken('github_app', version),
       },
     },
   };

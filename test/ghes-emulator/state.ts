@@ -6,7 +6,8 @@
  * routes stay thin.
  */
 import { levelWithin } from './permissions';
-import { newClientSecret, newGithubAppClientId, newOauthClientId, newToken } from './tokens';
+import { newClientSecret, newGithubAppClientId, newOauthClientId, newUserToken } from './tokens';
+import { parseVersion, type GhesVersion } from './versions';
 
 export type AppKind = 'oauth_app' | 'github_app';
 export type AccountType = 'User' | 'Organization';
@@ -151,6 +152,16 @@ export class EmulatorState {
   private nextInstallationId = 1;
   private nextRepositoryId = 1;
 
+  /** @param version the release whose token format new tokens get (it may change at runtime). */
+  constructor(
+    private readonly version: () => GhesVersion = () => parseVersion('3.22') as GhesVersion,
+  ) {}
+
+  /** A new user token for an app of this kind, in the current release's format. */
+  mintToken(kind: 'oauth_app' | 'github_app'): string {
+    return newUserToken(kind, this.version());
+  }
+
   addAccount(login: string, type: AccountType = 'User', id?: number): Account {
     if (this.accountByLogin(login)) throw new EmulatorInputError(`account ${login} exists`);
     const accountId = id ?? this.nextAccountId;
@@ -265,7 +276,7 @@ export class EmulatorState {
     }
     const record: TokenRecord = {
       id: this.nextAuthorizationId++,
-      token: input.token ?? newToken(app.kind === 'github_app' ? 'ghu_' : 'gho_'),
+      token: input.token ?? this.mintToken(app.kind),
       clientId: app.clientId,
       userId: user.id,
       scopes: [...(input.scopes ?? [])],
@@ -301,7 +312,7 @@ export class EmulatorState {
     const app = this.apps.get(record.clientId);
     if (!app) throw new EmulatorInputError('token of a removed app');
     this.tokens.delete(record.token);
-    record.token = newToken(app.kind === 'github_app' ? 'ghu_' : 'gho_');
+    record.token = this.mintToken(app.kind);
     record.updatedAt = now;
     if (record.lifetimeSeconds !== null) record.expiresAt = now + record.lifetimeSeconds * 1000;
     this.tokens.set(record.token, record);
@@ -365,7 +376,7 @@ export class EmulatorState {
     const narrowed = repositoryIds !== undefined;
     const record: TokenRecord = {
       id: this.nextAuthorizationId++,
-      token: newToken('ghu_'),
+      token: this.mintToken('github_app'),
       clientId: parent.clientId,
       userId: parent.userId,
       scopes: [],

@@ -2,11 +2,18 @@
  * Token and credential material shaped like GitHub's. Since April 2021 GitHub tokens are a
  * type prefix (`gho_` OAuth-app user token, `ghu_` GitHub-App user token) followed by 36 base62
  * characters: 30 random ones and a CRC32 checksum of those, base62-encoded in the last 6 (GitHub
- * blog, "Behind GitHub's new authentication token formats"). Matching the format matters because
- * a gateway may pre-filter tokens by shape before spending a GHES round trip.
+ * blog, "Behind GitHub's new authentication token formats"). GHES issues them from 3.2 on; older
+ * releases issued 40 lower-case hex characters (GitHub's docs switch their examples after
+ * `enterprise-server@3.1`, github/docs commit 9b06573). Matching the format matters because the
+ * gateway refuses tokens no release could have issued before spending a GHES round trip.
  */
+import { atLeast, type GhesVersion } from './versions';
 
 export type TokenPrefix = 'gho_' | 'ghu_';
+
+/** The first release that issues prefixed tokens. */
+export const PREFIXED_TOKENS_SINCE = '3.2';
+export const LEGACY_TOKEN_PATTERN = /^[0-9a-f]{40}$/;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const TOKEN_PATTERN = /^gh[ou]_[A-Za-z0-9]{36}$/;
@@ -53,6 +60,17 @@ function randomBase62(length: number): string {
 export function newToken(prefix: TokenPrefix): string {
   const entropy = randomBase62(30);
   return `${prefix}${entropy}${base62(crc32(entropy), 6)}`;
+}
+
+/** 40 lower-case hex characters: a user token as GHES before 3.2 issued it. */
+export function newLegacyToken(): string {
+  return hex(crypto.getRandomValues(new Uint8Array(20)));
+}
+
+/** A user token of an app of this kind, in the format `version` issues. */
+export function newUserToken(kind: 'oauth_app' | 'github_app', version: GhesVersion): string {
+  if (!atLeast(version, PREFIXED_TOKENS_SINCE)) return newLegacyToken();
+  return newToken(kind === 'github_app' ? 'ghu_' : 'gho_');
 }
 
 /** True when the last 6 characters are the checksum of the 30 before them. */

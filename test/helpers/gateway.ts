@@ -83,6 +83,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     // Rate-limit tests pass real or denying limiters through `vars`.
     INTROSPECTION_RATE_LIMITER: allowAll,
     MUTATION_RATE_LIMITER: allowAll,
+    CLIENT_RATE_LIMITER: allowAll,
     CACHE_PEPPER: `test-pepper-${counter}-${crypto.randomUUID()}`,
     ...options.vars,
   };

@@ -78,15 +78,16 @@ const envs = readWranglerToml(wranglerToml);
 const PERIOD_VAR: Record<string, string> = {
   [RATE_LIMIT_BINDINGS.introspection]: 'INTROSPECTION_RATE_LIMIT_PERIOD_S',
   [RATE_LIMIT_BINDINGS.mutation]: 'MUTATION_RATE_LIMIT_PERIOD_S',
+  [RATE_LIMIT_BINDINGS.client]: 'CLIENT_RATE_LIMIT_PERIOD_S',
 };
 
 describe('wrangler.toml rate limits and identity vars', () => {
   it.each(ENVIRONMENTS)(
-    '%s has both rate-limiting bindings, periods matching their vars',
+    '%s has every rate-limiting binding, periods matching their vars',
     (name) => {
       const env = envs.get(name) as Environment;
       expect(env.ratelimits.map((b) => b.name).sort()).toEqual(
-        [RATE_LIMIT_BINDINGS.introspection, RATE_LIMIT_BINDINGS.mutation].sort(),
+        Object.values(RATE_LIMIT_BINDINGS).sort(),
       );
       for (const binding of env.ratelimits) {
         expect(binding.namespaceId).toMatch(/^[1-9][0-9]*$/);
@@ -99,19 +100,31 @@ describe('wrangler.toml rate limits and identity vars', () => {
 
   it('gives every environment its own rate-limit namespaces', () => {
     const ids = [...envs.values()].flatMap((e) => e.ratelimits.map((b) => b.namespaceId));
-    expect(ids).toHaveLength(6);
-    expect(new Set(ids).size).toBe(6);
+    expect(ids).toHaveLength(9);
+    expect(new Set(ids).size).toBe(9);
   });
 
-  it('keeps introspection generous and mutations tight', () => {
+  it('keeps introspection generous, one client a fraction of it, and mutations tight', () => {
     for (const env of envs.values()) {
       const byName = new Map(env.ratelimits.map((b) => [b.name, b]));
-      const introspection = byName.get(RATE_LIMIT_BINDINGS.introspection) as RateLimitBinding;
-      const mutation = byName.get(RATE_LIMIT_BINDINGS.mutation) as RateLimitBinding;
-      expect(introspection.limit / introspection.period).toBeGreaterThan(
-        mutation.limit / mutation.period,
+      const rate = (name: string) => {
+        const b = byName.get(name) as RateLimitBinding;
+        return b.limit / b.period;
+      };
+      expect(rate(RATE_LIMIT_BINDINGS.introspection)).toBeGreaterThan(
+        rate(RATE_LIMIT_BINDINGS.mutation),
+      );
+      // One client must not be able to spend the caller's whole budget alone.
+      expect(rate(RATE_LIMIT_BINDINGS.client)).toBeLessThan(
+        rate(RATE_LIMIT_BINDINGS.introspection) / 4,
       );
     }
+  });
+
+  it.each(ENVIRONMENTS)('%s reads client addresses from X-Forwarded-For', (name) => {
+    expect((envs.get(name) as Environment).vars.get('CLIENT_ADDRESS_HEADER')).toBe(
+      '"X-Forwarded-For"',
+    );
   });
 
   it.each(['staging', 'production'])('%s repeats every top-level var', (name) => {
@@ -124,6 +137,8 @@ describe('wrangler.toml rate limits and identity vars', () => {
         'MTLS_CALLERS',
         'INTROSPECTION_RATE_LIMIT_PERIOD_S',
         'MUTATION_RATE_LIMIT_PERIOD_S',
+        'CLIENT_RATE_LIMIT_PERIOD_S',
+        'CLIENT_ADDRESS_HEADER',
       ]),
     );
     expect([...(envs.get(name) as Environment).vars.keys()].sort()).toEqual(top);

@@ -17,7 +17,9 @@ import {
 import type { LogRecord } from '../../src/log';
 import {
   callerRateLimit,
+  ghesCheckBudget,
   type CallerRateLimitOptions,
+  type GhesCheckBudgetOptions,
   type RateLimitBucket,
 } from '../../src/middleware/rate-limit';
 import {
@@ -343,5 +345,94 @@ describe('callerRateLimit behind callerAuth', () => {
     );
     expect((await send({ authorization: `Bearer ${token}` })).status).toBe(200);
     expect(fake.keys).toEqual(['mutation:svc-demo']);
+  });
+});
+
+describe('ghesCheckBudget (the beforeGhes hook of token checks)', () => {
+  const OPTIONS: GhesCheckBudgetOptions = {
+    caller: { limiter: 'INTROSPECTION_RATE_LIMITER', periodS: 60 },
+    client: { limiter: 'CLIENT_RATE_LIMITER', periodS: 10, header: 'X-Forwarded-For' },
+    log: () => {},
+  };
+
+  /** An app whose handler runs the hook `charges` times, as a cache loader would. */
+  function hookApp(appEnv: Record<string, unknown>, logs: LogRecord[] = [], withCaller = true) {
+    const budget = ghesCheckBudget({ ...OPTIONS, log: (r) => logs.push(r) });
+    const app = new Hono<{ Variables: CallerAuthVariables }>();
+    if (withCaller)
+      app.use('*', async (c, next) => {
+        c.set('caller', callerFor('svc-gw'));
+        await next();
+      });
+    app.get('/op', async (c) => {
+      const charge = budget(c);
+      await charge();
+      return c.text('ok');
+    });
+    app.onError((err) => {
+      if (isGatewayError(err)) return problemResponse(err);
+      throw err;
+    });
+    return (headers: Record<string, string> = {}) =>
+      Promise.resolve(app.request('/op', { headers }, appEnv));
+  }
+
+  it('asks the client bucket first, then the caller bucket', async () => {
+    const caller = fakeLimiter(() => ({ success: true }));
+    const client = fakeLimiter(() => ({ success: true }));
+    const send = hookApp({
+      INTROSPECTION_RATE_LIMITER: caller.limiter,
+      CLIENT_RATE_LIMITER: client.limiter,
+    });
+    expect((await send({ 'x-forwarded-for': '192.0.2.1' })).status).toBe(200);
+    expect(client.keys).toEqual(['client:svc-gw:192.0.2.1']);
+    expect(caller.keys).toEqual(['introspection:svc-gw']);
+  });
+
+  it('a client over its limit is refused with its own Retry-After, sparing the caller budget', async () => {
+    const caller = fakeLimiter(() => ({ success: true }));
+    const client = fakeLimiter(() => ({ success: false }));
+    const send = hookApp({
+      INTROSPECTION_RATE_LIMITER: caller.limiter,
+      CLIENT_RATE_LIMITER: client.limiter,
+    });
+    const res = await send({ 'x-forwarded-for': '192.0.2.1' });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('10');
+    expect(caller.keys).toEqual([]);
+  });
+
+  it('fails open, logged, when the client limiter throws', async () => {
+    const logs: LogRecord[] = [];
+    const client = fakeLimiter(() => {
+      throw new Error('down');
+    });
+    const send = hookApp({ CLIENT_RATE_LIMITER: client.limiter }, logs);
+    expect((await send({ 'x-forwarded-for': '192.0.2.1' })).status).toBe(200);
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'rate_limit.error', bucket: 'client' }),
+        expect.objectContaining({ event: 'rate_limit.disabled', bucket: 'introspection' }),
+      ]),
+    );
+  });
+
+  it('fails closed (500) without an authenticated caller', async () => {
+    const caller = fakeLimiter(() => ({ success: true }));
+    const send = hookApp({ INTROSPECTION_RATE_LIMITER: caller.limiter }, [], false);
+    expect((await send()).status).toBe(500);
+    expect(caller.keys).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a bad caller binding', { caller: { limiter: 'x', periodS: 60 } }, /caller: "limiter"/],
+    ['a bad client period', { client: { ...OPTIONS.client, periodS: 30 } }, /client: "periodS"/],
+    ['no header', { client: { ...OPTIONS.client, header: '' } }, /"client.header"/],
+    ['a header with a space', { client: { ...OPTIONS.client, header: 'X F' } }, /"client.header"/],
+    ['no logger', { log: undefined }, /"log" must be a Logger/],
+  ])('refuses to build with %s', (_name, patch, message) => {
+    expect(() => ghesCheckBudget({ ...OPTIONS, ...patch } as GhesCheckBudgetOptions)).toThrow(
+      message,
+    );
   });
 });

@@ -109,6 +109,7 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Gateway-Authorization "Bearer ${o.callerJwt}";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Original-Method $request_method;
             proxy_connect_timeout 2s;
