@@ -83,7 +83,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
 
-  app.doc31('/openapi.json', (c) => ({
+  app.doc31('/openapi.json', () => ({
     openapi: '3.1.0',
     info: {
       title: 'ghes-token-gateway',
@@ -91,7 +91,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
       description:
         'Narrowed access to the GitHub Enterprise Server app-token API, RFC 7662 / RFC 9701 token introspection and forward auth.',
     },
-    servers: [{ url: deps.config.publicUrl ?? new URL(c.req.url).origin }],
+    // PUBLIC_URL, never the request's Host header.
+    servers: [{ url: deps.config.publicUrl }],
   }));
   app.openAPIRegistry.registerComponent('securitySchemes', 'callerJwt', {
     type: 'http',
