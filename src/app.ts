@@ -24,6 +24,7 @@ import { registerIntrospectionRoutes } from './routes/introspect';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerWellKnownRoutes } from './routes/well-known';
 import { setResponseHeader } from './middleware/response-headers';
+import { isReusableRequestId } from './lib/request-id';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -54,21 +55,14 @@ export interface AppEnv {
   Variables: AppVariables;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-/** A GitHub token (gho_…, ghu_…, github_pat_…, or a classic 40-hex one) is never reused as an id. */
-const TOKEN_SHAPED = /^(?:gh[a-z]_|github_pat_)|^[0-9a-f]{40}$/i;
-
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async function requestContext(c, next) {
-    // An incoming id is reused only if it is plainly an id, and never if it looks like a token
-    // (a confused client might send one): it is echoed and logged.
+    // An incoming id is reused only if it is plainly an id with nothing token-shaped anywhere in
+    // it (src/lib/request-id.ts): it is echoed and logged.
     const incoming = c.req.header('x-request-id');
-    const requestId =
-      incoming !== undefined && REQUEST_ID.test(incoming) && !TOKEN_SHAPED.test(incoming)
-        ? incoming
-        : crypto.randomUUID();
+    const requestId = isReusableRequestId(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.set('ghes', new LazyGhesClient(deps, requestId));
