@@ -26,6 +26,7 @@ import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerWellKnownRoutes } from './routes/well-known';
 import { setResponseHeader } from './middleware/response-headers';
 import { TokenService } from './tokens/service';
+import { isReusableRequestId } from './lib/request-id';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -57,22 +58,15 @@ export interface AppEnv {
   Variables: AppVariables;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-/** A GitHub token (gho_…, ghu_…, github_pat_…, or a classic 40-hex one) is never reused as an id. */
-const TOKEN_SHAPED = /^(?:gh[a-z]_|github_pat_)|^[0-9a-f]{40}$/i;
-
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const tokens = new TokenService({ cache: deps.cache, credentialHealth: deps.credentialHealth });
 
   app.use('*', async function requestContext(c, next) {
-    // An incoming id is reused only if it is plainly an id, and never if it looks like a token
-    // (a confused client might send one): it is echoed and logged.
+    // An incoming id is reused only if it is plainly an id with nothing token-shaped anywhere in
+    // it (src/lib/request-id.ts): it is echoed and logged.
     const incoming = c.req.header('x-request-id');
-    const requestId =
-      incoming !== undefined && REQUEST_ID.test(incoming) && !TOKEN_SHAPED.test(incoming)
-        ? incoming
-        : crypto.randomUUID();
+    const requestId = isReusableRequestId(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.set('ghes', new LazyGhesClient(deps, requestId));
@@ -91,7 +85,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
 
-  app.doc31('/openapi.json', (c) => ({
+  app.doc31('/openapi.json', () => ({
     openapi: '3.1.0',
     info: {
       title: 'ghes-token-gateway',
@@ -99,7 +93,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
       description:
         'Narrowed access to the GitHub Enterprise Server app-token API, RFC 7662 / RFC 9701 token introspection and forward auth.',
     },
-    servers: [{ url: deps.config.publicUrl ?? new URL(c.req.url).origin }],
+    // PUBLIC_URL, never the request's Host header.
+    servers: [{ url: deps.config.publicUrl }],
   }));
   app.openAPIRegistry.registerComponent('securitySchemes', 'callerJwt', {
     type: 'http',

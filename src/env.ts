@@ -212,12 +212,101 @@ const clientAddressHeaderSchema = blankIsUnset(
 
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
 
+/**
+ * Loopback hosts as the WHATWG URL parser writes them (it lower-cases names and canonicalises
+ * IPv4 and IPv6 literals first, so `0x7f.1` arrives as `127.0.0.1` and `[0::1]` as `[::1]`):
+ * `localhost` exactly, 127.0.0.0/8, and `[::1]`. Nothing else: `localhost.evil.com` and
+ * `127.0.0.1.nip.io` are names anyone can point anywhere.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  const quad = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return quad !== null && quad.slice(1).every((o) => Number(o) <= 255);
+}
+
+/**
+ * A URL the gateway calls or publishes (GHES, the caller JWKS, its own public URL). Trust
+ * boundary: plain `http://` would let anyone on the path read client secrets and tokens or swap
+ * the keys callers are checked with, so only `https:` is accepted, and `http:` only for a loopback
+ * host (local development against the emulator). No user name or password: fetch would send them
+ * as Basic credentials, and they would end up wherever the URL is logged or published.
+ */
+function secureUrl(options: { issuer?: boolean } = {}) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+      return;
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an https:// URL (http:// only for localhost, 127.0.0.0/8 or [::1])',
+      });
+    else if (url.username !== '' || url.password !== '')
+      ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
+    // RFC 8414 §2: the issuer has no query or fragment (an empty `?` or `#` counts too).
+    else if (options.issuer === true && /[?#]/.test(value))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must have no query or fragment (it is the issuer)',
+      });
+  });
+}
+
+/**
+ * Values wrangler.toml's [env.*] templates ship with, that must be replaced before a deploy:
+ * `REPLACE_WITH_…` (and the usual `REPLACE_ME` / `CHANGE_ME` spellings), and the template's
+ * placeholder domain `example.internal`. Checked on every string var and secret, so a template
+ * deployed as it is answers `misconfigured` instead of calling a made-up GHES.
+ */
+const PLACEHOLDERS: readonly { pattern: RegExp; what: string }[] = [
+  { pattern: /REPLACE[_-]?(?:WITH|ME)|CHANGE[_-]?ME/i, what: 'a REPLACE_WITH_… placeholder' },
+  {
+    pattern: /(?:^|[^a-z0-9-])example\.internal(?![a-z0-9-]|\.[a-z0-9])/i,
+    what: 'the placeholder domain example.internal',
+  },
+];
+
+/** One message per var that still holds a placeholder; names the var, never its value. */
+export function placeholderErrors(env: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    let text: string | undefined;
+    if (typeof value === 'string') text = value;
+    else if (
+      Array.isArray(value) ||
+      (typeof value === 'object' &&
+        value !== null &&
+        Object.getPrototypeOf(value) === Object.prototype)
+    ) {
+      // A TOML table or array (APPS, CALLER_POLICY written as tables).
+      try {
+        text = JSON.stringify(value);
+      } catch {
+        text = undefined;
+      }
+    }
+    if (text === undefined) continue;
+    const hit = PLACEHOLDERS.find((p) => p.pattern.test(text));
+    if (hit !== undefined)
+      errors.push(
+        `${name}: still holds ${hit.what} from the wrangler.toml template; set the real value`,
+      );
+  }
+  return errors;
+}
+
+/** The default PUBLIC_URL under LOCAL_DEV: where `wrangler dev` listens unless told otherwise. */
+export const LOCAL_DEV_PUBLIC_URL = 'http://127.0.0.1:8787';
+
 const GHES_VERSION = /^(\d+)\.(\d+)$/;
 
 export const varsSchema = z
   .object({
-    GHES_BASE_URL: z
-      .url({ protocol: /^https?$/ })
+    GHES_BASE_URL: secureUrl()
       .transform((u) => u.replace(/\/+$/, ''))
       .refine((u) => u.endsWith('/api/v3'), 'must end with /api/v3'),
     GHES_VERSION: blankIsUnset(
@@ -250,7 +339,7 @@ export const varsSchema = z
       json(z.array(z.enum(CALLER_ALGORITHMS)).min(1)).default(['ES256']),
     ),
     CALLER_JWKS: optional(json(jwksSchema)),
-    CALLER_JWKS_URL: optional(z.url({ protocol: /^https?$/ })),
+    CALLER_JWKS_URL: optional(secureUrl()),
     CALLER_CLOCK_TOLERANCE_S: intVar(30, 0, 30),
     /** Maximum caller-JWT age from `iat`; 0 means no limit (long-lived API-gateway tokens). */
     CALLER_MAX_TOKEN_AGE_S: intVar(0, 0, 10 * 365 * 86_400),
@@ -272,10 +361,32 @@ export const varsSchema = z
     CACHE_NEGATIVE_TTL_S: intVar(60, 1, 86_400),
     CACHE_L1_MAX_ENTRIES: intVar(10_000, 0, 1_000_000),
     CACHE_STALE_IF_ERROR_S: intVar(0, 0, 3600),
-    PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
+    /**
+     * The gateway's own origin: the RFC 8414 / RFC 9701 issuer, the discovery URLs and the OpenAPI
+     * server. Never taken from the request (its Host header is the client's to choose).
+     */
+    PUBLIC_URL: optional(secureUrl({ issuer: true })),
+    /**
+     * `true` only in wrangler.toml's top level (wrangler dev, `npm start`, local tests): PUBLIC_URL
+     * may then be left empty (it defaults to LOCAL_DEV_PUBLIC_URL) unless signing keys are set.
+     */
+    LOCAL_DEV: z
+      .preprocess(
+        // A TOML boolean arrives as one; '' means unset, as for every var.
+        (v) => (typeof v === 'boolean' ? String(v) : v === '' ? undefined : v),
+        z.enum(['true', 'false'], 'must be "true" or "false"').default('false'),
+      )
+      .transform((v) => v === 'true'),
     MAX_BODY_BYTES: intVar(16_384, 1024, 1_048_576),
   })
   .superRefine((v, ctx) => {
+    if (v.PUBLIC_URL === undefined && !v.LOCAL_DEV)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message:
+          'must be set to the gateway\'s public https origin: the issuer and published URLs never follow the Host header (only LOCAL_DEV = "true" may leave it empty)',
+      });
     if ((v.CALLER_JWKS === undefined) === (v.CALLER_JWKS_URL === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -481,7 +592,8 @@ export interface GatewayConfig {
     /** Private JWKs, first one signs; all public halves are published. Empty: RFC 9701 off. */
     signingKeys: Record<string, unknown>[];
   };
-  publicUrl: string | undefined;
+  /** No trailing slash. Never derived from a request. */
+  publicUrl: string;
   maxBodyBytes: number;
 }
 
@@ -501,10 +613,12 @@ const signingKeysSchema = json(
 
 /** Pure: parse vars and secrets from a Worker `env`. */
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const placeholders = placeholderErrors(env);
   const parsed = varsSchema.safeParse(env);
-  if (!parsed.success) return { ok: false, error: describe(parsed.error.issues) };
+  if (!parsed.success)
+    return { ok: false, error: [...placeholders, ...describe(parsed.error.issues)] };
   const v = parsed.data;
-  const errors: string[] = [];
+  const errors: string[] = [...placeholders];
 
   const apps = new Map<string, AppConfig>();
   for (const app of v.APPS) {
@@ -541,6 +655,13 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       });
     }
   }
+
+  // RFC 9701 §5: signed answers carry `iss`; it must be the name verifiers were configured with,
+  // even on a dev server.
+  if (signingKeys.length > 0 && v.PUBLIC_URL === undefined)
+    errors.push(
+      "PUBLIC_URL: must be set when INTROSPECTION_SIGNING_KEYS is (the signed answers' issuer)",
+    );
 
   if (errors.length > 0) return { ok: false, error: errors };
   const [major, minor] = v.GHES_VERSION.split('.').map(Number) as [number, number];
@@ -612,7 +733,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
         pepper: pepper as string,
       },
       introspection: { signingKeys },
-      publicUrl: v.PUBLIC_URL?.replace(/\/+$/, ''),
+      publicUrl: (v.PUBLIC_URL ?? LOCAL_DEV_PUBLIC_URL).replace(/\/+$/, ''),
       maxBodyBytes: v.MAX_BODY_BYTES,
     },
   };

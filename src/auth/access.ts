@@ -11,7 +11,7 @@
  * - `alg` pinned to RS256, the algorithm Access signs with;
  * - `iss` must be the team domain and `aud` one of the configured application AUD tags, so a token
  *   Access issued for another application of the same team is refused;
- * - `exp` required, `nbf`/`iat` honoured, the caller clock tolerance applies; `typ` and `crit` are
+ * - `exp` required, a future `nbf` or `iat` refused, the caller clock tolerance applies; `typ` and `crit` are
  *   checked as for caller JWTs.
  * The identity is the token's `email` (people), else `common_name` (service tokens, whose `sub`
  * is empty), else `sub`; the first of these that ACCESS_SUBJECTS maps decides the policy `sub`.
@@ -21,7 +21,13 @@ import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AccessConfig, CallerPolicyEntry } from '../env';
 import { GatewayError, isGatewayError } from '../errors';
 import type { AccessCaller, CallerClaims } from './caller-auth';
-import { checkProtectedHeader, invalidCredential, mapJoseError, quote } from './credential-errors';
+import {
+  checkIssuedAt,
+  checkProtectedHeader,
+  invalidCredential,
+  mapJoseError,
+  quote,
+} from './credential-errors';
 import { createCallerKeySet, type CallerKeySetOptions } from './keys';
 
 /** Request header Access sets on the requests it lets through (lower case, as Headers reads it). */
@@ -89,11 +95,12 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
         'malformed token',
         `Access JWT longer than ${MAX_ACCESS_ASSERTION_LENGTH} characters`,
       );
+    const nowMs = now();
     let verified: Awaited<ReturnType<typeof jwtVerify>>;
     try {
       verified = await jwtVerify(assertion, keySet, {
         ...verifyOptions,
-        currentDate: new Date(now()),
+        currentDate: new Date(nowMs),
       });
     } catch (e) {
       if (isGatewayError(e)) throw e;
@@ -102,6 +109,7 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
     }
     const { payload, protectedHeader } = verified;
     checkProtectedHeader('access', protectedHeader);
+    checkIssuedAt('access', payload.iat, nowMs, options.clockToleranceS);
 
     const candidates = IDENTITY_CLAIMS.map((claim) => payload[claim]).filter(
       (v): v is string => typeof v === 'string' && v.length > 0,

@@ -26,8 +26,9 @@
  * Caller JWT verification (jose `jwtVerify`, RFC 7519 §7.2, RFC 8725):
  * - algorithms pinned to asymmetric ones; `none` and HS* are refused when the middleware is built
  *   (RFC 8725 §3.1–3.2: no algorithm confusion, no shared secret in every caller);
- * - `iss`, `aud`, `exp` and `sub` required; `nbf` and `iat` honoured when present; `iat` required
- *   and bounded when `maxTokenAgeS` > 0; clock skew bounded by `clockToleranceS` (at most 30 s);
+ * - `iss`, `aud`, `exp` and `sub` required; `nbf` and `iat` honoured when present (a future `iat`
+ *   is refused like a future `nbf`); `iat` required and bounded when `maxTokenAgeS` > 0; clock
+ *   skew bounded by `clockToleranceS` (at most 30 s);
  * - header `typ`, when present, must be `JWT` or `at+jwt` (RFC 8725 §3.11, explicit typing);
  * - any `crit` header is refused: we implement no JWS extensions, and a token that insists on one
  *   must not be accepted by a verifier that ignores it (RFC 7515 §4.1.11);
@@ -51,6 +52,7 @@ import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import { ACCESS_ASSERTION_HEADER, createAccessVerifier } from './access';
 import {
+  checkIssuedAt,
   checkProtectedHeader,
   invalidToken,
   mapJoseError,
@@ -273,6 +275,7 @@ export function createCallerVerifier(options: CallerAuthOptions): CallerVerifier
     const { payload, protectedHeader } = verified;
     checkProtectedHeader('caller-jwt', protectedHeader);
     const { sub, iss, aud, exp, iat } = payload;
+    checkIssuedAt('caller-jwt', iat, nowMs, tolerance);
     if (typeof sub !== 'string' || sub.length === 0)
       throw invalidToken('claim sub malformed', 'caller JWT "sub" is not a non-empty string');
     // Own properties only: a `sub` of "constructor" or "__proto__" must not find Object's members.

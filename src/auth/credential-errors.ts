@@ -116,6 +116,29 @@ export function checkProtectedHeader(
     );
 }
 
+/**
+ * A token issued in the future, beyond the clock tolerance, is refused. jose checks this only when
+ * a maximum token age is set; without one (CALLER_MAX_TOKEN_AGE_S = 0, and Access) a post-dated
+ * `iat` would pass. Such a token was minted by a clock that is wrong, or on purpose to look fresh
+ * for longer; RFC 7519 §4.1.6 makes `iat` the time of issue, which cannot be later than now.
+ * Same bound as jose's: `iat` > now + tolerance (whole seconds) fails.
+ */
+export function checkIssuedAt(
+  kind: CredentialKind,
+  iat: unknown,
+  nowMs: number,
+  toleranceS: number,
+): void {
+  if (typeof iat !== 'number') return; // absent (optional) or already refused as malformed
+  const nowS = Math.floor(nowMs / 1000);
+  if (iat > nowS + toleranceS)
+    throw invalidCredential(
+      kind,
+      'token issued in the future',
+      `${REASON_LABEL[kind]} "iat" is ${iat - nowS} s in the future (clock tolerance ${toleranceS} s)`,
+    );
+}
+
 export function mapJoseError(
   e: InstanceType<typeof joseErrors.JOSEError>,
   token: string,

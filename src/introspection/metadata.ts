@@ -7,15 +7,6 @@ export const INTROSPECTION_PATH = '/introspect';
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
-/**
- * The issuer identifier: PUBLIC_URL when configured (the name clients know, behind any proxy),
- * else the origin the request came to. RFC 8414 §2 wants an https URL without query or fragment;
- * PUBLIC_URL is validated as a URL and stored without a trailing slash (src/env.ts).
- */
-export function issuerOf(publicUrl: string | undefined, requestUrl: string): string {
-  return publicUrl ?? new URL(requestUrl).origin;
-}
-
 export interface AuthorizationServerMetadata {
   issuer: string;
   introspection_endpoint: string;
@@ -37,6 +28,10 @@ export interface AuthorizationServerMetadata {
   grant_types_supported: [];
 }
 
+/**
+ * `issuer` is PUBLIC_URL (src/env.ts: https, or http on loopback, no query or fragment, no
+ * trailing slash), never the origin a request came to: the Host header is the client's to choose.
+ */
 export function authorizationServerMetadata(
   issuer: string,
   signingAlgorithms: readonly string[],

@@ -24,7 +24,6 @@ import { couldBeAppToken } from '../ghes/token-format';
 import { resolveApp } from '../auth/policy';
 import { GatewayError } from '../errors';
 import { failClosed } from '../introspection/fail-closed';
-import { issuerOf } from '../introspection/metadata';
 import { INTROSPECTION_JWT_TYPE, negotiateIntrospectionFormat } from '../introspection/negotiate';
 import {
   INACTIVE,
@@ -266,7 +265,8 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
 
       if (format === 'jwt') {
         const jwt = await signer.sign({
-          issuer: issuerOf(config.publicUrl, c.req.url),
+          // PUBLIC_URL, never the request's Host (src/env.ts).
+          issuer: config.publicUrl,
           audience: caller.sub,
           response: answer,
           nowMs: deps.clock.now(),

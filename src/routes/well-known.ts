@@ -9,12 +9,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv, GatewayDeps } from '../app';
-import {
-  JWKS_PATH,
-  METADATA_PATH,
-  authorizationServerMetadata,
-  issuerOf,
-} from '../introspection/metadata';
+import { JWKS_PATH, METADATA_PATH, authorizationServerMetadata } from '../introspection/metadata';
 import { signerFor } from '../introspection/signer';
 
 /**
@@ -71,12 +66,13 @@ export function registerWellKnownRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayD
   const jwks = signer.publicJwks();
   const algorithms = signer.algorithms();
 
+  // Built once from PUBLIC_URL: the document is cached publicly, so it must not follow the Host
+  // header of whoever asked first (RFC 8414 §3.3: the issuer must match the configured one).
+  const metadata = authorizationServerMetadata(config.publicUrl, algorithms);
+
   app.openapi(metadataRoute, (c) => {
     c.header('cache-control', DISCOVERY_CACHE_CONTROL);
-    return c.json(
-      authorizationServerMetadata(issuerOf(config.publicUrl, c.req.url), algorithms),
-      200,
-    );
+    return c.json(metadata, 200);
   });
 
   app.openapi(jwksRoute, (c) => {

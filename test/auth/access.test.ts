@@ -251,6 +251,20 @@ const refusals: RefusalCase[] = [
     detail: 'Invalid Cloudflare Access assertion: token not yet valid.',
   },
   {
+    name: 'an iat in the future (past the tolerance)',
+    token: () => assertion({ ...userClaims(), iat: T0_S + 31 }),
+    status: 401,
+    reason: /Access JWT "iat" is 31 s in the future \(clock tolerance 30 s\)/,
+    detail: 'Invalid Cloudflare Access assertion: token issued in the future.',
+  },
+  {
+    name: 'an iat a year in the future',
+    token: () => assertion({ ...userClaims(), iat: T0_S + 365 * 86_400 }),
+    status: 401,
+    reason: /Access JWT "iat" is 31536000 s in the future/,
+    detail: 'Invalid Cloudflare Access assertion: token issued in the future.',
+  },
+  {
     name: 'an algorithm other than RS256',
     token: async () => {
       const ec = await createTestCallerKeys('access-key-1');

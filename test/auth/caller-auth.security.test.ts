@@ -328,6 +328,20 @@ const cases: Case[] = [
     reason: /"iat" claim timestamp check failed \(it should be in the past\)/,
   },
   {
+    name: 'an iat in the future (no maxTokenAge, the default)',
+    credential: token(() => mint({ iat: T0 / 1000 + 31 })),
+    status: 401,
+    wwwAuthenticate: challenge('token issued in the future'),
+    reason: /caller JWT "iat" is 31 s in the future \(clock tolerance 30 s\)/,
+  },
+  {
+    name: 'an iat years in the future, exp further still',
+    credential: token(() => mint({ iat: T0 / 1000 + 5 * 365 * 86_400, exp: 4_102_444_800 })),
+    status: 401,
+    wwwAuthenticate: challenge('token issued in the future'),
+    reason: /caller JWT "iat" is \d+ s in the future/,
+  },
+  {
     name: 'a valid token for a sub with no policy',
     credential: token(() => mint({ sub: 'svc-unknown' })),
     status: 403,

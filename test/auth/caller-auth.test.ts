@@ -92,6 +92,30 @@ describe('callerAuth happy path', () => {
     expect((await h.bearer(await mint({ nbf: s + 31 }))).status).toBe(401);
   });
 
+  it.each([0, 5, 30])(
+    'refuses an iat beyond a clock tolerance of %i s, with or without a maximum age',
+    async (tolerance) => {
+      const s = T0 / 1000;
+      for (const maxTokenAgeS of [0, 3600]) {
+        const h = createHarness({ keys, clockToleranceS: tolerance, maxTokenAgeS });
+        expect((await h.bearer(await mint({ iat: s + tolerance }))).status).toBe(200);
+        const late = await h.bearer(await mint({ iat: s + tolerance + 1 }));
+        expect(late.status).toBe(401);
+        expect(((await late.json()) as { detail: string }).detail).toBe(
+          'Invalid caller token: token issued in the future.',
+        );
+      }
+    },
+  );
+
+  it('accepts a post-dated token once the clock reaches it (a refusal is not remembered)', async () => {
+    const h = createHarness({ keys, clockToleranceS: 30 });
+    const token = await mint({ iat: T0 / 1000 + 120 });
+    expect((await h.bearer(token)).status).toBe(401);
+    h.clock.ms += 120_000;
+    expect((await h.bearer(token)).status).toBe(200);
+  });
+
   it('reads X-Gateway-Authorization when configured, ignoring Authorization', async () => {
     const h = createHarness({ keys, header: 'x-gateway-authorization' });
     const token = await mint();

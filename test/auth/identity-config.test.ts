@@ -47,6 +47,7 @@ function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknow
       'svc-edge': { apps: ['octo-app'], operations: ['introspect', 'forward_auth'] },
     }),
     CACHE_PEPPER: PEPPER,
+    PUBLIC_URL: 'https://gateway.example.com',
   };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete env[k];

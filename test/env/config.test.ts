@@ -58,6 +58,7 @@ function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknow
     CALLER_JWKS: JSON.stringify(JWKS),
     CALLER_POLICY: JSON.stringify(POLICY),
     CACHE_PEPPER: PEPPER,
+    PUBLIC_URL: 'https://gateway.example.com',
   };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete env[k];
@@ -108,7 +109,7 @@ describe('a valid environment', () => {
       pepper: PEPPER,
     });
     expect(config.maxBodyBytes).toBe(16_384);
-    expect(config.publicUrl).toBeUndefined();
+    expect(config.publicUrl).toBe('https://gateway.example.com');
     expect(config.introspection.signingKeys).toEqual([]);
     expect([...config.apps.values()]).toEqual([
       {
@@ -144,7 +145,7 @@ describe('a valid environment', () => {
         CACHE_NEGATIVE_TTL_S: '30',
         CACHE_L1_MAX_ENTRIES: '0',
         CACHE_STALE_IF_ERROR_S: '300',
-        PUBLIC_URL: 'https://gateway.example.com/',
+        PUBLIC_URL: 'https://tokens.example.com/',
         MAX_BODY_BYTES: '65536',
       }),
     );
@@ -166,7 +167,7 @@ describe('a valid environment', () => {
       l1MaxEntries: 0,
       staleIfErrorS: 300,
     });
-    expect(config.publicUrl).toBe('https://gateway.example.com');
+    expect(config.publicUrl).toBe('https://tokens.example.com');
     expect(config.maxBodyBytes).toBe(65_536);
   });
 
@@ -437,8 +438,8 @@ describe('empty-string vars are treated as unset', () => {
     'CACHE_NEGATIVE_TTL_S',
     'CACHE_L1_MAX_ENTRIES',
     'CACHE_STALE_IF_ERROR_S',
-    'PUBLIC_URL',
     'MAX_BODY_BYTES',
+    'LOCAL_DEV',
   ];
   it.each(OPTIONAL_VARS)('%s = ""', (name) => {
     const unset = parseConfig(baseEnv({ [name]: undefined }));

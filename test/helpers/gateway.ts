@@ -14,6 +14,8 @@ import { TestClock } from './clock';
 export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
 export const CALLER_AUD = 'ghes-token-gateway';
+/** The gateway's PUBLIC_URL, and the origin `request` sends to. */
+export const GATEWAY_URL = 'https://gateway.test';
 
 export const ALL_OPERATIONS = OPERATIONS;
 
@@ -79,6 +81,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     CALLER_ALGORITHMS: JSON.stringify(['ES256']),
     CALLER_JWKS: JSON.stringify(keys.jwks),
     CALLER_POLICY: JSON.stringify(policy),
+    // Requests go to https://gateway.test (below); outside LOCAL_DEV PUBLIC_URL is required.
+    PUBLIC_URL: GATEWAY_URL,
     // Allow-all limiters: the real bindings count in wall-clock time across a whole test run.
     // Rate-limit tests pass real or denying limiters through `vars`.
     INTROSPECTION_RATE_LIMITER: allowAll,
@@ -126,7 +130,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
 
   const request = async (path: string, init: RequestInit = {}) =>
     built.fetch(
-      new Request(`https://gateway.test${path}`, init),
+      new Request(`${GATEWAY_URL}${path}`, init),
       vars as Parameters<typeof buildGateway>[0],
       ctx,
     );

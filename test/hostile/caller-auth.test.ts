@@ -155,6 +155,11 @@ const ATTACKS: Attack[] = [
     mint: (gw) => mint(gw, { nbf: nowS(gw) + 60 }),
     expect: DENIED,
   },
+  {
+    name: 'iat 60 s in the future',
+    mint: (gw) => mint(gw, { iat: nowS(gw) + 60 }),
+    expect: DENIED,
+  },
   { name: 'no exp', mint: (gw) => mint(gw, { exp: undefined }), expect: DENIED },
   {
     name: 'crit header',

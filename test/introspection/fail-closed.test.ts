@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError, isGatewayError, type ErrorCode } from '../../src/errors';
 import { failClosed } from '../../src/introspection/fail-closed';
-import { authorizationServerMetadata, issuerOf } from '../../src/introspection/metadata';
+import { authorizationServerMetadata } from '../../src/introspection/metadata';
 
 function caught(e: unknown): GatewayError {
   try {
@@ -50,10 +50,6 @@ describe('failClosed', () => {
 
 describe('authorization server metadata', () => {
   it('derives every URL from the issuer', () => {
-    expect(issuerOf(undefined, 'https://gw.example/introspect?x=1')).toBe('https://gw.example');
-    expect(issuerOf('https://public.example', 'http://127.0.0.1:8787/x')).toBe(
-      'https://public.example',
-    );
     expect(authorizationServerMetadata('https://i', ['ES256'])).toStrictEqual({
       issuer: 'https://i',
       introspection_endpoint: 'https://i/introspect',

@@ -152,6 +152,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
       },
     }),
     INTROSPECTION_SIGNING_KEYS: JSON.stringify({ keys: [signing] }),
+    PUBLIC_URL: 'https://gateway.test',
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: emulator.fetch,

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
@@ -94,6 +95,19 @@ export interface RunningGateway {
   dispose(): Promise<void>;
 }
 
+/** A port on 127.0.0.1 that was free a moment ago (the OS picks it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 export async function startGateway(options: {
   mainPath: string;
   project: ProjectConfig;
@@ -101,6 +115,11 @@ export async function startGateway(options: {
   bindings: Record<string, string>;
 }): Promise<RunningGateway> {
   let recent: () => string[] = () => [];
+  // The gateway never takes its public URL from the Host header, and requires PUBLIC_URL once
+  // signing keys are set: so the port is chosen first and PUBLIC_URL names it.
+  const given = options.bindings['PUBLIC_URL'] ?? options.project.vars['PUBLIC_URL'];
+  const port = typeof given === 'string' && given !== '' ? 0 : await freePort();
+  const publicUrl = port === 0 ? {} : { PUBLIC_URL: `http://127.0.0.1:${port}` };
   const { mf, origin } = await withoutForeignSignalExits(async () => {
     const mf = new Miniflare({
       name: 'ghes-token-gateway',
@@ -112,9 +131,12 @@ export async function startGateway(options: {
       compatibilityFlags: options.project.compatibilityFlags,
       kvNamespaces: options.project.kvBindings,
       kvPersist: false,
-      bindings: { ...options.project.vars, ...options.bindings } as Record<string, string>,
+      bindings: { ...options.project.vars, ...publicUrl, ...options.bindings } as Record<
+        string,
+        string
+      >,
       host: '127.0.0.1',
-      port: 0,
+      port,
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         recent = tail([stdout, stderr]);
       },
