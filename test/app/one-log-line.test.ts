@@ -192,7 +192,9 @@ describe('a gateway whose configuration is invalid', () => {
 
   it('answers 500 misconfigured with one request line per request, naming the errors', async () => {
     const gw = await createTestGateway();
-    const env = { ...gw.vars, GHES_VERSION: '1.0' } as unknown as Env;
+    const env = { ...gw.vars, GHES_VERSION: '1.0' } as unknown as Parameters<
+      typeof worker.fetch
+    >[1];
     const lines: Record<string, unknown>[] = [];
     vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
       lines.push(JSON.parse(String(line)) as Record<string, unknown>);
