@@ -15,7 +15,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
@@ -34,7 +34,7 @@ import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
 import { APP_NAME_PATTERN, accessToken, problem } from './schemas';
-import { setResponseHeader } from '../middleware/response-headers';
+import { noStore } from '../middleware/no-store';
 
 /**
  * RFC 6749 §3.1: a parameter sent without a value is treated as omitted, unknown parameters are
@@ -148,13 +148,6 @@ function couldBeGitHubToken(token: string): boolean {
   return accessToken.safeParse(token).success;
 }
 
-/** Introspection answers are never cached anywhere, errors included (RFC 7662 §4). */
-const noStore: MiddlewareHandler<AppEnv> = async function introspectionNoStore(c, next) {
-  await next();
-  setResponseHeader(c, 'cache-control', 'no-store');
-  setResponseHeader(c, 'pragma', 'no-cache');
-};
-
 /** RFC 7662 §2.1: the request is `application/x-www-form-urlencoded`; multipart is not. */
 function isFormBody(contentType: string | undefined): boolean {
   return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
@@ -213,7 +206,8 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
   // configured signing key is unusable.
   const signer = signerFor(config.introspection);
 
-  app.use('/introspect', noStore);
+  // Introspection answers are never cached anywhere, errors included (RFC 7662 §4).
+  app.use('/introspect', noStore());
   app.use(
     '/introspect',
     callerAuth(callerAuthOptions(deps)),

@@ -19,6 +19,7 @@ import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
 import { strictJsonBody } from '../middleware/json-body';
+import { noStore } from '../middleware/no-store';
 import { safeSegment } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
 import {
@@ -160,6 +161,8 @@ function validatePermissions(
 
 export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
   const { config } = deps;
+  // First, so that it wraps every answer below it: reset and scoped answer new tokens.
+  app.use('/v1/*', noStore());
   app.use('/v1/*', callerAuth(callerAuthOptions(deps)));
   // Every caller-facing 'is this token valid' answer shares one budget (RFC 7662 §4: an open
   // check lets attackers fish for valid tokens); mutations have their own, smaller one.
