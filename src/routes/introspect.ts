@@ -16,7 +16,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { callerRateLimit } from '../middleware/rate-limit';
@@ -34,6 +33,7 @@ import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
 import { APP_NAME_PATTERN, accessToken, problem } from './schemas';
+import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 
 /**
@@ -218,14 +218,7 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       log: deps.log,
     }),
   );
-  const limit = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError('payload-too-large', {
-        detail: `The body must be at most ${config.maxBodyBytes} bytes`,
-      });
-    },
-  });
+  const limit = bodyLimit({ maxBytes: config.maxBodyBytes });
   app.use('/introspect', async function introspectionBody(c, next) {
     if (c.req.method !== 'POST') return next();
     if (!isFormBody(c.req.header('content-type'))) {

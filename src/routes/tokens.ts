@@ -9,7 +9,6 @@
  *   POST /v1/apps/{app}/grant/delete   → 204
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
@@ -19,6 +18,7 @@ import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
 import { strictJsonBody } from '../middleware/json-body';
+import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 import { safeSegment } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
@@ -187,17 +187,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   ]) {
     app.use(path, mutationLimit);
   }
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new GatewayError('payload-too-large', {
-          detail: `The body must be at most ${config.maxBodyBytes} bytes`,
-        });
-      },
-    }),
-  );
+  app.use('/v1/*', bodyLimit({ maxBytes: config.maxBodyBytes }));
   app.use('/v1/*', strictJsonBody());
 
   app.openapi(checkRoute, async (c) => {
