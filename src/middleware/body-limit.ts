@@ -24,8 +24,12 @@ export interface BodyLimitOptions {
   drainBytes?: number;
 }
 
-/** 8 MiB: far above any body of this API, small next to Cloudflare's 100 MB request limit. */
-export const DEFAULT_DRAIN_BYTES = 8 * 1024 * 1024;
+/**
+ * 512 KiB: thirty times the default MAX_BODY_BYTES, so an ordinary oversized body is drained,
+ * while a hostile endless one still costs under 1 MiB of reads before it is cut off
+ * (test/hostile/token-routes.test.ts).
+ */
+export const DEFAULT_DRAIN_BYTES = 512 * 1024;
 
 export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const { maxBytes } = options;
