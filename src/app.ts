@@ -5,6 +5,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { JWTVerifyGetKey } from 'jose';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { CallerAuthVariables } from './auth/caller-auth';
 import type { TokenCache } from './cache/token-cache';
@@ -74,10 +75,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
-  app.use(
-    '*',
-    auditLog(deps.log, () => deps.clock.now()),
-  );
+  app.use('*', auditLog({ log: deps.log, now: () => deps.clock.now(), answerError }));
 
   registerHealthRoutes(app);
   registerTokenRoutes(app, deps);
@@ -103,19 +101,24 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   });
 
   // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them in `Allow`.
+  // Answered, not thrown: Hono calls the not-found handler outside every middleware's error
+  // handling, so a throw here would unwind past the audit line and the request would go unlogged.
   const allowedMethods = methodsByPath(app.routes);
   app.notFound((c) => {
     const allow = allowedMethods(new URL(c.req.url).pathname);
-    if (allow.length > 0) {
-      throw new GatewayError('method-not-allowed', {
-        detail: `${c.req.method} is not allowed here; use ${allow.join(' or ')}`,
-        headers: { allow: allow.join(', ') },
-      });
-    }
-    throw new GatewayError('not-found', { detail: 'No route matches this method and path' });
+    return answerError(
+      allow.length > 0
+        ? new GatewayError('method-not-allowed', {
+            detail: `${c.req.method} is not allowed here; use ${allow.join(' or ')}`,
+            headers: { allow: allow.join(', ') },
+          })
+        : new GatewayError('not-found', { detail: 'No route matches this method and path' }),
+      c,
+    );
   });
 
-  app.onError((err, c) => {
+  /** Every failure becomes one problem answer; `failure` tells the audit line what went wrong. */
+  function answerError(err: unknown, c: Context<AppEnv>): Response {
     const requestId = c.get('requestId');
     const gatewayError = toGatewayError(err);
     c.set('failure', gatewayError);
@@ -132,7 +135,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     const res = problemResponse(gatewayError, requestId);
     if (requestId !== undefined) res.headers.set('x-request-id', requestId);
     return res;
-  });
+  }
+  app.onError(answerError);
 
   return app;
 }

@@ -179,6 +179,9 @@ export function problemResponse(err: GatewayError, requestId?: string): Response
   const problem = toProblem(err, requestId);
   const headers = new Headers(err.headers);
   headers.set('content-type', PROBLEM_CONTENT_TYPE);
+  // Problems are about one request and may follow a credential-bearing attempt: never stored
+  // (RFC 6749 §5.1 asks the same of token-endpoint errors).
   headers.set('cache-control', 'no-store');
+  headers.set('pragma', 'no-cache');
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }

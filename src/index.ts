@@ -79,13 +79,31 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   }
 }
 
-function misconfigured(errors: string[], log: Logger): Response {
-  log({ level: 'error', event: 'config.invalid', errors });
-  return problemResponse(
+/**
+ * Every request to a gateway that could not be built: a 500 problem that names no value, and
+ * the request's one log line, which carries the configuration errors (they name variables,
+ * never their values).
+ */
+function misconfigured(request: Request, errors: string[], log: Logger): Response {
+  const requestId = crypto.randomUUID();
+  log({
+    level: 'error',
+    event: 'request',
+    request_id: requestId,
+    method: request.method,
+    status: 500,
+    error_code: 'misconfigured',
+    outcome: 'misconfigured',
+    errors,
+  });
+  const res = problemResponse(
     new GatewayError('misconfigured', {
       detail: 'The gateway configuration is invalid; operators can find the reason in the logs',
     }),
+    requestId,
   );
+  res.headers.set('x-request-id', requestId);
+  return res;
 }
 
 /**
@@ -103,8 +121,9 @@ export function createWorker(
       if (gateway === undefined) {
         gateway = buildGateway(env, { ...options, log });
         built.set(env, gateway);
+        if (!gateway.ok) log({ level: 'error', event: 'config.invalid', errors: gateway.errors });
       }
-      if (!gateway.ok) return misconfigured(gateway.errors, log);
+      if (!gateway.ok) return misconfigured(request, gateway.errors, log);
       return gateway.fetch(request, env, ctx);
     },
   };

@@ -46,3 +46,28 @@ export function formatCacheStatus(p: CacheStatusParams): string {
   if (p.detail !== undefined) out += `; detail=${sfTokenOrString(p.detail)}`;
   return out;
 }
+
+/**
+ * What an inactive answer's `Cache-Status` may say: where it came from (`hit` and its tier, or
+ * `fwd=miss`), whether it was stored, whether it was collapsed, and nothing else. A revocation
+ * tombstone lives longer than a negative entry (its `ttl` would differ), an answer overtaken by a
+ * revocation saw GHES say 200 (`fwd-status`, `detail=revoked`), and an entry a grant revocation
+ * made unusable forwards as `miss` where an unknown token forwards as `uri-miss`: any of these
+ * would tell a caller that a token it holds was revoked rather than never valid. RFC 9211 §2.2
+ * `miss` ("could not be used to satisfy this request") covers every forwarding reason here.
+ */
+export function inactiveCacheStatus(p: CacheStatusParams): CacheStatusParams {
+  const out: CacheStatusParams = {};
+  if (p.hit === true) {
+    out.hit = true;
+    if (p.detail === 'l1' || p.detail === 'kv') out.detail = p.detail;
+  } else {
+    out.fwd = 'miss';
+  }
+  if (p.stored === true) out.stored = true;
+  if (p.collapsed === true) out.collapsed = true;
+  return out;
+}
+
+/** An inactive answer from this isolate's memory: a negative entry or a tombstone alike. */
+export const INACTIVE_L1_HIT = formatCacheStatus({ hit: true, detail: 'l1' });

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../log';
 import type { FreshnessPolicy } from './policy';
-import { entryFromValue } from './policy';
+import { entryFromValue, storedValueProblem } from './policy';
 import { decodeValue, encodeValue, type CacheEntry } from './entry';
 import { epochKey } from './keys';
 
@@ -50,6 +50,7 @@ export class KvTier {
     clientId: string,
     tokenId: string,
     policy: FreshnessPolicy,
+    nowMs: number,
   ): Promise<KvRead> {
     const kv = this.#kv;
     if (kv === undefined) return { status: 'absent' };
@@ -62,13 +63,9 @@ export class KvTier {
     }
     if (text === null) return { status: 'absent' };
     const decoded = decodeValue(text);
-    if (!decoded.ok) {
-      this.#log({
-        level: 'warn',
-        event: 'cache.kv_corrupt',
-        token_id: tokenId,
-        reason: decoded.reason,
-      });
+    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.reason;
+    if (!decoded.ok || problem !== undefined) {
+      this.#log({ level: 'warn', event: 'cache.kv_corrupt', token_id: tokenId, reason: problem });
       return { status: 'corrupt' };
     }
     return { status: 'hit', entry: entryFromValue(decoded.value, clientId, policy) };

@@ -20,7 +20,9 @@ import type { Logger } from '../log';
 import { GatewayError } from '../errors';
 import {
   CACHE_NAME,
+  INACTIVE_L1_HIT,
   formatCacheStatus,
+  inactiveCacheStatus,
   type CacheStatusParams,
   type ForwardReason,
 } from './cache-status';
@@ -235,7 +237,9 @@ export class TokenCache {
           const ttl = remainingFreshnessS(entry.freshUntilMs, now);
           return {
             result: entry.result,
-            cacheStatus: `${CACHE_NAME}; hit; ttl=${ttl}; detail=l1`,
+            cacheStatus: entry.result.active
+              ? `${CACHE_NAME}; hit; ttl=${ttl}; detail=l1`
+              : INACTIVE_L1_HIT,
             freshForS: ttl,
             tokenId: tokenIdOf(hash),
             source: 'l1',
@@ -329,6 +333,11 @@ export class TokenCache {
     };
   }
 
+  /** Whether a definitive 404 for this app would be stored here (`stored` in Cache-Status). */
+  #storesNegatives(app: CacheApp, useL1: boolean): boolean {
+    return this.#negativeAllowed(app) && ((useL1 && this.#l1.enabled) || this.#kv.enabled);
+  }
+
   /** Beyond freshness: not invalidated by a grant revocation known here; negatives allowed. */
   #usableBeyondTime(app: CacheApp, entry: CacheEntry, now: number): boolean {
     if (entry.kind === 'positive') {
@@ -390,8 +399,12 @@ export class TokenCache {
 
   #outcome(r: FlightResult, hash: string, collapsed: boolean): CheckOutcome {
     const now = this.#clock.now();
-    const params: CacheStatusParams = { ...r.params };
-    if (r.statusTtlFromMs !== undefined) params.ttl = cacheStatusTtl(r.statusTtlFromMs, now);
+    // Inactive answers look alike whatever made them inactive (cache-status.ts).
+    const params: CacheStatusParams = r.result.active
+      ? { ...r.params }
+      : inactiveCacheStatus(r.params);
+    if (r.statusTtlFromMs !== undefined && r.result.active)
+      params.ttl = cacheStatusTtl(r.statusTtlFromMs, now);
     // RFC 9211 §2.6: `collapsed` describes a forward request; a shared KV read is not one.
     if (collapsed && params.fwd !== undefined) params.collapsed = true;
     return {
@@ -417,8 +430,8 @@ export class TokenCache {
     const useL1 = opts.bypassL1 !== true;
     const l1Entry = useL1 ? this.#l1.peek(key) : undefined;
 
-    const read = await this.#kv.readEntry(key, app.clientId, tokenId, this.#policy);
-    if (flight.revoked) return revokedMeanwhile(undefined, 'kv');
+    const read = await this.#kv.readEntry(key, app.clientId, tokenId, this.#policy, this.#clock.now());
+    if (flight.revoked) return revokedMeanwhile(undefined, 'kv', this.#storesNegatives(app, useL1));
 
     // RFC 9211 `fwd`: "stale" when the only entries found had run out of time, "miss" when one
     // was unusable for another reason, "uri-miss" when there was none.
@@ -435,7 +448,8 @@ export class TokenCache {
       else if (kvEntry.kind === 'negative' && !this.#negativeAllowed(app)) unusable = true;
       else {
         const verdict = await this.#grantVerdict(app, kvEntry, now);
-        if (flight.revoked) return revokedMeanwhile(undefined, 'kv');
+        if (flight.revoked)
+          return revokedMeanwhile(undefined, 'kv', this.#storesNegatives(app, useL1));
         if (verdict === 'ok') {
           if (useL1) this.#l1.set(key, kvEntry);
           this.#counters.kvHits++;
@@ -470,7 +484,13 @@ export class TokenCache {
       if (stale !== undefined) return stale;
       throw err;
     }
-    if (flight.revoked) return revokedMeanwhile(fwd, 'ghes', loaded.found ? 200 : 404);
+    if (flight.revoked)
+      return revokedMeanwhile(
+        fwd,
+        'ghes',
+        this.#storesNegatives(app, useL1),
+        loaded.found ? 200 : 404,
+      );
     const now = this.#clock.now();
 
     if (!loaded.found) {
@@ -503,7 +523,7 @@ export class TokenCache {
     );
     if (entry.scope !== null && invalidatedByEpoch(startedAtMs, this.#epochFor(entry.scope, now))) {
       // The grant was revoked here while GHES was answering: the answer is already out of date.
-      return revokedMeanwhile(fwd, 'ghes', 200);
+      return revokedMeanwhile(fwd, 'ghes', this.#storesNegatives(app, useL1), 200);
     }
     if (!isFresh(entry, now)) {
       // GHES said yes, but `expires_at` is already past (or unreadable): pass it on, keep nothing.
@@ -516,7 +536,8 @@ export class TokenCache {
       };
     }
     const stored = await this.#store(key, entry, now, useL1, tokenId, token, opts);
-    if (flight.revoked) return revokedMeanwhile(fwd, 'ghes', 200);
+    if (flight.revoked)
+      return revokedMeanwhile(fwd, 'ghes', this.#storesNegatives(app, useL1), 200);
     return {
       result: entry.result,
       freshUntilMs: entry.freshUntilMs,
@@ -622,12 +643,17 @@ export class TokenCache {
   }
 }
 
+/**
+ * `stored`: what a GHES 404 for an unknown token would say here, so that the Cache-Status of this
+ * answer cannot tell the two apart (a tombstone was in fact stored by the invalidation).
+ */
 function revokedMeanwhile(
   fwd: ForwardReason | undefined,
   source: 'kv' | 'ghes',
+  stored: boolean,
   fwdStatus?: number,
 ): FlightResult {
-  const params: CacheStatusParams = { detail: 'revoked' };
+  const params: CacheStatusParams = { detail: 'revoked', stored };
   if (fwd !== undefined) params.fwd = fwd;
   if (fwdStatus !== undefined) params.fwdStatus = fwdStatus;
   return { result: INACTIVE, freshUntilMs: undefined, statusTtlFromMs: undefined, params, source };

@@ -3,6 +3,11 @@
  * they know through `c.var.audit`; this middleware adds status and latency and writes the line
  * after the response is built.
  *
+ * Exactly one line, whatever happens below it: Hono catches a throw at the layer that threw, but a
+ * throw from outside any layer (its not-found step, a non-Error value) would unwind past
+ * `await next()`. Such a throw is turned into the answer here, with the app's own error mapping
+ * (`answerError`), and logged like any other failure.
+ *
  * Trust boundary: only ids and outcomes go here. `token_id` is a short prefix of the keyed
  * cache hash (src/cache/keys.ts), never the token.
  */
@@ -32,12 +37,28 @@ function callerOf(c: Context): string | undefined {
   return typeof caller?.sub === 'string' ? caller.sub : undefined;
 }
 
-export function auditLog(log: Logger, now: () => number): MiddlewareHandler {
+export interface AuditLogOptions {
+  log: Logger;
+  /** Epoch milliseconds. */
+  now: () => number;
+  /** The app's error answer (src/app.ts): maps anything thrown to a problem and sets `failure`. */
+  answerError: (err: unknown, c: Context) => Response;
+}
+
+export function auditLog(options: AuditLogOptions): MiddlewareHandler {
+  const { log, now, answerError } = options;
+  for (const name of ['log', 'now', 'answerError'] as const)
+    if (typeof options[name] !== 'function')
+      throw new Error(`auditLog: "${name}" must be a function`);
   return async function auditLogMiddleware(c, next) {
     const started = now();
     const fields: AuditFields = {};
     c.set('audit', fields);
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      c.res = answerError(err, c);
+    }
     const failure = c.get('failure') as GatewayError | undefined;
     const status = c.res.status;
     // Built by assignment in one pass rather than by spreading several objects: this runs on

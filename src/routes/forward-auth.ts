@@ -10,12 +10,14 @@
  *
  * Answers (what nginx `auth_request` makes of each: 2xx allows; 401 and 403 go to the client;
  * anything else becomes 500, which also denies):
- *   200  allowed, empty body, X-Auth-User / -User-Id / -Scopes / -Token-Expires, and
+ *   200  allowed, empty body, X-Auth-User / -User-Id / -Scopes / -Token-Expires, the app that
+ *        vouched (X-Auth-App, X-Auth-Client-Id), and
  *        `Cache-Control: private, max-age=N` with N ≤ the cache entry's remaining freshness
  *   401  end-user token missing, malformed, unknown, expired or revoked (`realm="GitHub"`), or
  *        the gateway's own credential failed (`realm="ghes-token-gateway"`, `credential: "gateway"`)
  *   403  a required scope is missing (`insufficient-scope`), or the caller's policy forbids the
- *        app or forward auth (`forbidden`, `credential: "gateway"`)
+ *        app or forward auth (`forbidden`, `credential: "gateway"`; an unconfigured app is 404
+ *        `unknown-app`, marked the same way)
  *   400  a malformed `app` or `scope` parameter: a gateway misconfiguration, denied
  *   503  GHES could not answer: fail closed
  *
@@ -74,6 +76,27 @@ function gatewayCredentialFailure(e: GatewayError): GatewayError {
     extensions: { ...e.extensions, credential: 'gateway' },
     cause: e,
   });
+}
+
+/**
+ * The caller's policy or the gateway's configuration refused the app (403 `forbidden`, 404
+ * `unknown-app`): marked `credential: "gateway"` like a refused caller JWT, so that neither the
+ * body nor the audit line passes it off as the end user's fault.
+ */
+function gatewaySide<T>(c: Context<AppEnv>, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (e) {
+    if (!isGatewayError(e) || (e.code !== 'forbidden' && e.code !== 'unknown-app')) throw e;
+    c.get('audit').outcome = 'gateway_credential_rejected';
+    throw new GatewayError(e.code, {
+      ...(e.detail !== undefined && { detail: e.detail }),
+      ...(e.reason !== undefined && { reason: `gateway policy: ${e.reason}` }),
+      headers: e.headers,
+      extensions: { ...e.extensions, credential: 'gateway' },
+      cause: e,
+    });
+  }
 }
 
 function queryOnce(c: Context<AppEnv>, name: string): string | undefined {
@@ -157,7 +180,9 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
         detail: 'query.app conflicts with the X-Forward-Auth-App header',
       });
     const requested = headerApp !== undefined && headerApp !== '' ? headerApp : queryApp;
-    const appConfig = requireApp(c, resolveApp(caller, requested, 'forward_auth'), 'forward_auth');
+    const appConfig = gatewaySide(c, () =>
+      requireApp(c, resolveApp(caller, requested, 'forward_auth'), 'forward_auth'),
+    );
     const headerScopes = c.req.header('x-forward-auth-scope');
     const required = parseRequiredScopes([
       ...(headerScopes !== undefined ? [headerScopes] : []),
@@ -198,6 +223,10 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
     }
     audit.outcome = 'allowed';
     for (const [name, value] of Object.entries(decision.headers)) c.header(name, value);
+    // Which app vouched: an upstream that serves one app checks these, so a token checked by
+    // another app (a misrouted or client-chosen app) is not taken for one of its own.
+    c.header('x-auth-app', appConfig.name);
+    c.header('x-auth-client-id', appConfig.clientId);
     return c.body(null, 200);
   });
 
@@ -235,6 +264,12 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
           'x-auth-user': z.string().openapi({ description: 'GitHub login' }),
           'x-auth-user-id': z.string().openapi({ description: 'GitHub user id' }),
           'x-auth-scopes': z.string().openapi({ description: 'Granted scopes, comma-separated' }),
+          'x-auth-app': z
+            .string()
+            .openapi({ description: 'The configured app that checked the token' }),
+          'x-auth-client-id': z
+            .string()
+            .openapi({ description: "That app's client_id (the token's app)" }),
           'x-auth-token-expires': z
             .string()
             .optional()

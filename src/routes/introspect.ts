@@ -15,8 +15,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { configuredGhesCheckBudget } from '../middleware/rate-limit';
@@ -34,7 +33,8 @@ import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
 import { APP_NAME_PATTERN, problem } from './schemas';
-import { setResponseHeader } from '../middleware/response-headers';
+import { bodyLimit } from '../middleware/body-limit';
+import { noStore } from '../middleware/no-store';
 
 /**
  * RFC 6749 §3.1: a parameter sent without a value is treated as omitted, unknown parameters are
@@ -145,12 +145,6 @@ const introspectRoute = createRoute({
   },
 });
 
-/** Introspection answers are never cached anywhere, errors included (RFC 7662 §4). */
-const noStore: MiddlewareHandler<AppEnv> = async function introspectionNoStore(c, next) {
-  await next();
-  setResponseHeader(c, 'cache-control', 'no-store');
-  setResponseHeader(c, 'pragma', 'no-cache');
-};
 
 /** RFC 7662 §2.1: the request is `application/x-www-form-urlencoded`; multipart is not. */
 function isFormBody(contentType: string | undefined): boolean {
@@ -210,18 +204,12 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
   // configured signing key is unusable.
   const signer = signerFor(config.introspection);
 
-  app.use('/introspect', noStore);
+  // Introspection answers are never cached anywhere, errors included (RFC 7662 §4).
+  app.use('/introspect', noStore());
   app.use('/introspect', callerAuth(callerAuthOptions(deps)));
   // Charged only when an answer needs GHES (src/middleware/rate-limit.ts).
   const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
-  const limit = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError('payload-too-large', {
-        detail: `The body must be at most ${config.maxBodyBytes} bytes`,
-      });
-    },
-  });
+  const limit = bodyLimit({ maxBytes: config.maxBodyBytes });
   app.use('/introspect', async function introspectionBody(c, next) {
     if (c.req.method !== 'POST') return next();
     if (!isFormBody(c.req.header('content-type'))) {

@@ -9,7 +9,6 @@
  *   POST /v1/apps/{app}/grant/delete   → 204
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
@@ -20,6 +19,8 @@ import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../ghes/versions';
 import { strictJsonBody } from '../middleware/json-body';
+import { bodyLimit } from '../middleware/body-limit';
+import { noStore } from '../middleware/no-store';
 import { safeSegment } from '../middleware/validation';
 import { checkThroughCache, requireApp, tokenRequest } from './common';
 import {
@@ -161,6 +162,8 @@ function validatePermissions(
 
 export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
   const { config } = deps;
+  // First, so that it wraps every answer below it: reset and scoped answer new tokens.
+  app.use('/v1/*', noStore());
   app.use('/v1/*', callerAuth(callerAuthOptions(deps)));
   // Every caller-facing 'is this token valid' answer that needs GHES shares one budget, charged
   // right before the GHES call (RFC 7662 §4: an open check lets attackers fish for valid
@@ -180,17 +183,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   ]) {
     app.use(path, mutationLimit);
   }
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new GatewayError('payload-too-large', {
-          detail: `The body must be at most ${config.maxBodyBytes} bytes`,
-        });
-      },
-    }),
-  );
+  app.use('/v1/*', bodyLimit({ maxBytes: config.maxBodyBytes }));
   app.use('/v1/*', strictJsonBody());
 
   app.openapi(checkRoute, async (c) => {

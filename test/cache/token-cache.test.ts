@@ -189,7 +189,7 @@ describe('negative caching', () => {
       result: { active: false },
       source: 'ghes',
       freshForS: 30,
-      cacheStatus: 'ghes-token-gateway; fwd=uri-miss; fwd-status=404; ttl=30; stored',
+      cacheStatus: 'ghes-token-gateway; fwd=miss; stored',
     });
     expect(a.kv.puts[0]!.expirationTtl).toBe(60);
 
@@ -216,7 +216,7 @@ describe('negative caching', () => {
     allowed = false;
     const o = await a.cache.check(APP, token(21), load);
     expect(o).toMatchObject({ source: 'ghes', freshForS: 0 });
-    expect(o.cacheStatus).toBe('ghes-token-gateway; fwd=miss; fwd-status=404');
+    expect(o.cacheStatus).toBe('ghes-token-gateway; fwd=miss');
     await a.cache.check(APP, token(22), load);
     expect(load.calls).toBe(3);
     expect(a.kv.puts).toHaveLength(1);

@@ -14,6 +14,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -55,6 +56,40 @@ async function request(url: string, init: RequestInit = {}): Promise<Answer> {
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/**
+ * POSTs `bytes` of body with Transfer-Encoding: chunked (node's http client, which, unlike fetch,
+ * keeps uploading while the answer arrives) and resolves to the status, or rejects when the
+ * connection breaks first (ECONNRESET: the server answered mid-upload and dropped the rest).
+ */
+function chunkedPost(url: string, headers: Record<string, string>, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    const chunk = Buffer.alloc(16 * 1024, 0x61);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
 }
 
 function upstreamSaw(answer: Answer): UpstreamSeen {
@@ -280,6 +315,26 @@ async function runChecks(checks: CheckRunner, w: World): Promise<void> {
         assertDenied(after, 401);
         assert.match(after.headers.get('www-authenticate') ?? '', /^Bearer\b/i);
       });
+    },
+  );
+
+  await checks.check(
+    'gateway: a chunked body over the limit gets a clean 413, five times, and the next request is answered',
+    async () => {
+      for (let i = 0; i < 5; i++) {
+        const status = await chunkedPost(
+          `${w.gateway.url}/v1/apps/${APP}/token/check`,
+          { authorization: `Bearer ${w.adminJwt}`, 'content-type': 'application/json' },
+          500_000,
+        );
+        assert.equal(status, 413, `attempt ${i + 1}`);
+        const next = await request(`${w.gateway.url}/v1/apps/${APP}/token/check`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${w.adminJwt}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ access_token: user.token }),
+        });
+        assert.equal(next.status, 200, `after attempt ${i + 1} (body: ${next.body.slice(0, 200)})`);
+      }
     },
   );
 

@@ -164,3 +164,33 @@ describe('audit line', () => {
     expect(lineOf(gw, res)['latency_ms']).toBe(waited);
   });
 });
+
+describe('auditLog: a throw that escapes every layer still gets its line', () => {
+  it('a non-Error thrown by a handler is answered by answerError and logged once', async () => {
+    const { Hono } = await import('hono');
+    const { auditLog } = await import('../../src/middleware/audit');
+    const logs: LogRecord[] = [];
+    const app = new Hono();
+    app.use(
+      '*',
+      auditLog({
+        log: (r) => logs.push(r),
+        now: () => 0,
+        answerError: () => new Response('problem', { status: 500 }),
+      }),
+    );
+    app.get('/x', () => {
+      throw 'not an Error'; // eslint-disable-line @typescript-eslint/only-throw-error
+    });
+    const res = await app.request('/x');
+    expect(res.status).toBe(500);
+    expect(logs).toEqual([expect.objectContaining({ event: 'request', status: 500 })]);
+  });
+
+  it('checks its options when built', async () => {
+    const { auditLog } = await import('../../src/middleware/audit');
+    expect(() =>
+      auditLog({ log: () => undefined, now: () => 0 } as unknown as Parameters<typeof auditLog>[0]),
+    ).toThrow(/answerError/);
+  });
+});
