@@ -1,0 +1,83 @@
+/**
+ * One vitest run in the sandbox, read from vitest's JSON report: which test failed first, or
+ * that none did. `bail` stops at the first failure (a mutant needs only one to be killed).
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sandbox } from './mutate-sandbox';
+
+export interface StageOutcome {
+  outcome: 'passed' | 'failed' | 'timeout' | 'error';
+  /** Test files with a failure (baseline use). */
+  failingFiles: string[];
+  /** First failing test, `file › title`, or what went wrong. */
+  detail?: string;
+  ms: number;
+}
+
+interface JsonReport {
+  testResults: Array<{
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults: Array<{ fullName: string; status: string }>;
+  }>;
+}
+
+export async function runVitest(
+  sandbox: Sandbox,
+  tests: readonly string[],
+  opts: { bail: boolean; timeoutMs: number },
+): Promise<StageOutcome> {
+  const out = join(sandbox.base, 'vitest.json');
+  rmSync(out, { force: true });
+  const r = await sandbox.run(
+    [
+      join(sandbox.dir, 'node_modules/vitest/vitest.mjs'),
+      'run',
+      ...(opts.bail ? ['--bail', '1'] : []),
+      '--reporter=json',
+      `--outputFile=${out}`,
+      ...tests,
+    ],
+    opts.timeoutMs,
+  );
+  if (r.timedOut) return { outcome: 'timeout', failingFiles: [], ms: r.ms };
+  let report: JsonReport | undefined;
+  try {
+    report = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as JsonReport) : undefined;
+  } catch {
+    report = undefined;
+  }
+  const tail = r.output.trim().split('\n').slice(-3).join(' ⏎ ').slice(0, 300);
+  if (report === undefined)
+    return {
+      outcome: 'error',
+      failingFiles: [],
+      detail: `vitest exited ${r.code} without a report: ${tail}`,
+      ms: r.ms,
+    };
+  const rel = (abs: string) => abs.slice(sandbox.dir.length + 1);
+  const failing = report.testResults.filter(
+    (f) => f.status === 'failed' || f.assertionResults.some((a) => a.status === 'failed'),
+  );
+  const first = failing[0];
+  if (first !== undefined) {
+    const test = first.assertionResults.find((a) => a.status === 'failed');
+    const what = test?.fullName ?? (first.message ?? 'failed').split('\n')[0]?.slice(0, 160);
+    return {
+      outcome: 'failed',
+      failingFiles: failing.map((f) => rel(f.name)),
+      detail: `${rel(first.name)} › ${what}`,
+      ms: r.ms,
+    };
+  }
+  if (r.code !== 0)
+    return {
+      outcome: 'error',
+      failingFiles: [],
+      detail: `vitest exited ${r.code} with no failing test: ${tail}`,
+      ms: r.ms,
+    };
+  return { outcome: 'passed', failingFiles: [], ms: r.ms };
+}
