@@ -46,6 +46,15 @@ const LATER_STAGE_SHARE = 0.35;
 /** Seconds per in-memory type check, measured on a loaded 2-core machine. */
 const TYPECHECK_S = 1.5;
 
+interface Baseline {
+  /** The stage's test files minus those that failed unmutated (would not even load). */
+  tests: string[];
+  /** Titles of tests that failed unmutated, skipped in this stage. */
+  skipTests: string[];
+  ms: number;
+  excludedFailing: string[];
+}
+
 const { values: opt } = parseArgs({
   options: {
     files: { type: 'string' },
@@ -184,10 +193,7 @@ async function main(): Promise<number> {
   // Baselines, once per stage (memoized); failing test files are left out of that stage.
   const timeoutFactor = int('timeout-factor', opt['timeout-factor']) ?? 3;
   const minTimeoutMs = (int('min-timeout', opt['min-timeout']) ?? 90) * 1000;
-  const baselines = new Map<
-    string,
-    Promise<{ tests: string[]; ms: number; excludedFailing: string[] }>
-  >();
+  const baselines = new Map<string, Promise<Baseline>>();
   const baseline = (entries: readonly string[]) => {
     const k = entries.join(' ');
     let b = baselines.get(k);
@@ -198,15 +204,16 @@ async function main(): Promise<number> {
         const r = await runVitest(sandbox, tests, { bail: false, timeoutMs: 30 * 60_000 });
         if (r.outcome === 'error' || r.outcome === 'timeout')
           throw new Error(`baseline of ${k} did not run: ${r.detail ?? r.outcome}`);
-        if (r.failingFiles.length > 0)
+        if (r.failingFiles.length + r.failingTests.length > 0)
           console.warn(
-            `mutate: baseline of ${k} fails in ${r.failingFiles.join(', ')}: left out of this stage`,
+            `mutate: baseline of ${k} fails; left out of this stage: ${[...r.failingFiles, ...r.failingTests.map((t) => `"${t}"`)].join(', ')}`,
           );
         console.log(`mutate: baseline ${k}: ${(r.ms / 1000).toFixed(0)} s`);
         return {
           tests: tests.filter((t) => !r.failingFiles.includes(t)),
+          skipTests: r.failingTests,
           ms: r.ms,
-          excludedFailing: r.failingFiles,
+          excludedFailing: [...r.failingFiles, ...r.failingTests],
         };
       })();
       baselines.set(k, b);
@@ -270,12 +277,18 @@ async function main(): Promise<number> {
       };
     } else {
       result = { ...described, status: 'survived', stage: 0, ms: 0 };
+      // Baselines first: they must see the unmutated tree.
+      const stages: Baseline[] = [];
+      for (const entries of ruleFor(m.file)?.stages ?? []) stages.push(await baseline(entries));
       sandbox.write(m.file, mutated);
       try {
-        for (const [s, entries] of (ruleFor(m.file)?.stages ?? []).entries()) {
-          const b = await baseline(entries);
+        for (const [s, b] of stages.entries()) {
           const timeoutMs = Math.max(minTimeoutMs, timeoutFactor * b.ms);
-          const r = await runVitest(sandbox, b.tests, { bail: true, timeoutMs });
+          const r = await runVitest(sandbox, b.tests, {
+            bail: true,
+            timeoutMs,
+            skipTests: b.skipTests,
+          });
           result.stage = s + 1;
           if (r.outcome === 'passed') continue;
           result.status = r.outcome === 'failed' ? 'killed' : r.outcome;

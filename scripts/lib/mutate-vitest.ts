@@ -8,7 +8,8 @@ import type { Sandbox } from './mutate-sandbox';
 
 export interface StageOutcome {
   outcome: 'passed' | 'failed' | 'timeout' | 'error';
-  /** Test files with a failure (baseline use). */
+  /** Failing test titles, and files that failed without a failing test (e.g. would not load). */
+  failingTests: string[];
   failingFiles: string[];
   /** First failing test, `file › title`, or what went wrong. */
   detail?: string;
@@ -20,14 +21,14 @@ interface JsonReport {
     name: string;
     status: string;
     message?: string;
-    assertionResults: Array<{ fullName: string; status: string }>;
+    assertionResults: Array<{ title: string; fullName: string; status: string }>;
   }>;
 }
 
 export async function runVitest(
   sandbox: Sandbox,
   tests: readonly string[],
-  opts: { bail: boolean; timeoutMs: number },
+  opts: { bail: boolean; timeoutMs: number; skipTests?: readonly string[] },
 ): Promise<StageOutcome> {
   const out = join(sandbox.base, 'vitest.json');
   rmSync(out, { force: true });
@@ -38,11 +39,12 @@ export async function runVitest(
       ...(opts.bail ? ['--bail', '1'] : []),
       '--reporter=json',
       `--outputFile=${out}`,
+      ...skipPattern(opts.skipTests ?? []),
       ...tests,
     ],
     opts.timeoutMs,
   );
-  if (r.timedOut) return { outcome: 'timeout', failingFiles: [], ms: r.ms };
+  if (r.timedOut) return { outcome: 'timeout', failingTests: [], failingFiles: [], ms: r.ms };
   let report: JsonReport | undefined;
   try {
     report = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as JsonReport) : undefined;
@@ -53,6 +55,7 @@ export async function runVitest(
   if (report === undefined)
     return {
       outcome: 'error',
+      failingTests: [],
       failingFiles: [],
       detail: `vitest exited ${r.code} without a report: ${tail}`,
       ms: r.ms,
@@ -67,7 +70,12 @@ export async function runVitest(
     const what = test?.fullName ?? (first.message ?? 'failed').split('\n')[0]?.slice(0, 160);
     return {
       outcome: 'failed',
-      failingFiles: failing.map((f) => rel(f.name)),
+      failingTests: failing.flatMap((f) =>
+        f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.title),
+      ),
+      failingFiles: failing
+        .filter((f) => !f.assertionResults.some((a) => a.status === 'failed'))
+        .map((f) => rel(f.name)),
       detail: `${rel(first.name)} › ${what}`,
       ms: r.ms,
     };
@@ -75,9 +83,17 @@ export async function runVitest(
   if (r.code !== 0)
     return {
       outcome: 'error',
+      failingTests: [],
       failingFiles: [],
       detail: `vitest exited ${r.code} with no failing test: ${tail}`,
       ms: r.ms,
     };
-  return { outcome: 'passed', failingFiles: [], ms: r.ms };
+  return { outcome: 'passed', failingTests: [], failingFiles: [], ms: r.ms };
+}
+
+/** `-t` with a negative lookahead: every test except those titles (known failures). */
+function skipPattern(titles: readonly string[]): string[] {
+  if (titles.length === 0) return [];
+  const escaped = titles.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return ['--testNamePattern', `^(?!.*(?:${escaped.join('|')}))`];
 }
