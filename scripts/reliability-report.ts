@@ -249,8 +249,9 @@ function renderMutation(m: MutationReport | undefined, jsonPath: string, lines: 
     '| --- | --- |',
     ...Object.entries(OPERATORS).map(([k, v]) => `| ${k} | ${cell(v)} |`),
     '',
-    'Tests per changed file, in stages (a later stage runs only for a mutant the earlier ones missed;',
-    'edit `scripts/lib/mutate-config.ts`):',
+    'Tests per changed file, in stages; a stage runs only for a mutant the earlier ones missed, and',
+    "stage 1 starts with the file's namesake tests (`src/auth/policy.ts` → `test/auth/policy*.test.ts`).",
+    'Tests that fail unmutated are skipped. Edit `scripts/lib/mutate-config.ts`:',
     '',
     '| Files | Stage 1 | Stage 2 |',
     '| --- | --- | --- |',
@@ -259,8 +260,9 @@ function renderMutation(m: MutationReport | undefined, jsonPath: string, lines: 
         `| \`${r.src}\` | ${r.stages.map((s) => s.map((t) => `\`${t}\``).join(', ')).join(' | ')} |`,
     ),
     '',
-    'Run it (a full run of every mutant takes hours on two cores; `--budget` takes a seeded sample',
-    'that fits the given minutes, and `--list` shows the mutants without running them):',
+    'Run it. Every mutant takes hours on two cores, so `--budget N` runs them in an order fixed by',
+    '`--seed` and starts no new one after N minutes: a uniform sample. `--list` shows the mutants',
+    'without running them; `--help` shows every option.',
     '',
     '```sh',
     `npm run mutate -- --budget 35 --json ${MUTATION_JSON}   # score for this document`,
@@ -279,7 +281,10 @@ function renderMutation(m: MutationReport | undefined, jsonPath: string, lines: 
     `Run of ${m.generatedAt.slice(0, 10)} on \`${m.commit.slice(0, 12)}\`${m.dirty ? ' (with uncommitted changes)' : ''}, ` +
       `Node ${m.node}: ${m.selection.mode}, seed ${m.selection.seed}; ${m.selection.selected} of ` +
       `${m.selection.generated} generated mutants selected, ${ran} ran, ${(m.wallMs / 60_000).toFixed(0)} min. ` +
-      `**Score ${m.total.score === null ? '–' : `${m.total.score}%`}**.`,
+      `**Score ${m.total.score === null ? '–' : `${m.total.score}%`}**.` +
+      (m.fullRunEstimateMin === null
+        ? ''
+        : ` Every mutant would take about ${m.fullRunEstimateMin} min at this run's pace.`),
     '',
     ...scoreTable(m.files, m.total),
     '',

@@ -1,9 +1,10 @@
 /**
  * What scripts/mutate.ts mutates, and which tests judge each mutant. Edit here.
  *
- * Tests run in stages: the first stage is the mutated module's own tests (fast, kills most
- * mutants); only a mutant that survives it pays for the second stage, the slower suites that
- * drive the whole gateway. A mutant survives when every stage passes.
+ * Tests run in stages: the first stage is the mutated module's own folder of tests (its namesake
+ * test files first: fast, and they kill most mutants); only a mutant that survives it pays for
+ * the second stage, the slower suites that drive the whole gateway. A mutant survives when every
+ * stage passes.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,4 +57,28 @@ export function expandTs(root: string, entries: readonly string[], suffix = '.ts
 /** Test files of one stage (vitest treats CLI arguments as filters, so list files exactly). */
 export function stageFiles(root: string, entries: readonly string[]): string[] {
   return expandTs(root, entries, '.test.ts');
+}
+
+export interface Step {
+  /** The configured stage: its baseline (unmutated run) applies to this step. */
+  stage: readonly string[];
+  /** Which of that stage's test files this step runs. */
+  pick: (testFile: string) => boolean;
+}
+
+/**
+ * The test runs for one source file, cheapest first: its namesake tests in stage 1's folders
+ * (`src/auth/policy.ts` → `test/auth/policy*.test.ts`), the rest of stage 1, then each later
+ * stage. Empty steps are skipped by the caller.
+ */
+export function stepsFor(file: string, map: readonly TestRule[] = TEST_MAP): Step[] {
+  const [first, ...later] = ruleFor(file, map)?.stages ?? [];
+  if (first === undefined) return [];
+  const base = (file.split('/').pop() ?? file).replace(/\.ts$/, '');
+  const namesake = (t: string) => (t.split('/').pop() ?? t).startsWith(`${base}.`);
+  return [
+    { stage: first, pick: namesake },
+    { stage: first, pick: (t) => !namesake(t) },
+    ...later.map((stage) => ({ stage, pick: () => true })),
+  ];
 }

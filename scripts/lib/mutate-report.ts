@@ -12,8 +12,8 @@ export type Status = 'killed' | 'survived' | 'timeout' | 'compile-error' | 'erro
 
 export interface MutantResult extends Omit<Mutant, 'start' | 'end'> {
   status: Status;
-  /** Which stage decided it (1-based; 0 for compile errors). */
-  stage: number;
+  /** Which test step decided it (1-based, see stepsFor in mutate-config.ts; 0: not run). */
+  step: number;
   /** The first failing test (`file › name`), the type error, or what went wrong. */
   detail?: string;
   ms: number;
@@ -36,10 +36,12 @@ export interface MutationReport {
   commit: string;
   dirty: boolean;
   node: string;
-  /** How the mutants were chosen: all, a seeded sample, a budget, or given ids. */
+  /** How the mutants were chosen: all, a seeded sample, a time budget, or given ids. */
   selection: { mode: string; seed: number; generated: number; selected: number };
+  /** Minutes a run of every generated mutant would take, from this run's mean per file. */
+  fullRunEstimateMin: number | null;
   operators: Record<string, string>;
-  baselines: Array<{ tests: string[]; ms: number; excludedFailing: string[] }>;
+  baselines: Array<{ stage: string; ms: number; excludedFailing: string[] }>;
   files: FileScore[];
   total: FileScore;
   results: MutantResult[];
