@@ -17,10 +17,13 @@
  *   npm run mutate -- --ids src/auth/policy.ts:67:3:remove-call,src/routes/tokens.ts:311:5:logical-drop
  *   npm run mutate -- --ids @ids.txt                   # one id per line
  *   npm run mutate -- --rerun docs/mutation.json       # the survivors of an earlier run, again
- *   (also --operators remove-if,remove-call  --limit N  --seed S  --timeout-factor 3  --min-timeout 90)
+ *   (also --operators remove-if,remove-call  --limit N  --seed S  --timeout-factor 3  --min-timeout 90
+ *    --confirm: re-run every killing test on the unmutated code; tests that time out always are)
  *
  * Before a stage's first mutant its tests run once unmutated (the baseline): tests that fail
  * there are skipped in that stage (and named), and the baseline's duration sets the timeout.
+ * A kill by a test that timed out counts only if that test passes on the unmutated code (a
+ * loaded machine makes slow tests flaky); otherwise the test is skipped from then on.
  * With --sample or --budget mutants run in an order fixed by --seed, so a budget's cut is a
  * uniform sample; --ids are run first and always.
  */
@@ -59,6 +62,7 @@ const { values: opt } = parseArgs({
     budget: { type: 'string' },
     limit: { type: 'string' },
     list: { type: 'boolean', default: false },
+    confirm: { type: 'boolean', default: false },
     json: { type: 'string' },
     'timeout-factor': { type: 'string', default: '3' },
     'min-timeout': { type: 'string', default: '90' },
@@ -231,7 +235,8 @@ async function main(): Promise<number> {
     const result: MutantResult = { ...described, status: 'survived', step: 0, ms: 0 };
     sandbox.write(m.file, mutated);
     try {
-      for (const [i, { b, tests }] of steps.entries()) {
+      for (let i = 0; i < steps.length; i++) {
+        const { b, tests } = steps[i]!;
         const timeoutMs = Math.max(minTimeoutMs, timeoutFactor * b.ms);
         const r = await runVitest(sandbox, tests, {
           bail: true,
@@ -240,6 +245,26 @@ async function main(): Promise<number> {
         });
         result.step = i + 1;
         if (r.outcome === 'passed') continue;
+        if (r.first !== undefined && (opt.confirm || r.first.timedOut)) {
+          // A test that timed out (or any, with --confirm) must pass on the unmutated code for
+          // the kill to count; if it fails there too it is flaky: skip it from now on, redo.
+          sandbox.restore(m.file);
+          const unmutated = await runVitest(sandbox, [r.first.file], {
+            bail: true,
+            timeoutMs,
+            only: r.first.title,
+          });
+          sandbox.write(m.file, mutated);
+          if (unmutated.outcome !== 'passed') {
+            console.warn(
+              `mutate: "${r.first.title}" fails unmutated too (flaky); skipped from now on`,
+            );
+            b.skipTests.push(r.first.title);
+            b.excludedFailing.push(r.first.title);
+            i--;
+            continue;
+          }
+        }
         result.status = r.outcome === 'failed' ? 'killed' : r.outcome;
         const detail =
           r.outcome === 'timeout'

@@ -11,8 +11,10 @@ export interface StageOutcome {
   /** Failing test titles, and files that failed without a failing test (e.g. would not load). */
   failingTests: string[];
   failingFiles: string[];
-  /** First failing test, `file › title`, or what went wrong. */
+  /** First failing test, `file › title: first line of its failure`, or what went wrong. */
   detail?: string;
+  /** The first failing test's file and title (to confirm a kill against the unmutated code). */
+  first?: { file: string; title: string; timedOut: boolean };
   ms: number;
 }
 
@@ -21,14 +23,19 @@ interface JsonReport {
     name: string;
     status: string;
     message?: string;
-    assertionResults: Array<{ title: string; fullName: string; status: string }>;
+    assertionResults: Array<{
+      title: string;
+      fullName: string;
+      status: string;
+      failureMessages?: string[];
+    }>;
   }>;
 }
 
 export async function runVitest(
   sandbox: Sandbox,
   tests: readonly string[],
-  opts: { bail: boolean; timeoutMs: number; skipTests?: readonly string[] },
+  opts: { bail: boolean; timeoutMs: number; skipTests?: readonly string[]; only?: string },
 ): Promise<StageOutcome> {
   const out = join(sandbox.base, 'vitest.json');
   rmSync(out, { force: true });
@@ -39,7 +46,9 @@ export async function runVitest(
       ...(opts.bail ? ['--bail', '1'] : []),
       '--reporter=json',
       `--outputFile=${out}`,
-      ...skipPattern(opts.skipTests ?? []),
+      ...(opts.only !== undefined
+        ? ['--testNamePattern', escape(opts.only)]
+        : skipPattern(opts.skipTests ?? [])),
       ...tests,
     ],
     opts.timeoutMs,
@@ -67,7 +76,8 @@ export async function runVitest(
   const first = failing[0];
   if (first !== undefined) {
     const test = first.assertionResults.find((a) => a.status === 'failed');
-    const what = test?.fullName ?? (first.message ?? 'failed').split('\n')[0]?.slice(0, 160);
+    const message = (test?.failureMessages?.[0] ?? first.message ?? 'failed').split('\n')[0] ?? '';
+    const what = `${test?.fullName ?? '(file)'}: ${message.slice(0, 160)}`;
     return {
       outcome: 'failed',
       failingTests: failing.flatMap((f) =>
@@ -77,6 +87,9 @@ export async function runVitest(
         .filter((f) => !f.assertionResults.some((a) => a.status === 'failed'))
         .map((f) => rel(f.name)),
       detail: `${rel(first.name)} › ${what}`,
+      ...(test !== undefined && {
+        first: { file: rel(first.name), title: test.title, timedOut: /timed out/i.test(message) },
+      }),
       ms: r.ms,
     };
   }
@@ -94,6 +107,9 @@ export async function runVitest(
 /** `-t` with a negative lookahead: every test except those titles (known failures). */
 function skipPattern(titles: readonly string[]): string[] {
   if (titles.length === 0) return [];
-  const escaped = titles.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return ['--testNamePattern', `^(?!.*(?:${escaped.join('|')}))`];
+  return ['--testNamePattern', `^(?!.*(?:${titles.map(escape).join('|')}))`];
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
