@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { TARGETS, TEST_MAP } from './lib/mutate-config';
+import { KNOWN_FLAKY, TARGETS, TEST_MAP } from './lib/mutate-config';
 import { OPERATORS } from './lib/mutate-operators';
 import { scoreTable, type MutationReport } from './lib/mutate-report';
 
@@ -262,6 +262,12 @@ function renderMutation(m: MutationReport | undefined, jsonPath: string, lines: 
         `| \`${r.src}\` | ${r.stages.map((s) => s.map((t) => `\`${t}\``).join(', ')).join(' | ')} |`,
     ),
     '',
+    ...(KNOWN_FLAKY.length === 0
+      ? []
+      : [
+          `Skipped in every mutant run as known to fail at random (\`KNOWN_FLAKY\`): ${KNOWN_FLAKY.map((t) => `"${cell(t)}"`).join(', ')}.`,
+          '',
+        ]),
     'Run it. Every mutant takes hours on two cores, so `--budget N` runs them in an order fixed by',
     '`--seed` and starts no new one after N minutes: a uniform sample. `--list` shows the mutants',
     'without running them; `--help` shows every option.',

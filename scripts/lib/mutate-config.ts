@@ -27,6 +27,16 @@ export interface TestRule {
   stages: readonly (readonly string[])[];
 }
 
+/**
+ * Test titles skipped in every mutant run because they fail at random, which would count
+ * mutants as killed that no test noticed. Empty this list once issue 9's flake fix lands.
+ * (Tests that fail in a stage's unmutated baseline are skipped anyway.)
+ */
+export const KNOWN_FLAKY: readonly string[] = [
+  // fast-check property, random inputs per run: failed unmutated in 1 of 3 baselines here.
+  'after many generated operations, no KV key, value or log record contains a token',
+];
+
 const GATEWAY = ['test/routes', 'test/resilience', 'test/hostile'];
 
 export const TEST_MAP: readonly TestRule[] = [
