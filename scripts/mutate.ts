@@ -227,11 +227,13 @@ async function main(): Promise<number> {
 
     // Baselines first: they must see the unmutated copy.
     const steps: Array<{ b: Baseline; tests: string[] }> = [];
+    const b0 = performance.now();
     for (const s of stepsFor(m.file)) {
       const b = await baseline(s.stage);
       const tests = b.tests.filter(s.pick);
       if (tests.length > 0) steps.push({ b, tests });
     }
+    const baselineMs = performance.now() - b0; // not this mutant's cost
     const result: MutantResult = { ...described, status: 'survived', step: 0, ms: 0 };
     sandbox.write(m.file, mutated);
     try {
@@ -276,7 +278,7 @@ async function main(): Promise<number> {
     } finally {
       sandbox.restore(m.file);
     }
-    result.ms = performance.now() - t0;
+    result.ms = performance.now() - t0 - baselineMs;
     return result;
   };
 
