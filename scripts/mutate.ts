@@ -346,15 +346,16 @@ async function main(): Promise<number> {
       node: process.version,
       selection: {
         mode:
-          budgetMin !== undefined
+          (budgetMin !== undefined
             ? `seeded sample, ${budgetMin} min budget`
             : sample !== undefined
               ? `seeded sample of ${sample}`
-              : explicit.length > 0 && pool.length === 0
-                ? 'given ids'
-                : limit !== undefined
-                  ? `first ${limit}`
-                  : 'every mutant',
+              : limit !== undefined
+                ? `first ${limit}`
+                : pool.length > 0
+                  ? 'every mutant'
+                  : 'given ids') +
+          (explicit.length > 0 && pool.length > 0 ? `, plus ${explicit.length} given ids` : ''),
         seed,
         generated: all.length,
         selected: results.length,
