@@ -1,28 +1,37 @@
 /**
  * Writes docs/reliability.md from what the reliability suites actually ran: vitest's JSON report
  * of test/resilience, test/hostile and test/property (each test declares what it tried in its
- * `meta`, see test/hostile/record.ts) and the soak's JSON summary (test/soak/soak.node.ts).
+ * `meta`, see test/hostile/record.ts), the soak's JSON summary (test/soak/soak.node.ts) and the
+ * mutation run's JSON (scripts/mutate.ts, docs/mutation.json when present).
  * Nothing in the document is typed by hand: a number that was not run cannot appear.
  *
  *   npm run reliability-report                    # runs the suites and the short soak
  *   npm run reliability-report -- --soak full     # the full soak (a few minutes)
  *   npm run reliability-report -- --soak none     # suites only
  *   npm run reliability-report -- --vitest-json a.json --soak-json b.json   # render only
+ *   npm run reliability-report -- --mutation-only  # only redo the mutation section from its JSON
  *
  * Exits non-zero when a suite or the soak failed; the document is written either way, with the
  * failures in it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { KNOWN_FLAKY, TARGETS, TEST_MAP } from './lib/mutate-config';
+import { OPERATORS } from './lib/mutate-operators';
+import { scoreTable, type MutationReport } from './lib/mutate-report';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = ['test/resilience', 'test/hostile', 'test/property'];
 const OUT = join(root, 'docs/reliability.md');
+const MUTATION_JSON = 'docs/mutation.json';
+const MUTATION_HEADING = '## Mutation testing (`npm run mutate`)';
+/** Survivors listed in the document; the JSON has them all. */
+const SURVIVORS_SHOWN = 60;
 
 interface Row {
   area: string;
@@ -225,14 +234,123 @@ function renderSoak(s: SoakSummary, lines: string[]): void {
   );
 }
 
+function renderMutation(m: MutationReport | undefined, jsonPath: string, lines: string[]): void {
+  lines.push(
+    MUTATION_HEADING,
+    '',
+    'Do the tests notice when the code is wrong? `scripts/mutate.ts` makes one small change (a',
+    `mutant) at a time in ${TARGETS.map((t) => `\`${t}\``).join(', ')}, runs the tests mapped to the`,
+    'changed file inside workerd, and counts the mutant killed when a test fails. StrykerJS cannot',
+    "drive the workerd pool (its vitest runner forces vitest's threads pool), so the mutants are made",
+    'with the TypeScript compiler API, in a throw-away copy of the tree. Mutants the compiler rejects',
+    'are set aside, not run. Score = (killed + timeout) / (killed + timeout + survived).',
+    '',
+    '| Operator | Change |',
+    '| --- | --- |',
+    ...Object.entries(OPERATORS).map(([k, v]) => `| ${k} | ${cell(v)} |`),
+    '',
+    'Tests per changed file, in stages; a stage runs only for a mutant the earlier ones missed, and',
+    "stage 1 starts with the file's namesake tests (`src/auth/policy.ts` → `test/auth/policy*.test.ts`).",
+    'Tests that fail unmutated are skipped, and a kill by a test that timed out counts only if that',
+    'test passes on the unmutated code (`--confirm` checks every kill so). Edit',
+    '`scripts/lib/mutate-config.ts`:',
+    '',
+    '| Files | Stage 1 | Stage 2 |',
+    '| --- | --- | --- |',
+    ...TEST_MAP.map(
+      (r) =>
+        `| \`${r.src}\` | ${r.stages.map((s) => s.map((t) => `\`${t}\``).join(', ')).join(' | ')} |`,
+    ),
+    '',
+    ...(KNOWN_FLAKY.length === 0
+      ? []
+      : [
+          `Skipped in every mutant run as known to fail at random (\`KNOWN_FLAKY\`): ${KNOWN_FLAKY.map((t) => `"${cell(t)}"`).join(', ')}.`,
+          '',
+        ]),
+    'Run it. Every mutant takes hours on two cores, so `--budget N` runs them in an order fixed by',
+    '`--seed` and starts no new one after N minutes: a uniform sample. `--list` shows the mutants',
+    'without running them; `--help` shows every option.',
+    '',
+    '```sh',
+    `npm run mutate -- --budget 35 --json ${MUTATION_JSON}   # score for this document`,
+    'npm run reliability-report -- --mutation-only                 # rewrite this section from it',
+    `npm run mutate -- --rerun ${MUTATION_JSON}               # only the survivors, after adding tests`,
+    'npm run mutate -- --files src/cache/token-cache.ts --sample 20 --seed 2',
+    '```',
+    '',
+  );
+  if (m === undefined) {
+    lines.push(`Score: to be filled by the final run (no \`${jsonPath}\` yet).`, '');
+    return;
+  }
+  const ran = m.total.killed + m.total.timeout + m.total.survived;
+  lines.push(
+    `Run of ${m.generatedAt.slice(0, 10)} on \`${m.commit.slice(0, 12)}\`${m.dirty ? ' (with uncommitted changes)' : ''}, ` +
+      `Node ${m.node}: ${m.selection.mode}, seed ${m.selection.seed}; ${m.selection.selected} of ` +
+      `${m.selection.generated} generated mutants selected, ${ran} ran, ${(m.wallMs / 60_000).toFixed(0)} min. ` +
+      `**Score ${m.total.score === null ? '–' : `${m.total.score}%`}**.` +
+      (m.fullRunEstimateMin === null
+        ? ''
+        : ` Every mutant would take about ${m.fullRunEstimateMin} min at this run's pace.`),
+    '',
+    ...scoreTable(m.files, m.total),
+    '',
+  );
+  const excluded = m.baselines.flatMap((b) => b.excludedFailing);
+  if (excluded.length > 0)
+    lines.push(
+      `Left out because they failed unmutated: ${[...new Set(excluded)].map((f) => `\`${f}\``).join(', ')}.`,
+      '',
+    );
+  const survivors = m.results.filter((r) => r.status === 'survived');
+  if (survivors.length > 0) {
+    lines.push('Survivors (a change no test noticed):', '');
+    for (const r of survivors.slice(0, SURVIVORS_SHOWN))
+      lines.push(
+        `- \`${r.id}\`: \`${r.original.replace(/`/g, "'")}\` → \`${r.replacement.replace(/\s+/g, ' ').replace(/`/g, "'").slice(0, 120)}\``,
+      );
+    if (survivors.length > SURVIVORS_SHOWN)
+      lines.push(`- … and ${survivors.length - SURVIVORS_SHOWN} more in \`${jsonPath}\``);
+    lines.push('');
+  }
+}
+
+function readMutation(path: string): MutationReport | undefined {
+  const abs = resolve(root, path);
+  return existsSync(abs) ? (JSON.parse(readFileSync(abs, 'utf8')) as MutationReport) : undefined;
+}
+
+/** Replaces the mutation section of the existing document, leaving the rest as it was run. */
+function rewriteMutationSection(jsonPath: string): void {
+  const doc = readFileSync(OUT, 'utf8');
+  const section: string[] = [];
+  renderMutation(readMutation(jsonPath), jsonPath, section);
+  const at = doc.indexOf(MUTATION_HEADING);
+  // A first run puts the section where the full report has it: before "How to read a failure".
+  const start = at >= 0 ? at : doc.indexOf('## How to read a failure');
+  const next = at >= 0 ? doc.indexOf('\n## ', at + MUTATION_HEADING.length) + 1 : start;
+  const head = start >= 0 ? doc.slice(0, start) : `${doc.replace(/\n*$/, '')}\n\n`;
+  const rest = start >= 0 && next > 0 ? `\n${doc.slice(next)}` : '';
+  writeFileSync(OUT, `${head}${section.join('\n')}${rest}`);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       soak: { type: 'string', default: 'short' },
       'vitest-json': { type: 'string' },
       'soak-json': { type: 'string' },
+      'mutation-json': { type: 'string', default: MUTATION_JSON },
+      'mutation-only': { type: 'boolean', default: false },
     },
   });
+  const mutationJson = values['mutation-json'] ?? MUTATION_JSON;
+  if (values['mutation-only']) {
+    rewriteMutationSection(mutationJson);
+    console.log(`reliability-report: rewrote the mutation section of ${relative(root, OUT)}`);
+    return 0;
+  }
   const soakMode = values.soak ?? 'short';
   if (!['short', 'full', 'none'].includes(soakMode))
     throw new Error('--soak must be short, full or none');
@@ -306,6 +424,7 @@ async function main(): Promise<number> {
     lines.push('## Soak (`npm run test:soak`)', '');
     if (soak === undefined) lines.push('Not run for this report.', '');
     else renderSoak(soak, lines);
+    renderMutation(readMutation(mutationJson), mutationJson, lines);
     lines.push(
       '## How to read a failure',
       '',
