@@ -430,7 +430,13 @@ export class TokenCache {
     const useL1 = opts.bypassL1 !== true;
     const l1Entry = useL1 ? this.#l1.peek(key) : undefined;
 
-    const read = await this.#kv.readEntry(key, app.clientId, tokenId, this.#policy, this.#clock.now());
+    const read = await this.#kv.readEntry(
+      key,
+      app.clientId,
+      tokenId,
+      this.#policy,
+      this.#clock.now(),
+    );
     if (flight.revoked) return revokedMeanwhile(undefined, 'kv', this.#storesNegatives(app, useL1));
 
     // RFC 9211 `fwd`: "stale" when the only entries found had run out of time, "miss" when one

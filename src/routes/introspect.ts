@@ -145,7 +145,6 @@ const introspectRoute = createRoute({
   },
 });
 
-
 /** RFC 7662 §2.1: the request is `application/x-www-form-urlencoded`; multipart is not. */
 function isFormBody(contentType: string | undefined): boolean {
   return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');

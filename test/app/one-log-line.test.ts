@@ -4,7 +4,7 @@
  * GHES failures, and a gateway whose configuration is invalid.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import worker from '../../src/index';
+import { createWorker } from '../../src/index';
 import type { LogRecord } from '../../src/log';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -192,6 +192,7 @@ describe('a gateway whose configuration is invalid', () => {
 
   it('answers 500 misconfigured with one request line per request, naming the errors', async () => {
     const gw = await createTestGateway();
+    const worker = createWorker({ clock: gw.clock });
     const env = { ...gw.vars, GHES_VERSION: '1.0' } as unknown as Parameters<
       typeof worker.fetch
     >[1];

@@ -279,7 +279,7 @@ describe('deleteGrant', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('token-not-found');
-    expect((err as GatewayError).headers['cache-status']).toMatch(/fwd-status=404/);
+    expect((err as GatewayError).headers['cache-status']).toMatch(/^ghes-token-gateway; fwd=miss/);
     expect(s.ghes.count('deleteGrant')).toBe(0);
   });
 
