@@ -25,6 +25,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { GatewayError } from '../errors';
+import { readAtMost, strictUtf8 } from '../lib/bounded-read';
 import { systemClock, type Clock } from '../lib/clock';
 import { createSingleFlight } from './single-flight';
 import type { GatewayConfig } from '../env';
@@ -307,23 +308,10 @@ async function readLimited(response: Response, max: number, signal: AbortSignal)
   }
   if (response.body === null) return '';
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await abortable(reader.read(), signal);
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error(`JWKS response larger than ${max} bytes`);
-    }
-    chunks.push(value);
+  const read = await readAtMost(reader, max, () => abortable(reader.read(), signal));
+  if (read.over) {
+    await reader.cancel();
+    throw new Error(`JWKS response larger than ${max} bytes`);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  return strictUtf8(read.bytes);
 }

@@ -15,6 +15,7 @@
 import type { z } from 'zod';
 import type { AppConfig } from '../env';
 import { GatewayError } from '../errors';
+import { readAtMost, strictUtf8, type BoundedRead } from '../lib/bounded-read';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../log';
 import type { CircuitBreaker } from './breaker';
@@ -218,34 +219,21 @@ async function readBounded(res: Response, limit: number): Promise<BodyRead> {
     return { kind: 'too-large' };
   }
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!(value instanceof Uint8Array)) {
-      reader.cancel().catch(() => undefined);
-      throw new TypeError('GHES answer body is not a byte stream');
-    }
-    total += value.byteLength;
-    if (total > limit) {
-      reader.cancel().catch(() => undefined);
-      return { kind: 'too-large' };
-    }
-    chunks.push(value);
+  let read: BoundedRead;
+  try {
+    read = await readAtMost(reader, limit);
+  } catch (e) {
+    reader.cancel().catch(() => undefined);
+    throw e;
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  if (read.over) {
+    // Not awaited: a hostile source's cancel must not hold the call.
+    reader.cancel().catch(() => undefined);
+    return { kind: 'too-large' };
   }
   try {
     // GitHub's REST API answers UTF-8 JSON (RFC 8259 §8.1); anything else is not its answer.
-    return {
-      kind: 'text',
-      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes),
-    };
+    return { kind: 'text', text: strictUtf8(read.bytes) };
   } catch {
     return { kind: 'not-utf8' };
   }

@@ -16,6 +16,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../errors';
+import { readAtMost } from '../lib/bounded-read';
 
 export interface BodyLimitOptions {
   /** Largest body accepted, in bytes. */
@@ -53,25 +54,12 @@ export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
       return next();
     }
     const reader = raw.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await drain(reader, drainBytes);
-        throw tooLarge();
-      }
-      chunks.push(value);
+    const read = await readAtMost(reader, maxBytes);
+    if (read.over) {
+      await drain(reader, drainBytes);
+      throw tooLarge();
     }
-    const body = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    c.req.raw = new Request(raw, { body });
+    c.req.raw = new Request(raw, { body: read.bytes });
     return next();
   };
 }
