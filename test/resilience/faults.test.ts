@@ -13,58 +13,21 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { buildGateway } from '../../src/index';
-import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import {
+  CHECK,
+  DELETE,
+  GH_APP,
+  GRANT,
+  OAUTH,
+  RESET,
+  expectProblem,
+  forwardAuth,
+  introspect,
+  route,
+} from '../helpers/gateway-requests';
 import { StrictKv } from '../helpers/strict-kv';
 import { record } from '../hostile/record';
-
-const OAUTH = 'demo-oauth';
-const GH_APP = 'demo-github-app';
-const route = (app: string, op: string) => `/v1/apps/${app}/${op}`;
-const CHECK = route(OAUTH, 'token/check');
-const RESET = route(OAUTH, 'token/reset');
-const DELETE = route(OAUTH, 'token/delete');
-const GRANT = route(OAUTH, 'grant/delete');
-
-interface ProblemBody {
-  type: string;
-  code: string;
-  status: number;
-  title: string;
-  detail?: string;
-}
-
-/** Asserts an RFC 9457 problem with `status` and `code`, and returns its body. */
-async function expectProblem(res: Response, status: number, code: string): Promise<ProblemBody> {
-  const text = await res.text();
-  expect({ status: res.status, text }).toMatchObject({ status });
-  expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
-  const body = JSON.parse(text) as ProblemBody;
-  expect(body).toMatchObject({ code, status, type: `urn:ghes-token-gateway:problem:${code}` });
-  return body;
-}
-
-/** RFC 7662 introspection as the test caller; the body as parsed JSON. */
-async function introspect(gw: TestGateway, t: string): Promise<Response> {
-  return gw.request('/introspect', {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${await gw.caller()}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: `token=${encodeURIComponent(t)}`,
-  });
-}
-
-/** Forward auth as an API gateway would send it, for the end-user token `t`. */
-async function forwardAuth(gw: TestGateway, t: string): Promise<Response> {
-  return gw.request('/forward-auth/api', {
-    headers: {
-      'x-gateway-authorization': `Bearer ${await gw.caller()}`,
-      authorization: `Bearer ${t}`,
-    },
-  });
-}
 
 async function expectInactive(res: Response): Promise<void> {
   expect({ status: res.status, body: await res.text() }).toEqual({

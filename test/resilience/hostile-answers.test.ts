@@ -6,51 +6,32 @@
  * out but answered unreadably leaves the old token inactive.
  */
 import { describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
 import type { FaultSpec } from '../ghes-emulator/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import {
+  CHECK,
+  DELETE,
+  GH_APP,
+  GRANT,
+  OAUTH,
+  RESET,
+  expectProblem as expectGatewayProblem,
+  forwardAuth,
+  introspect,
+  route,
+} from '../helpers/gateway-requests';
 
-const OAUTH = 'demo-oauth';
-const GH_APP = 'demo-github-app';
-const route = (app: string, op: string) => `/v1/apps/${app}/${op}`;
-const CHECK = route(OAUTH, 'token/check');
-const RESET = route(OAUTH, 'token/reset');
-const DELETE = route(OAUTH, 'token/delete');
-const GRANT = route(OAUTH, 'grant/delete');
 const MARK = 'HOSTILE_MARK_b41c';
 
+/** A problem answer, which never quotes GHES's hostile body. */
 async function expectProblem(
   res: Response,
   status: number,
   code: string,
 ): Promise<Record<string, unknown>> {
-  const text = await res.text();
-  expect({ status: res.status, text }).toMatchObject({ status });
-  expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
-  const body = JSON.parse(text) as Record<string, unknown>;
-  expect(body).toMatchObject({ code, status });
-  expect(text).not.toContain(MARK);
+  const body = await expectGatewayProblem(res, status, code);
+  expect(JSON.stringify(body)).not.toContain(MARK);
   return body;
-}
-
-async function introspect(gw: TestGateway, t: string): Promise<Response> {
-  return gw.request('/introspect', {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${await gw.caller()}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: `token=${encodeURIComponent(t)}`,
-  });
-}
-
-async function forwardAuth(gw: TestGateway, t: string): Promise<Response> {
-  return gw.request('/forward-auth/api', {
-    headers: {
-      'x-gateway-authorization': `Bearer ${await gw.caller()}`,
-      authorization: `Bearer ${t}`,
-    },
-  });
 }
 
 function token(gw: TestGateway, app = OAUTH): string {
