@@ -121,3 +121,36 @@ describe('createSingleFlight', () => {
     expect(c.starts()).toBe(1);
   });
 });
+
+describe('listeners', () => {
+  /** A signal that counts the listeners attached to it and still attached. */
+  function countingSignal() {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let live = 0;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      live++;
+      add(...args);
+    }) as AbortSignal['addEventListener'];
+    signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+      live--;
+      remove(...args);
+    }) as AbortSignal['removeEventListener'];
+    return { signal, live: () => live };
+  }
+
+  it('a follower leaves no listener on its signal once the shared run settles', async () => {
+    const flight = createSingleFlight<string>({ clock: new TestClock(0), staleAfterMs: 1000 });
+    const c = controlled<string>();
+    void flight(never(), c.run);
+    const follower = countingSignal();
+    const shared = flight(follower.signal, c.run);
+    await flush();
+    expect(follower.live()).toBe(1);
+    c.resolve('v');
+    await expect(shared).resolves.toEqual({ value: 'v', shared: true });
+    expect(follower.live()).toBe(0);
+  });
+});
