@@ -87,6 +87,33 @@ describe('decodeValue (values read back from KV are untrusted)', () => {
     expect(decodeValue(text).ok).toBe(false);
   });
 
+  // Each field of a stored authorization on its own: one wrong field is enough to refuse the value.
+  const goodAuth = good['auth'] as Record<string, unknown>;
+  it.each<[string, unknown]>([
+    ['id', 'one'],
+    ['url', 42],
+    ['scopes', 'repo'],
+    ['scopes', [1]],
+    ['app', { client_id: 7 }],
+    ['app', null],
+    ['created_at', 0],
+    ['updated_at', null],
+    ['token_last_eight', 12345678],
+    ['note', {}],
+    ['note_url', 1],
+    ['fingerprint', false],
+    ['user', { id: '1', login: 'octocat' }],
+    ['user', { id: 1 }],
+    ['installation', 'x'],
+    ['expires_at', 1],
+  ])('rejects auth.%s = %j, naming the field', (field, value) => {
+    const r = decodeValue(bad({ auth: { ...goodAuth, [field]: value } }));
+    expect(r).toMatchObject({ ok: false });
+    expect(r.ok ? '' : r.reason).toContain(
+      field === 'created_at' || field === 'updated_at' ? 'timestamps' : field,
+    );
+  });
+
   it('never throws on arbitrary input (property)', () => {
     fc.assert(
       fc.property(
