@@ -14,7 +14,12 @@ import { createCallerKeySet } from '../../src/auth/keys';
 import { parseConfig, type GatewayConfig } from '../../src/env';
 import { isGatewayError, problemResponse } from '../../src/errors';
 import type { LogRecord } from '../../src/log';
-import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
+import {
+  createTestCallerKeys,
+  mintCallerJwt,
+  withOverrides,
+  type TestCallerKeys,
+} from '../helpers/caller';
 import { T0 } from './harness';
 
 const SECRET = 'client-secret-value-0123456789abcdef';
@@ -49,11 +54,7 @@ function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknow
     CACHE_PEPPER: PEPPER,
     PUBLIC_URL: 'https://gateway.example.com',
   };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
+  return withOverrides(env, overrides);
 }
 
 function parsed(env: Record<string, unknown>): GatewayConfig {

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/env';
 import { buildGateway, createWorker } from '../../src/index';
 import { TestClock } from '../helpers/clock';
-import { createTestCallerKeys } from '../helpers/caller';
+import { createTestCallerKeys, withOverrides } from '../helpers/caller';
+import { TEST_PUBLIC_EC_JWK } from './fixtures';
 
 const OAUTH_SECRET = 'oauth-client-secret-4f1c9e2b7a6d5c3e8f0a';
 const GH_APP_SECRET = 'github-app-client-secret-9b8a7c6d5e4f3a2b1c0d';
@@ -33,17 +34,7 @@ const POLICY = {
   'svc-readonly': { apps: ['demo-oauth'], operations: ['check'] },
 };
 const JWKS = {
-  keys: [
-    {
-      kty: 'EC',
-      crv: 'P-256',
-      x: 'fJBEEwINJHCskh3t2kOT7J4IIiCfGdmeM-MhcHGTXAc',
-      y: '2Dyh0Knf7-rCQzl3c95rEF3GI7WIqojJnrJbKjOnVqU',
-      kid: 'k1',
-      alg: 'ES256',
-      use: 'sig',
-    },
-  ],
+  keys: [{ ...TEST_PUBLIC_EC_JWK, alg: 'ES256', use: 'sig' }],
 };
 
 /** The smallest valid environment: every other var takes its default. */
@@ -60,11 +51,7 @@ function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknow
     CACHE_PEPPER: PEPPER,
     PUBLIC_URL: 'https://gateway.example.com',
   };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
+  return withOverrides(env, overrides);
 }
 
 function errorsOf(env: Record<string, unknown>): string[] {

@@ -8,19 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, placeholderErrors } from '../../src/env';
 import wranglerToml from '../../wrangler.toml?raw';
+import { TEST_PUBLIC_EC_JWK } from './fixtures';
 
 const SECRET = 'client-secret-value-0123456789abcdef';
 const PEPPER = 'cache-pepper-value-0123456789abcdef0123456789abcdef';
 const JWKS = JSON.stringify({
-  keys: [
-    {
-      kty: 'EC',
-      crv: 'P-256',
-      x: 'fJBEEwINJHCskh3t2kOT7J4IIiCfGdmeM-MhcHGTXAc',
-      y: '2Dyh0Knf7-rCQzl3c95rEF3GI7WIqojJnrJbKjOnVqU',
-      kid: 'k1',
-    },
-  ],
+  keys: [TEST_PUBLIC_EC_JWK],
 });
 const APPS = [
   {

@@ -8,19 +8,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, parseConfig } from '../../src/env';
+import { withOverrides } from '../helpers/caller';
+import { TEST_PUBLIC_EC_JWK } from './fixtures';
 
 const SECRET = 'client-secret-value-0123456789abcdef';
 const PEPPER = 'cache-pepper-value-0123456789abcdef0123456789abcdef';
 const JWKS = {
-  keys: [
-    {
-      kty: 'EC',
-      crv: 'P-256',
-      x: 'fJBEEwINJHCskh3t2kOT7J4IIiCfGdmeM-MhcHGTXAc',
-      y: '2Dyh0Knf7-rCQzl3c95rEF3GI7WIqojJnrJbKjOnVqU',
-      kid: 'k1',
-    },
-  ],
+  keys: [TEST_PUBLIC_EC_JWK],
 };
 
 function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -42,11 +36,7 @@ function baseEnv(overrides: Record<string, unknown> = {}): Record<string, unknow
     CACHE_PEPPER: PEPPER,
     PUBLIC_URL: 'https://gateway.example.com',
   };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
+  return withOverrides(env, overrides);
 }
 
 /** The env with `url` in `name` (a JWKS URL replaces the inline key set). */

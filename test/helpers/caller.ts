@@ -60,7 +60,11 @@ export function defaultCallerClaims(options: MintOptions = {}): Record<string, u
   };
 }
 
-function merge(base: Record<string, unknown>, overrides: Overrides): Record<string, unknown> {
+/** `base` with `overrides` applied; an override of `undefined` removes the key. */
+export function withOverrides(
+  base: Record<string, unknown>,
+  overrides: Overrides,
+): Record<string, unknown> {
   const out = { ...base };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete out[k];
@@ -103,15 +107,18 @@ export async function mintCallerJwt(
   options: MintOptions | number = {},
 ): Promise<string> {
   return signCompact(
-    merge({ alg: 'ES256', typ: 'JWT', kid: keys.kid }, header),
-    merge(defaultCallerClaims(typeof options === 'number' ? { now: options } : options), claims),
+    withOverrides({ alg: 'ES256', typ: 'JWT', kid: keys.kid }, header),
+    withOverrides(
+      defaultCallerClaims(typeof options === 'number' ? { now: options } : options),
+      claims,
+    ),
     es256Signer(keys.privateKey),
   );
 }
 
 /** `alg: none` with an empty signature (RFC 7519 §6.1), the classic downgrade. */
 export function unsecuredCallerJwt(claims: Overrides = {}, options: MintOptions = {}): string {
-  const input = `${encodePart({ alg: 'none', typ: 'JWT' })}.${encodePart(merge(defaultCallerClaims(options), claims))}`;
+  const input = `${encodePart({ alg: 'none', typ: 'JWT' })}.${encodePart(withOverrides(defaultCallerClaims(options), claims))}`;
   return `${input}.`;
 }
 
@@ -134,7 +141,7 @@ export async function hs256WithPublicKey(
   );
   return signCompact(
     { alg: 'HS256', typ: 'JWT', kid: keys.kid },
-    merge(defaultCallerClaims(options), claims),
+    withOverrides(defaultCallerClaims(options), claims),
     async (input) => new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, input)),
   );
 }
