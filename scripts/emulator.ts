@@ -1,5 +1,5 @@
 /**
- * Serves the GHES emulator (test/ghes-emulator) over HTTP on 127.0.0.1 for `npm start`, manual
+ * Serves the GHES emulator (emulator) over HTTP on 127.0.0.1 for `npm start`, manual
  * testing and benchmarks. Loopback only: the admin API under /_emulator hands out client secrets.
  *
  *   npx tsx scripts/emulator.ts [--port 8788] [--version 3.22] [--latency-ms 0]
@@ -17,8 +17,8 @@ import {
   createGhesEmulator,
   type BadCredentialsStatus,
   type GhesEmulator,
-} from '../test/ghes-emulator/index';
-import { readyLine } from '../test/ghes-emulator/banner';
+} from '../emulator/index';
+import { readyLine } from '../emulator/banner';
 
 export interface StartEmulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one (default 8788). */

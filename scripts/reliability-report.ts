@@ -429,7 +429,7 @@ async function main(): Promise<number> {
       '## How to read a failure',
       '',
       'Each hostile-input row runs its cases one by one and lists every case that did not get the',
-      'expected answer; a fault row names the GHES fault (test/ghes-emulator/README.md) it switched',
+      'expected answer; a fault row names the GHES fault (emulator/README.md) it switched',
       'on. The soak prints its seed: `npm run test:soak -- --seed N` replays the same random choices',
       '(the interleaving of concurrent clients still depends on timing).',
       '',

@@ -8,12 +8,12 @@ import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
 import { parseConfig, type Bindings } from './env';
-import { GatewayError, problemResponse } from './errors';
+import { GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { CredentialHealth } from './ghes/credential-health';
 import { resolveApiStyle } from './ghes/versions';
 import { systemClock, type Clock } from './lib/clock';
-import { consoleLogger, type Logger } from './log';
+import { consoleLogger, type Logger } from './lib/log';
 
 type Built =
   | {

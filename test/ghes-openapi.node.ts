@@ -25,7 +25,7 @@ export const SHARED_OPENAPI = resolve(here, '../../shared/ghes-openapi/ghes-oaut
  * GitHub revised its descriptions of a release after publishing them, and a package holds the
  * revision of its day, so these are the fewest versions holding the newest revision on npm of
  * every release (whether it lists the same app permissions as ../shared is what matters; checked
- * by test/ghes-emulator/contract.test.ts): 2.2.1 2.18 – 2.22, 10.0.0 3.4 – 3.5, 12.0.0 3.6 – 3.7,
+ * by emulator/contract.test.ts): 2.2.1 2.18 – 2.22, 10.0.0 3.4 – 3.5, 12.0.0 3.6 – 3.7,
  * 14.0.0 3.8 – 3.12, 19.1.0 3.13, 22.0.0 3.14 – 3.16, 23.x 3.17 – 3.19. The fewest that merely
  * cover every release (2.2.1, 10.0.0, 14.0.0, 18.2.0, 23.x) describe 3.6, 3.7 and 3.14 – 3.16
  * without permissions GitHub added to those descriptions later.

@@ -5,7 +5,7 @@
  * with `provide`. Without ../shared, what goes unchecked is said in one line.
  */
 import type { TestProject } from 'vitest/node';
-import { KNOWN_VERSIONS } from './ghes-emulator/versions';
+import { KNOWN_VERSIONS } from '../emulator/versions';
 import { loadNpm, loadShared, SHARED_OPENAPI } from './ghes-openapi.node';
 
 export default function setup(project: TestProject): void {

@@ -7,8 +7,8 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { dryRunBuild } from '../../scripts/lib/wrangler-build';
-import { readDeployConfig, type DeployConfig } from '../../scripts/lib/wrangler-config';
+import { dryRunBuild } from './wrangler-build';
+import { readDeployConfig, type DeployConfig } from './wrangler-config';
 
 export interface Bundle {
   name: string;
@@ -107,7 +107,7 @@ const UNSUPPORTED = [
 ] as const;
 
 /**
- * Reads the deployed configuration (scripts/lib/wrangler-config.ts), so that the bench runs the
+ * Reads the deployed configuration (bench/lib/wrangler-config.ts), so that the bench runs the
  * gateway with the compatibility date, flags and bindings it deploys with.
  */
 export async function readProjectConfig(configPath: string): Promise<ProjectConfig> {

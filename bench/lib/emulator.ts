@@ -1,5 +1,5 @@
 /**
- * The GHES emulator (test/ghes-emulator, Node runner scripts/emulator.ts) started in a child
+ * The GHES emulator (emulator, Node runner scripts/emulator.ts) started in a child
  * process of its own, and a client for its admin API. The bench never carries an emulator of its
  * own: when the runner is missing, every scenario that needs GHES says so and does not run.
  *

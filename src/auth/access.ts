@@ -19,7 +19,7 @@
  */
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AccessConfig, CallerPolicyEntry } from '../env';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError, isGatewayError } from '../lib/errors';
 import type { AccessCaller, CallerClaims } from './caller-auth';
 import {
   checkIssuedAt,

@@ -47,9 +47,9 @@ import {
   type GatewayConfig,
   type MtlsConfig,
 } from '../env';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError, isGatewayError } from '../lib/errors';
 import type { Clock } from '../lib/clock';
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 import { ACCESS_ASSERTION_HEADER, createAccessVerifier } from './access';
 import {
   checkIssuedAt,

@@ -9,7 +9,7 @@
  * into the logged `reason`, quoted and cut short. No credential ever appears in either.
  */
 import { decodeProtectedHeader, errors as joseErrors } from 'jose';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 
 export const CALLER_REALM = 'ghes-token-gateway';
 

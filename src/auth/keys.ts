@@ -24,12 +24,12 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { readAtMost, strictUtf8 } from '../lib/bounded-read';
 import { systemClock, type Clock } from '../lib/clock';
-import { createSingleFlight } from './single-flight';
+import { createSingleFlight } from '../lib/single-flight';
 import type { GatewayConfig } from '../env';
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 
 export type CallerKeyConfig = Pick<GatewayConfig['caller'], 'jwks' | 'jwksUrl' | 'algorithms'>;
 

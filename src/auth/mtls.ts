@@ -19,7 +19,7 @@
  */
 import type { CallerPolicyEntry, MtlsConfig } from '../env';
 import { normalizeFingerprint } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import type { MtlsCaller } from './caller-auth';
 import { invalidCredential, quote } from './credential-errors';
 

@@ -17,7 +17,7 @@ import {
   type Operation,
   type PermissionLevel,
 } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import type { Caller } from './caller-auth';
 
 /** Whether `entry` allows `operation` on `app`. `"*"` in `apps` means every configured app. */

@@ -8,7 +8,7 @@
  * token. KV's own error text is kept (truncated): it names a status and at most the key, and
  * keys hold only keyed hashes.
  */
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 import type { FreshnessPolicy } from './policy';
 import { entryFromValue, storedValueProblem } from './policy';
 import { decodeValue, encodeValue, type CacheEntry } from './entry';

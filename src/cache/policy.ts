@@ -6,7 +6,7 @@
  * collector: a value may sit in KV longer than it may be used, and its `fresh_until` decides.
  */
 import type { PublicAuthorization } from '../ghes/types';
-import { isGatewayError, type ErrorCode } from '../errors';
+import { isGatewayError, type ErrorCode } from '../lib/errors';
 import { grantScope } from './keys';
 import {
   INACTIVE,

@@ -16,8 +16,8 @@
  */
 import type { PublicAuthorization } from '../ghes/types';
 import { settleWithin, type Clock } from '../lib/clock';
-import type { Logger } from '../log';
-import { GatewayError } from '../errors';
+import type { Logger } from '../lib/log';
+import { GatewayError } from '../lib/errors';
 import {
   CACHE_NAME,
   INACTIVE_L1_HIT,

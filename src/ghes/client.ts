@@ -4,7 +4,7 @@
  * call is made.
  */
 import type { AppConfig, GhesVersion } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { checkToken } from './check-token';
 import { deleteGrant } from './delete-grant';
 import { deleteToken } from './delete-token';

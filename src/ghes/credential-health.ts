@@ -12,7 +12,7 @@
  * caching off for a while; the per-caller rate limit on introspection bounds that load.
  * Pure state machine; nothing here sees a token.
  */
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 
 export interface CredentialHealthOptions {
   /** Consecutive 404s, with no positive answer between, that make an app suspect. */

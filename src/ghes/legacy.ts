@@ -7,7 +7,7 @@
  * - DELETE /applications/{client_id}/tokens/{access_token}  revoke one token
  * - DELETE /applications/{client_id}/grants/{access_token}  revoke the grant
  */
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { ghesRequest, type GhesContext } from './request';
 import {
   checkAnswerOf,

@@ -14,10 +14,10 @@
  */
 import type { z } from 'zod';
 import type { AppConfig } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { readAtMost, strictUtf8, type BoundedRead } from '../lib/bounded-read';
 import type { Clock } from '../lib/clock';
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 import type { CircuitBreaker } from './breaker';
 
 export type GhesOperation =

@@ -8,7 +8,7 @@
  * "ask again later". nginx `auth_request` turns any status other than 2xx, 401 and 403 into a
  * 500, which denies the request, as intended.
  */
-import { GatewayError, isGatewayError, type ErrorCode } from '../errors';
+import { GatewayError, isGatewayError, type ErrorCode } from '../lib/errors';
 
 const UPSTREAM_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'upstream-error',

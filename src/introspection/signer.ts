@@ -8,7 +8,7 @@
  * signed answers fail with 500 `misconfigured` and JSON answers keep working.
  */
 import { SignJWT, importJWK, type CryptoKey } from 'jose';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import type { IntrospectionResponse } from './response';
 import {
   parseSigningKeys,

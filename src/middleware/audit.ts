@@ -12,8 +12,8 @@
  * cache hash (src/cache/keys.ts), never the token.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { GatewayError } from '../errors';
-import type { Logger, LogRecord } from '../log';
+import type { GatewayError } from '../lib/errors';
+import type { Logger, LogRecord } from '../lib/log';
 
 export interface AuditFields {
   caller?: string;

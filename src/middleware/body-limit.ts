@@ -15,7 +15,7 @@
  * Replaces hono/body-limit, which stops reading at the limit and leaves the stream locked.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { readAtMost } from '../lib/bounded-read';
 
 export interface BodyLimitOptions {

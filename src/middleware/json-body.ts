@@ -9,7 +9,7 @@
  * makes it a MUST for I-JSON). The body size limit (hono/body-limit) runs before this.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 
 /** Returns what is wrong with already-valid JSON text, or undefined. Pure. */
 export function jsonStructureProblem(text: string, maxDepth: number): string | undefined {

@@ -37,9 +37,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, CallerAuthVariables } from '../auth/caller-auth';
 import type { GatewayConfig } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { clientAddressOf } from '../lib/client-address';
-import type { Logger } from '../log';
+import type { Logger } from '../lib/log';
 
 export const RATE_LIMIT_BUCKETS = ['introspection', 'mutation', 'client'] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];

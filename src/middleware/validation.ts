@@ -4,7 +4,7 @@
  * (a field may hold a token).
  */
 import type { Hook } from '@hono/zod-openapi';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 
 export interface FieldError {
   /** Where: `body.access_token`, `path.app`, `form.token` … */

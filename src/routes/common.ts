@@ -8,7 +8,7 @@ import type { AppEnv } from '../app';
 import { authorize } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
 import type { AppConfig, Operation } from '../env';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import type { TokenRequest } from '../tokens/service';
 
 /**

@@ -33,7 +33,7 @@ import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { configuredGhesCheckBudget } from '../middleware/rate-limit';
 import { couldBeAppToken } from '../ghes/token-format';
 import { resolveApp } from '../auth/policy';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError, isGatewayError } from '../lib/errors';
 import { failClosed } from '../introspection/fail-closed';
 import {
   endUserChallenge,

@@ -21,7 +21,7 @@ import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { configuredGhesCheckBudget } from '../middleware/rate-limit';
 import { couldBeAppToken } from '../ghes/token-format';
 import { resolveApp } from '../auth/policy';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { failClosed } from '../introspection/fail-closed';
 import { INTROSPECTION_JWT_TYPE, negotiateIntrospectionFormat } from '../introspection/negotiate';
 import {

@@ -3,7 +3,7 @@
  * Trust boundary: everything a caller sends passes through one of these before use.
  */
 import { z } from '@hono/zod-openapi';
-import { ERROR_CODES } from '../errors';
+import { ERROR_CODES } from '../lib/errors';
 
 export const APP_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 

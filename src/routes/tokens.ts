@@ -13,7 +13,7 @@ import type { AppEnv, GatewayDeps } from '../app';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
 import { callerRateLimit, configuredGhesCheckBudget } from '../middleware/rate-limit';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../lib/errors';
 import { couldBeAppToken } from '../ghes/token-format';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';

@@ -7,7 +7,7 @@
  * GHES check later (a grant epoch) or answers "inactive" for a token the caller was revoking
  * anyway (a tombstone); forgetting a revocation answers "active" for a dead token.
  */
-import { isGatewayError } from '../errors';
+import { isGatewayError } from '../lib/errors';
 
 /**
  * Whether GHES may have carried out the mutation that ended in `e`.

@@ -17,7 +17,7 @@
  */
 import type { CheckOptions, CheckOutcome, LoadResult, TokenCache } from '../cache/token-cache';
 import type { AppConfig } from '../env';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError, isGatewayError } from '../lib/errors';
 import type { GhesClient } from '../ghes/client';
 import type { CredentialHealth } from '../ghes/credential-health';
 import type { ScopeTokenOptions } from '../ghes/scope-token';

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildGateway, createWorker } from '../../src/index';
-import type { LogRecord } from '../../src/log';
+import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, secretsOf, type TestGateway } from '../helpers/gateway';
 
 type Env = Parameters<typeof buildGateway>[0];

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../../src/index';
-import type { LogRecord } from '../../src/log';
+import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 
 type Send = (gw: TestGateway) => Promise<Response>;

@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_ASSERTION_HEADER, accessCertsUrl, createAccessKeySet } from '../../src/auth/access';
 import type { AccessConfig, CallerPolicyEntry } from '../../src/env';
-import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
+import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   TEST_CALLER_SUB,
   createTestCallerKeys,

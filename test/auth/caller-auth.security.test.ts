@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CALLER_TOKEN_LENGTH } from '../../src/auth/caller-auth';
-import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
+import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   createTestCallerKeys,
   defaultCallerClaims,

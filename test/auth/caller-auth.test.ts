@@ -5,7 +5,7 @@ import {
   type CallerAuthOptions,
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
+import { PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
 import {
   TEST_CALLER_AUDIENCE,
   TEST_CALLER_ISSUER,

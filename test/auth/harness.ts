@@ -12,8 +12,8 @@ import {
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet, type CallerKeySetOptions } from '../../src/auth/keys';
 import type { CallerPolicyEntry } from '../../src/env';
-import { isGatewayError, problemResponse, type Problem } from '../../src/errors';
-import type { LogRecord } from '../../src/log';
+import { isGatewayError, problemResponse, type Problem } from '../../src/lib/errors';
+import type { LogRecord } from '../../src/lib/log';
 import {
   TEST_CALLER_AUDIENCE,
   TEST_CALLER_ISSUER,

@@ -12,8 +12,8 @@ import {
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
 import { parseConfig, type GatewayConfig } from '../../src/env';
-import { isGatewayError, problemResponse } from '../../src/errors';
-import type { LogRecord } from '../../src/log';
+import { isGatewayError, problemResponse } from '../../src/lib/errors';
+import type { LogRecord } from '../../src/lib/log';
 import {
   createTestCallerKeys,
   mintCallerJwt,

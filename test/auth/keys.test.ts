@@ -5,8 +5,8 @@ import {
   createCallerKeySet,
   type CallerKeySetOptions,
 } from '../../src/auth/keys';
-import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
-import type { LogRecord } from '../../src/log';
+import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
+import type { LogRecord } from '../../src/lib/log';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
 import { TestClock } from '../helpers/clock';
 import { T0, challenge, createHarness, problemOf } from './harness';

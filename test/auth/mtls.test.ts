@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_ASSERTION_HEADER, createAccessKeySet } from '../../src/auth/access';
 import { resolveMtlsCaller } from '../../src/auth/mtls';
 import type { CallerPolicyEntry, MtlsConfig } from '../../src/env';
-import { PROBLEM_TYPE_PREFIX } from '../../src/errors';
+import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   TEST_CALLER_SUB,
   createTestCallerKeys,

@@ -8,7 +8,7 @@ import {
   type ScopedTokenRequest,
 } from '../../src/auth/policy';
 import type { CallerPolicyEntry, ScopedCeiling } from '../../src/env';
-import { problemShape, toProblem } from '../../src/errors';
+import { problemShape, toProblem } from '../../src/lib/errors';
 import { thrown } from '../helpers/errors';
 
 function entry(scoped?: ScopedCeiling): CallerPolicyEntry {

@@ -1,7 +1,7 @@
 /** Shared fixtures for the token-cache tests: a fixed clock, answers, loaders, a log sink. */
 import { env } from 'cloudflare:test';
 import type { PublicAuthorization } from '../../src/ghes/types';
-import type { LogRecord, Logger } from '../../src/log';
+import type { LogRecord, Logger } from '../../src/lib/log';
 import {
   TokenCache,
   type CacheApp,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeValue } from '../../src/cache/entry';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import { revokedLifetimeS } from '../../src/cache/policy';
 import {
   APP,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, type ErrorCode } from '../../src/errors';
+import { GatewayError, type ErrorCode } from '../../src/lib/errors';
 import {
   KV_MIN_TTL_S,
   entryFromValue,

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, type ErrorCode } from '../../src/errors';
+import { GatewayError, type ErrorCode } from '../../src/lib/errors';
 import { tokenKey } from '../../src/cache/keys';
 import { StrictKv } from '../helpers/strict-kv';
 import { APP, T0, authFor, failing, found, harness, loader, otherIsolate, token } from './fixtures';

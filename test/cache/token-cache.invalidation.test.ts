@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { until, yieldTurns } from '../helpers/clock';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import { decodeValue } from '../../src/cache/entry';
 import { revokedLifetimeS } from '../../src/cache/policy';
 import {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { propertyPlan } from '../helpers/fast-check';
 import { memoryKv } from '../helpers/memory-kv';
 import { StrictKv } from '../helpers/strict-kv';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import type { GhesAuthorization } from '../../src/ghes/types';
 import type { LoadResult } from '../../src/cache/token-cache';
 import { APP, OTHER_APP, authFor, harness, loader, token } from './fixtures';

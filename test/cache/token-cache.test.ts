@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { until, yieldTurns } from '../helpers/clock';
-import { GatewayError, type ErrorCode } from '../../src/errors';
+import { GatewayError, type ErrorCode } from '../../src/lib/errors';
 import { TokenCache, type CheckOutcome } from '../../src/cache/token-cache';
 import {
   APP,

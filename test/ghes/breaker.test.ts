@@ -3,7 +3,7 @@
  * through ghesRequest with one breaker shared between calls.
  */
 import { describe, expect, it } from 'vitest';
-import { problemShape } from '../../src/errors';
+import { problemShape } from '../../src/lib/errors';
 import { CircuitBreaker } from '../../src/ghes/breaker';
 import { TestClock } from '../helpers/clock';
 import { checkToken } from '../../src/ghes/check-token';

@@ -6,11 +6,11 @@
  */
 import { expect } from 'vitest';
 import type { AppConfig } from '../../src/env';
-import { GatewayError, type ErrorCode } from '../../src/errors';
+import { GatewayError, type ErrorCode } from '../../src/lib/errors';
 import type { CircuitBreaker } from '../../src/ghes/breaker';
 import type { GhesContext } from '../../src/ghes/request';
 import type { GhesAuthorization } from '../../src/ghes/types';
-import type { LogRecord } from '../../src/log';
+import type { LogRecord } from '../../src/lib/log';
 import { TestClock } from '../helpers/clock';
 
 export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { AppConfig } from '../../src/env';
-import type { ErrorCode } from '../../src/errors';
+import type { ErrorCode } from '../../src/lib/errors';
 import {
   OAUTH_APP,
   TOKEN,

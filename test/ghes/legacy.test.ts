@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import {
   legacyCheckToken,
   legacyResetToken,

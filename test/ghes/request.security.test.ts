@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/env';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import { checkToken } from '../../src/ghes/check-token';
 import { deleteGrant } from '../../src/ghes/delete-grant';
 import { deleteToken } from '../../src/ghes/delete-token';

@@ -4,7 +4,7 @@
  * never-retry behaviour through `resetToken`; both are thin wrappers over `ghesRequest`.
  */
 import { describe, expect, it } from 'vitest';
-import { problemShape, type ErrorCode } from '../../src/errors';
+import { problemShape, type ErrorCode } from '../../src/lib/errors';
 import { deleteGrant } from '../../src/ghes/delete-grant';
 import { deleteToken } from '../../src/ghes/delete-token';
 import { checkToken } from '../../src/ghes/check-token';

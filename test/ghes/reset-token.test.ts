@@ -3,7 +3,7 @@
  * the client must never retry it: after any unclear failure the outcome is unknown.
  */
 import { describe, expect, it } from 'vitest';
-import { problemShape } from '../../src/errors';
+import { problemShape } from '../../src/lib/errors';
 import { resetToken } from '../../src/ghes/reset-token';
 import {
   TOKEN,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { couldBeAppToken, tokenFormatOf } from '../../src/ghes/token-format';
-import { newLegacyToken, newToken, newUserToken } from '../ghes-emulator/tokens';
-import { parseVersion, type GhesVersion } from '../ghes-emulator/versions';
+import { newLegacyToken, newToken, newUserToken } from '../../emulator/tokens';
+import { parseVersion, type GhesVersion } from '../../emulator/versions';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const base62 = (n: number) =>

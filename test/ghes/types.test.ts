@@ -16,7 +16,7 @@ import {
   authorizationOf,
   toPublicAuthorization,
 } from '../../src/ghes/types';
-import { createGhesEmulator, KNOWN_VERSIONS } from '../ghes-emulator/index';
+import { createGhesEmulator, KNOWN_VERSIONS } from '../../emulator/index';
 import { TestClock } from '../helpers/clock';
 import { CLIENT_ID, authorization, publicAuthorization } from './harness';
 

@@ -1,5 +1,5 @@
 /** The GatewayError a synchronous call throws; anything else (or nothing) fails the test. */
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 
 export function thrown(fn: () => unknown): GatewayError {
   try {

@@ -3,7 +3,7 @@
  * test/resilience and the rest.
  */
 import { expect } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
+import { PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
 import type { TestGateway } from './gateway';
 
 export const OAUTH = 'demo-oauth';

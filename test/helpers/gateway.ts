@@ -6,8 +6,8 @@
 import { env } from 'cloudflare:test';
 import { buildGateway } from '../../src/index';
 import { OPERATIONS, type CallerPolicyEntry } from '../../src/env';
-import type { LogRecord } from '../../src/log';
-import { createGhesEmulator } from '../ghes-emulator/index';
+import type { LogRecord } from '../../src/lib/log';
+import { createGhesEmulator } from '../../emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
 import { TestClock } from './clock';
 

@@ -4,11 +4,11 @@
  * A release both describe is taken from ../shared: for every such release its revision of
  * GitHub's description is the same as npm's newest or later (npm's 2.18 – 2.22 and 3.5 predate
  * permissions GitHub added to them), and src/ghes/permissions.generated.ts is generated from it.
- * test/ghes-emulator/contract.test.ts checks how the two agree.
+ * emulator/contract.test.ts checks how the two agree.
  */
 import { inject } from 'vitest';
 import type { GhesContractSource } from '../provided';
-import { KNOWN_VERSIONS, parseVersion } from '../ghes-emulator/versions';
+import { KNOWN_VERSIONS, parseVersion } from '../../emulator/versions';
 
 export interface GhesContract {
   /** Release → its document, oldest release first. */

@@ -16,7 +16,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPE_PREFIX,
   type ErrorCode,
-} from '../../src/errors';
+} from '../../src/lib/errors';
 import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway';
 import { record } from './record';
 

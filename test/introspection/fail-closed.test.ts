@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError, isGatewayError, type ErrorCode } from '../../src/errors';
+import { GatewayError, isGatewayError, type ErrorCode } from '../../src/lib/errors';
 import { failClosed } from '../../src/introspection/fail-closed';
 import { authorizationServerMetadata } from '../../src/introspection/metadata';
 

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { isGatewayError } from '../../src/errors';
+import { isGatewayError } from '../../src/lib/errors';
 import { INACTIVE } from '../../src/introspection/response';
 import { IntrospectionSigner, signerFor } from '../../src/introspection/signer';
 import { createSigningJwk, offCurve } from './keys';

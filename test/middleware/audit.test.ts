@@ -4,7 +4,7 @@
  * logged, never the URL; latency comes from the injected clock.
  */
 import { describe, expect, it } from 'vitest';
-import type { LogRecord } from '../../src/log';
+import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 
 function seedTokens(gw: TestGateway) {

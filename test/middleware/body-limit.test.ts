@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, isGatewayError, problemResponse } from '../../src/errors';
+import { GatewayError, isGatewayError, problemResponse } from '../../src/lib/errors';
 import { bodyLimit } from '../../src/middleware/body-limit';
 import { createTestGateway } from '../helpers/gateway';
 

@@ -13,8 +13,8 @@ import {
   PROBLEM_TYPE_PREFIX,
   problemResponse,
   type Problem,
-} from '../../src/errors';
-import type { LogRecord } from '../../src/log';
+} from '../../src/lib/errors';
+import type { LogRecord } from '../../src/lib/log';
 import {
   callerRateLimit,
   ghesCheckBudget,

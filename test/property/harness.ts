@@ -23,8 +23,8 @@
 import { base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { OPERATIONS } from '../../src/env';
 import { buildGateway } from '../../src/index';
-import type { LogRecord } from '../../src/log';
-import { createGhesEmulator, type GhesEmulator } from '../ghes-emulator/index';
+import type { LogRecord } from '../../src/lib/log';
+import { createGhesEmulator, type GhesEmulator } from '../../emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
 import { CALLER_AUD, CALLER_ISS, GHES_URL } from '../helpers/gateway';
 import { TestClock } from '../helpers/clock';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CredentialHealth } from '../../src/ghes/credential-health';
-import type { LogRecord } from '../../src/log';
+import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway } from '../helpers/gateway';
 
 describe('CredentialHealth (pure)', () => {

@@ -6,7 +6,7 @@
  * out but answered unreadably leaves the old token inactive.
  */
 import { describe, expect, it } from 'vitest';
-import type { FaultSpec } from '../ghes-emulator/index';
+import type { FaultSpec } from '../../emulator/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import {
   CHECK,

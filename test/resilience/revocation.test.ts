@@ -5,8 +5,8 @@
  * before it answers — on /v1 check, /introspect and /forward-auth alike.
  */
 import { describe, expect, it } from 'vitest';
-import { PROBLEM_CONTENT_TYPE } from '../../src/errors';
-import type { FaultSpec } from '../ghes-emulator/faults';
+import { PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
+import type { FaultSpec } from '../../emulator/faults';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { record } from '../hostile/record';
 import { forwardAuth, introspect } from '../introspection/requests';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
-import { newLegacyToken, newToken } from '../ghes-emulator/tokens';
+import { newLegacyToken, newToken } from '../../emulator/tokens';
 
 /** A limiter that allows `limit` calls per key and records every key it was asked about. */
 function countingLimiter(limit = Number.POSITIVE_INFINITY) {

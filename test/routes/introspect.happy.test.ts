@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_GITHUB_APP_CLIENT_ID, DEMO_OAUTH_CLIENT_ID } from '../ghes-emulator/index';
+import { DEMO_GITHUB_APP_CLIENT_ID, DEMO_OAUTH_CLIENT_ID } from '../../emulator/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { introspect } from '../introspection/requests';
 

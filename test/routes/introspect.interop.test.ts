@@ -9,7 +9,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
-import { DEMO_OAUTH_CLIENT_ID } from '../ghes-emulator/index';
+import { DEMO_OAUTH_CLIENT_ID } from '../../emulator/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { createSigningJwk, signingVars } from '../introspection/keys';
 

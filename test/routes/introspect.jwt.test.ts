@@ -1,6 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { DEMO_OAUTH_CLIENT_ID } from '../ghes-emulator/index';
+import { DEMO_OAUTH_CLIENT_ID } from '../../emulator/index';
 import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway';
 import {
   createSigningJwk,

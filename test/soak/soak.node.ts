@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startEmulator, type StartedEmulator } from '../../scripts/emulator';
-import type { FaultSpec } from '../ghes-emulator/index';
+import type { FaultSpec } from '../../emulator/index';
 import {
   buildWorker,
   localSecrets,

@@ -1,6 +1,6 @@
 /** The one decision behind every revocation: src/tokens/outcome.ts. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, GatewayError } from '../../src/errors';
+import { ERROR_CODES, GatewayError } from '../../src/lib/errors';
 import { mayHaveApplied, mustInvalidateAfter, saysTokenGone } from '../../src/tokens/outcome';
 
 describe('mayHaveApplied', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/env';
-import { GatewayError } from '../../src/errors';
+import { GatewayError } from '../../src/lib/errors';
 import type { GhesClient } from '../../src/ghes/client';
 import { CredentialHealth } from '../../src/ghes/credential-health';
 import type { GhesAuthorization } from '../../src/ghes/types';

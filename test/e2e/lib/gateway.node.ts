@@ -13,8 +13,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
-import { dryRunBuild } from '../../../scripts/lib/wrangler-build.js';
-import { readDeployConfig, type DeployConfig } from '../../../scripts/lib/wrangler-config.js';
+import { dryRunBuild } from '../../../bench/lib/wrangler-build.js';
+import { readDeployConfig, type DeployConfig } from '../../../bench/lib/wrangler-config.js';
 import { errorText, tail, withoutForeignSignalExits } from './harness.node.js';
 
 export type ProjectConfig = DeployConfig;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TestClock, until } from '../helpers/clock';
+import { TestClock, until } from '../test/helpers/clock';
 import { createGhesEmulator, type GhesEmulator } from './index';
 import { admin, call, credentials, FIXED_NOW, GHES_ORIGIN, jsonOf } from './test-client';
 

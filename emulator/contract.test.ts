@@ -7,7 +7,7 @@
  * when configured, rate limits, 500) are checked against GitHub's `basic-error`.
  */
 import { describe, expect, it } from 'vitest';
-import { ghesContract } from '../helpers/ghes-contract';
+import { ghesContract } from '../test/helpers/ghes-contract';
 import { parseContract, ReleaseContract, type Checked } from './contract-schema';
 import {
   createGhesEmulator,

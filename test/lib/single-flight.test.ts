@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSingleFlight, SharedAttemptFailed } from '../../src/auth/single-flight';
+import { createSingleFlight, SharedAttemptFailed } from '../../src/lib/single-flight';
 import { TestClock } from '../helpers/clock';
 
 /** A run the test settles by hand, counting how often it was started. */

@@ -10,7 +10,7 @@
  * `staleAfterMs` that never finished is treated as abandoned and the follower leads a new one.
  * Both bounds are timers of the injected clock.
  */
-import type { Clock } from '../lib/clock';
+import type { Clock } from './clock';
 
 export interface SingleFlightOptions {
   /** Ages runs and times the followers' waits. */
