@@ -185,3 +185,17 @@ export function problemResponse(err: GatewayError, requestId?: string): Response
   headers.set('pragma', 'no-cache');
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }
+
+/**
+ * The one way a factory reports a configuration it cannot be built with (a bad option, a bad
+ * key set). Thrown while the gateway is built, never while a request runs: src/index.ts turns it
+ * into the `misconfigured` answer and logs `message`, which names the setting, never its value.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+
+  /** `where` names the setting or factory, e.g. `CALLER_JWKS.keys.0` or `bodyLimit`. */
+  constructor(where: string, message: string) {
+    super(`${where}: ${message}`);
+  }
+}
