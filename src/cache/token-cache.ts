@@ -29,7 +29,7 @@ import {
 import { INACTIVE, type CacheEntry, type CheckResult, type PositiveEntry } from './entry';
 import { TokenKeyer, grantScope, tokenIdOf, tokenKey } from './keys';
 import { KvTier } from './kv-tier';
-import { Lru } from './lru';
+import { Lru } from '../lib/lru';
 import {
   cacheStatusTtl,
   epochRetentionS,

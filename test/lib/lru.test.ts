@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lru } from '../../src/cache/lru';
+import { Lru } from '../../src/lib/lru';
 
 describe('Lru', () => {
   it('never holds more than maxEntries, evicting the least recently used', () => {
