@@ -4,64 +4,22 @@
  * request → request id → caller auth → input validation → policy → cache → GHES → answer or problem.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { JWTVerifyGetKey } from 'jose';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { CallerAuthVariables } from './auth/caller-auth';
-import type { TokenCache } from './cache/token-cache';
-import type { AppConfig, GatewayConfig } from './env';
-import type { Bindings } from './env';
+import type { AppEnv, GatewayDeps } from './context';
 import { GatewayError, isGatewayError, problemResponse } from './lib/errors';
-import type { CircuitBreaker } from './ghes/breaker';
-import type { CredentialHealth } from './ghes/credential-health';
-import { createGhesClient, type GhesClient } from './ghes/client';
-import type { ApiStyle } from './ghes/versions';
-import type { Clock } from './lib/clock';
-import type { Logger } from './lib/log';
-import { auditLog, type AuditVariables } from './middleware/audit';
-import { validationHook } from './middleware/validation';
-import { registerHealthRoutes } from './routes/health';
-import { registerTokenRoutes } from './routes/tokens';
-import { registerIntrospectionRoutes } from './routes/introspect';
-import { registerForwardAuthRoutes } from './routes/forward-auth';
-import { registerWellKnownRoutes } from './routes/well-known';
-import { setResponseHeader } from './middleware/response-headers';
-import { TokenService } from './tokens/service';
 import { isReusableRequestId } from './lib/request-id';
-
-export interface GatewayDeps {
-  config: GatewayConfig;
-  apiStyle: ApiStyle;
-  /** Outbound fetch to GHES; tests route it into the emulator. */
-  fetch: typeof fetch;
-  /** Every clock read and timer (GHES timeouts, retry waits, cache timers) runs on this. */
-  clock: Clock;
-  log: Logger;
-  callerKeySet: JWTVerifyGetKey;
-  /** Cloudflare Access team certs, when Access is configured as a caller identity source. */
-  accessKeySet?: JWTVerifyGetKey | undefined;
-  cache: TokenCache;
-  breaker: CircuitBreaker;
-  credentialHealth: CredentialHealth;
-}
-
-export type AppVariables = CallerAuthVariables &
-  AuditVariables & {
-    requestId: string;
-    deps: GatewayDeps;
-    ghes: GhesClient;
-    /** Checks and revocations (src/tokens/service.ts); one per isolate. */
-    tokens: TokenService;
-  };
-
-export interface AppEnv {
-  Bindings: Bindings;
-  Variables: AppVariables;
-}
+import { auditLog } from './middleware/audit';
+import { setResponseHeader } from './middleware/response-headers';
+import { validationHook } from './middleware/validation';
+import { registerForwardAuthRoutes } from './routes/forward-auth';
+import { registerHealthRoutes } from './routes/health';
+import { registerIntrospectionRoutes } from './routes/introspect';
+import { registerTokenRoutes } from './routes/tokens';
+import { registerWellKnownRoutes } from './routes/well-known';
 
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const tokens = new TokenService({ cache: deps.cache, credentialHealth: deps.credentialHealth });
 
   app.use('*', async function requestContext(c, next) {
     // An incoming id is reused only if it is plainly an id with nothing token-shaped anywhere in
@@ -69,9 +27,6 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     const incoming = c.req.header('x-request-id');
     const requestId = isReusableRequestId(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
-    c.set('deps', deps);
-    c.set('ghes', new LazyGhesClient(deps, requestId));
-    c.set('tokens', tokens);
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
@@ -139,59 +94,6 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   app.onError(answerError);
 
   return app;
-}
-
-/**
- * The request's GHES client, built on its first call. Most requests (every cache hit) never call
- * GHES, and building the client means a context object and a closure per operation; here a hit
- * costs one small object.
- */
-class LazyGhesClient implements GhesClient {
-  #client: GhesClient | undefined;
-  readonly #deps: GatewayDeps;
-  readonly #requestId: string;
-
-  constructor(deps: GatewayDeps, requestId: string) {
-    this.#deps = deps;
-    this.#requestId = requestId;
-  }
-
-  #get(): GhesClient {
-    if (this.#client !== undefined) return this.#client;
-    const deps = this.#deps;
-    this.#client = createGhesClient({
-      version: deps.config.ghes.version,
-      style: deps.apiStyle,
-      context: {
-        baseUrl: deps.config.ghes.baseUrl,
-        fetch: deps.fetch,
-        timeoutMs: deps.config.ghes.timeoutMs,
-        deadlineMs: deps.config.ghes.deadlineMs,
-        maxResponseBytes: deps.config.ghes.maxResponseBytes,
-        log: deps.log,
-        clock: deps.clock,
-        breaker: deps.breaker,
-        requestId: this.#requestId,
-      },
-    });
-    return this.#client;
-  }
-
-  check(app: AppConfig, token: string): ReturnType<GhesClient['check']> {
-    return this.#get().check(app, token);
-  }
-  reset(app: AppConfig, token: string): ReturnType<GhesClient['reset']> {
-    return this.#get().reset(app, token);
-  }
-  delete(app: AppConfig, token: string): ReturnType<GhesClient['delete']> {
-    return this.#get().delete(app, token);
-  }
-  deleteGrant(app: AppConfig, token: string): ReturnType<GhesClient['deleteGrant']> {
-    return this.#get().deleteGrant(app, token);
-  }
-  scoped(...args: Parameters<GhesClient['scoped']>): ReturnType<GhesClient['scoped']> {
-    return this.#get().scoped(...args);
-  }
 }
 
 /**

@@ -10,10 +10,12 @@ import { TokenCache } from './cache/token-cache';
 import { parseConfig, type Bindings } from './env';
 import { GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
+import { createGhesClient } from './ghes/client';
 import { CredentialHealth } from './ghes/credential-health';
 import { resolveApiStyle } from './ghes/versions';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
+import { TokenService } from './tokens/service';
 
 type Built =
   | {
@@ -45,11 +47,39 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       threshold: config.ghes.credentialSuspectAfter404s,
       log,
     });
+    const cache = new TokenCache({
+      kv: env.TOKEN_CACHE,
+      pepper: config.cache.pepper,
+      positiveTtlS: config.cache.positiveTtlS,
+      negativeTtlS: config.cache.negativeTtlS,
+      l1MaxEntries: config.cache.l1MaxEntries,
+      staleIfErrorS: config.cache.staleIfErrorS,
+      log,
+      clock,
+      // Waiters on a shared GHES check give up only after the check itself must have ended.
+      coalesceTimeoutMs: config.ghes.deadlineMs + 1000,
+      negativeCachingAllowed: (app) => credentialHealth.negativeCachingAllowed(app.name),
+    });
+    const breaker = new CircuitBreaker(config.ghes.breaker);
+    const { ghes } = config;
+    const ghesFor = (requestId: string) =>
+      createGhesClient({
+        version: ghes.version,
+        style: style.value,
+        context: {
+          baseUrl: ghes.baseUrl,
+          fetch: outbound,
+          timeoutMs: ghes.timeoutMs,
+          deadlineMs: ghes.deadlineMs,
+          maxResponseBytes: ghes.maxResponseBytes,
+          log,
+          clock,
+          breaker,
+          requestId,
+        },
+      });
     const app = createApp({
-      credentialHealth,
       config,
-      apiStyle: style.value,
-      fetch: outbound,
       clock,
       log,
       callerKeySet: createCallerKeySet(config.caller, { fetch: outbound, log, clock }),
@@ -57,20 +87,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         config.caller.access !== undefined
           ? createAccessKeySet(config.caller.access, { fetch: outbound, log, clock })
           : undefined,
-      cache: new TokenCache({
-        kv: env.TOKEN_CACHE,
-        pepper: config.cache.pepper,
-        positiveTtlS: config.cache.positiveTtlS,
-        negativeTtlS: config.cache.negativeTtlS,
-        l1MaxEntries: config.cache.l1MaxEntries,
-        staleIfErrorS: config.cache.staleIfErrorS,
-        log,
-        clock,
-        // Waiters on a shared GHES check give up only after the check itself must have ended.
-        coalesceTimeoutMs: config.ghes.deadlineMs + 1000,
-        negativeCachingAllowed: (app) => credentialHealth.negativeCachingAllowed(app.name),
-      }),
-      breaker: new CircuitBreaker(config.ghes.breaker),
+      tokens: new TokenService({ cache, credentialHealth, ghesFor }),
     });
     return { ok: true, fetch: app.fetch };
   } catch (e) {

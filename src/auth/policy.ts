@@ -50,13 +50,9 @@ export function authorize(caller: Caller, app: string, operation: Operation): vo
 /**
  * The app a request acts on: the one it names, or else the caller's `default_app` (introspection
  * and forward auth, where gateways often cannot add a parameter). Throws 400 `invalid-request`
- * when neither is present and 403 `forbidden` when the caller may not use the app.
+ * when neither is present; whether the caller may use it is `authorize`'s question.
  */
-export function resolveApp(
-  caller: Caller,
-  requestedApp: string | undefined,
-  operation: Operation,
-): string {
+export function resolveApp(caller: Caller, requestedApp: string | undefined): string {
   const app =
     requestedApp !== undefined && requestedApp !== '' ? requestedApp : caller.policy.default_app;
   if (app === undefined)
@@ -64,7 +60,6 @@ export function resolveApp(
       detail: `no app named, and caller "${caller.sub}" has no default app`,
       reason: 'request names no app and the caller policy has no default_app',
     });
-  authorize(caller, app, operation);
   return app;
 }
 

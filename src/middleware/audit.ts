@@ -1,7 +1,8 @@
 /**
- * One structured log line per request (docs/operations.md lists the fields). Routes fill in what
- * they know through `c.var.audit`; this middleware adds status and latency and writes the line
- * after the response is built.
+ * One structured log line per request (docs/operations.md lists the fields). Each field has one
+ * writer: the caller comes from caller auth, app and operation from the route's app lookup
+ * (src/routes/common.ts), GHES and cache facts from the token service, the outcome from the
+ * route; this middleware adds status and latency and writes the line after the answer is built.
  *
  * Exactly one line, whatever happens below it: Hono catches a throw at the layer that threw, but a
  * throw from outside any layer (its not-found step, a non-Error value) would unwind past
@@ -16,7 +17,6 @@ import type { GatewayError } from '../lib/errors';
 import type { Logger, LogRecord } from '../lib/log';
 
 export interface AuditFields {
-  caller?: string;
   app?: string;
   operation?: string;
   outcome?: string;
@@ -72,12 +72,10 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
       route: c.req.routePath,
       status,
     };
+    // Set by caller auth, so present even when a request fails before its route runs.
+    const caller = callerOf(c);
+    if (caller !== undefined) record['caller'] = caller;
     for (const key in fields) record[key] = fields[key as keyof AuditFields];
-    // Set by caller auth; present even when a request fails before its route names the caller.
-    if (fields.caller === undefined) {
-      const caller = callerOf(c);
-      if (caller !== undefined) record['caller'] = caller;
-    }
     if (failure !== undefined) {
       record['error_code'] = failure.code;
       if (failure.upstreamStatus !== undefined) record['ghes_status'] = failure.upstreamStatus;

@@ -1,37 +1,47 @@
 /**
- * What several routes share: resolving the app a request may use, and the request's view of the
- * token service (src/tokens/service.ts), which checks tokens through the cache for the check
- * endpoint, introspection and forward auth alike.
+ * What the route groups share: resolving the app a request acts on (policy, then lookup) and the
+ * request's view of the token service (src/tokens/service.ts).
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
-import { authorize } from '../auth/policy';
+import type { AppEnv, GatewayDeps } from '../context';
+import { authorize, resolveApp } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
 import type { AppConfig, Operation } from '../env';
 import { GatewayError } from '../lib/errors';
 import type { TokenRequest } from '../tokens/service';
 
+/** Operations that change state at GHES: their log line is an `audit` event. */
+const MUTATIONS: ReadonlySet<Operation> = new Set(['reset', 'scoped', 'delete', 'grant_delete']);
+
 /**
- * Policy first, then existence: a caller learns nothing about apps it may not use (403 either
- * way); for apps it may use, an unconfigured one is 404.
+ * The app a request acts on — the one it names, else the caller's `default_app` — checked once:
+ * policy first, then existence, so a caller learns nothing about apps it may not use (403 either
+ * way); an unconfigured app it may use is 404. Records the operation and app on the request's
+ * audit line (the one place that does).
  */
-export function requireApp(c: Context<AppEnv>, name: string, operation: Operation): AppConfig {
-  const caller = c.get('caller');
+export function appFor(
+  c: Context<AppEnv>,
+  deps: Pick<GatewayDeps, 'config'>,
+  requested: string | undefined,
+  operation: Operation,
+): AppConfig {
   const audit = c.get('audit');
-  audit.caller = caller.sub;
-  audit.app = name;
   audit.operation = operation;
+  if (MUTATIONS.has(operation)) audit.audit_event = true;
+  const caller = c.get('caller');
+  const name = resolveApp(caller, requested);
+  audit.app = name;
   authorize(caller, name, operation);
-  const app = c.get('deps').config.apps.get(name);
+  const app = deps.config.apps.get(name);
   if (app === undefined)
     throw new GatewayError('unknown-app', { detail: `No app named "${name}" is configured` });
   return app;
 }
 
-/** The request as the token service sees it: its GHES client, audit record and waitUntil. */
+/** The request as the token service sees it: its id, audit record, waitUntil and GHES hook. */
 export function tokenRequest(c: Context<AppEnv>, beforeGhes?: () => Promise<void>): TokenRequest {
   const req: TokenRequest = {
-    ghes: c.get('ghes'),
+    requestId: c.get('requestId'),
     audit: c.get('audit'),
     waitUntil: waitUntilOf(c),
   };
@@ -41,22 +51,23 @@ export function tokenRequest(c: Context<AppEnv>, beforeGhes?: () => Promise<void
 
 /**
  * Checks a token through the token service and names the cache outcome in `Cache-Status`
- * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call (src/middleware/rate-limit.ts
- * `ghesCheckBudget`); its throw ends the load without a GHES call and is not cached.
+ * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call (the GHES check budget,
+ * src/middleware/rate-limit.ts); its throw ends the load without a GHES call and is not cached.
  */
 export async function checkThroughCache(
   c: Context<AppEnv>,
+  deps: Pick<GatewayDeps, 'tokens'>,
   app: AppConfig,
   token: string,
-  options: { beforeGhes?: () => Promise<void> } = {},
+  beforeGhes?: () => Promise<void>,
 ): Promise<CheckOutcome> {
-  const outcome = await c.get('tokens').check(tokenRequest(c, options.beforeGhes), app, token);
+  const outcome = await deps.tokens.check(tokenRequest(c, beforeGhes), app, token);
   c.header('cache-status', outcome.cacheStatus);
   return outcome;
 }
 
 /** KV writes and shared loads finish after the answer is sent (ExecutionContext.waitUntil). */
-export function waitUntilOf(c: Context<AppEnv>): (p: Promise<unknown>) => void {
+function waitUntilOf(c: Context<AppEnv>): (p: Promise<unknown>) => void {
   try {
     const ctx = c.executionCtx;
     return (p) => ctx.waitUntil(p);

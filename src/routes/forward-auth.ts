@@ -28,11 +28,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv, GatewayDeps } from '../app';
+import type { AppEnv, GatewayDeps } from '../context';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { configuredGhesCheckBudget } from '../middleware/rate-limit';
 import { couldBeAppToken } from '../ghes/token-format';
-import { resolveApp } from '../auth/policy';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import { failClosed } from '../introspection/fail-closed';
 import {
@@ -43,7 +42,7 @@ import {
   parseRequiredScopes,
 } from '../introspection/forward-auth';
 import { APP_NAME_PATTERN, problem } from './schemas';
-import { checkThroughCache, requireApp } from './common';
+import { appFor, checkThroughCache } from './common';
 import { setResponseHeader } from '../middleware/response-headers';
 
 export const FORWARD_AUTH_PATH = '/forward-auth';
@@ -149,10 +148,7 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
   app.use(path, denialsUncached, gatewayAuth);
 
   app.all(path, async (c) => {
-    const caller = c.get('caller');
     const audit = c.get('audit');
-    audit.caller = caller.sub;
-    audit.operation = 'forward_auth';
 
     // The gateway's own parameters first: a bad one is a configuration error, denied as such.
     // Envoy appends the client's own query string to its path_prefix, so there the end user
@@ -180,9 +176,7 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
         detail: 'query.app conflicts with the X-Forward-Auth-App header',
       });
     const requested = headerApp !== undefined && headerApp !== '' ? headerApp : queryApp;
-    const appConfig = gatewaySide(c, () =>
-      requireApp(c, resolveApp(caller, requested, 'forward_auth'), 'forward_auth'),
-    );
+    const appConfig = gatewaySide(c, () => appFor(c, deps, requested, 'forward_auth'));
     const headerScopes = c.req.header('x-forward-auth-scope');
     const required = parseRequiredScopes([
       ...(headerScopes !== undefined ? [headerScopes] : []),
@@ -200,9 +194,13 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       audit.outcome = 'denied_inactive';
       throw endUserDenied('inactive');
     }
-    const outcome = await checkThroughCache(c, appConfig, credentials.token, {
-      beforeGhes: checkBudget(c),
-    }).catch(failClosed);
+    const outcome = await checkThroughCache(
+      c,
+      deps,
+      appConfig,
+      credentials.token,
+      checkBudget(c),
+    ).catch(failClosed);
     const decision = forwardDecision(
       outcome.result.active ? outcome.result.authorization : undefined,
       required.scopes,

@@ -1,6 +1,6 @@
 /** GET /healthz: liveness for load balancers. No auth, no GHES call, nothing about the config. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../context';
 
 const health = createRoute({
   method: 'get',

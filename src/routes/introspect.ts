@@ -16,11 +16,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv, GatewayDeps } from '../app';
+import type { AppEnv, GatewayDeps } from '../context';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { configuredGhesCheckBudget } from '../middleware/rate-limit';
 import { couldBeAppToken } from '../ghes/token-format';
-import { resolveApp } from '../auth/policy';
 import { GatewayError } from '../lib/errors';
 import { failClosed } from '../introspection/fail-closed';
 import { INTROSPECTION_JWT_TYPE, negotiateIntrospectionFormat } from '../introspection/negotiate';
@@ -31,7 +30,7 @@ import {
 } from '../introspection/response';
 import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
-import { checkThroughCache, requireApp } from './common';
+import { appFor, checkThroughCache } from './common';
 import { APP_NAME_PATTERN, problem } from './schemas';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
@@ -228,8 +227,6 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
       const form = c.req.valid('form');
       const caller = c.get('caller');
       const audit = c.get('audit');
-      audit.caller = caller.sub;
-      audit.operation = 'introspect';
 
       // Before any GHES call: a client that can only take a signed answer we cannot give.
       const format = negotiateIntrospectionFormat(c.req.header('accept'), signer.canSign);
@@ -238,14 +235,18 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
           detail: `No signing key is configured, so ${INTROSPECTION_JWT_TYPE} answers are unavailable; accept application/json`,
         });
       }
-      const appConfig = requireApp(c, resolveApp(caller, form.app, 'introspect'), 'introspect');
+      const appConfig = appFor(c, deps, form.app, 'introspect');
 
       let answer: IntrospectionResponse = INACTIVE;
       // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
       if (couldBeAppToken(form.token, appConfig.kind)) {
-        const outcome = await checkThroughCache(c, appConfig, form.token, {
-          beforeGhes: checkBudget(c),
-        }).catch(failClosed);
+        const outcome = await checkThroughCache(
+          c,
+          deps,
+          appConfig,
+          form.token,
+          checkBudget(c),
+        ).catch(failClosed);
         answer = toIntrospectionResponse(outcome.result, appConfig.name, deps.clock.now());
       }
       audit.outcome = answer.active ? 'active' : 'inactive';

@@ -9,7 +9,7 @@
  *   POST /v1/apps/{app}/grant/delete   → 204
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv, GatewayDeps } from '../app';
+import type { AppEnv, GatewayDeps } from '../context';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
 import { callerRateLimit, configuredGhesCheckBudget } from '../middleware/rate-limit';
@@ -22,7 +22,7 @@ import { strictJsonBody } from '../middleware/json-body';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 import { safeSegment } from '../middleware/validation';
-import { checkThroughCache, requireApp, tokenRequest } from './common';
+import { appFor, checkThroughCache, tokenRequest } from './common';
 import {
   AppParams,
   NewTokenSchema,
@@ -187,7 +187,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   app.use('/v1/*', strictJsonBody());
 
   app.openapi(checkRoute, async (c) => {
-    const app = requireApp(c, c.req.valid('param').app, 'check');
+    const app = appFor(c, deps, c.req.valid('param').app, 'check');
     const { access_token } = c.req.valid('json');
     // A token this app cannot have issued is unknown to GHES: answered without asking it.
     if (!couldBeAppToken(access_token, app.kind)) {
@@ -195,9 +195,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
       });
     }
-    const outcome = await checkThroughCache(c, app, access_token, {
-      beforeGhes: checkBudget(c),
-    });
+    const outcome = await checkThroughCache(c, deps, app, access_token, checkBudget(c));
     if (!outcome.result.active) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
@@ -208,36 +206,32 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
   });
 
   app.openapi(resetRoute, async (c) => {
-    const app = requireApp(c, c.req.valid('param').app, 'reset');
+    const app = appFor(c, deps, c.req.valid('param').app, 'reset');
     const { access_token } = c.req.valid('json');
-    c.get('audit').audit_event = true;
-    const fresh = await c.get('tokens').reset(tokenRequest(c), app, access_token);
+    const fresh = await deps.tokens.reset(tokenRequest(c), app, access_token);
     return c.json(newToken(fresh), 200);
   });
 
   app.openapi(scopedRoute, async (c) => {
-    const app = requireApp(c, c.req.valid('param').app, 'scoped');
+    const app = appFor(c, deps, c.req.valid('param').app, 'scoped');
     const body = c.req.valid('json');
-    c.get('audit').audit_event = true;
     validatePermissions(deps, body.permissions);
     checkScopedCeiling(c.get('caller').policy, body);
-    const scoped = await c.get('tokens').scoped(tokenRequest(c), app, body);
+    const scoped = await deps.tokens.scoped(tokenRequest(c), app, body);
     return c.json(newToken(scoped), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
-    const app = requireApp(c, c.req.valid('param').app, 'delete');
+    const app = appFor(c, deps, c.req.valid('param').app, 'delete');
     const { access_token } = c.req.valid('json');
-    c.get('audit').audit_event = true;
-    await c.get('tokens').delete(tokenRequest(c), app, access_token);
+    await deps.tokens.delete(tokenRequest(c), app, access_token);
     return c.body(null, 204);
   });
 
   app.openapi(grantRoute, async (c) => {
-    const app = requireApp(c, c.req.valid('param').app, 'grant_delete');
+    const app = appFor(c, deps, c.req.valid('param').app, 'grant_delete');
     const { access_token } = c.req.valid('json');
-    c.get('audit').audit_event = true;
-    await c.get('tokens').deleteGrant(tokenRequest(c), app, access_token);
+    await deps.tokens.deleteGrant(tokenRequest(c), app, access_token);
     return c.body(null, 204);
   });
 }

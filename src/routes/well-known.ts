@@ -8,7 +8,7 @@
  * (src/introspection/signing-keys.ts builds them from an allow-list of public members).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv, GatewayDeps } from '../app';
+import type { AppEnv, GatewayDeps } from '../context';
 import { JWKS_PATH, METADATA_PATH, authorizationServerMetadata } from '../introspection/metadata';
 import { signerFor } from '../introspection/signer';
 

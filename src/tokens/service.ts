@@ -31,10 +31,16 @@ export interface TokenAudit {
   token_id?: string;
 }
 
-/** One request's view: its GHES client, its audit record, its `waitUntil`, its hooks. */
+/** One request's view: its id, its audit record, its `waitUntil`, its hooks. */
 export interface TokenRequest {
-  ghes: GhesClient;
+  /** Names the request in the GHES client's log lines. */
+  requestId: string;
   audit: TokenAudit;
+  /**
+   * The request's GHES client, built on its first GHES call: most requests (every cache hit)
+   * never call GHES.
+   */
+  ghes?: GhesClient;
   /** The request's `ctx.waitUntil`, so cache writes and shared loads outlive the answer. */
   waitUntil?: (promise: Promise<unknown>) => void;
   /**
@@ -48,6 +54,8 @@ export interface TokenRequest {
 export interface TokenServiceDeps {
   cache: TokenCache;
   credentialHealth: CredentialHealth;
+  /** A GHES client for one request (src/ghes/client.ts), with that request's id in its logs. */
+  ghesFor: (requestId: string) => GhesClient;
 }
 
 function tokenNotFound(cacheStatus?: string): GatewayError {
@@ -66,10 +74,16 @@ function grantUserId(auth: { user?: { id?: unknown } | null } | undefined): numb
 export class TokenService {
   readonly #cache: TokenCache;
   readonly #health: CredentialHealth;
+  readonly #ghesFor: (requestId: string) => GhesClient;
 
   constructor(deps: TokenServiceDeps) {
     this.#cache = deps.cache;
     this.#health = deps.credentialHealth;
+    this.#ghesFor = deps.ghesFor;
+  }
+
+  #ghes(req: TokenRequest): GhesClient {
+    return (req.ghes ??= this.#ghesFor(req.requestId));
   }
 
   /** Checks a token through L1 → KV → GHES; records the cache outcome for the audit line. */
@@ -85,7 +99,7 @@ export class TokenService {
   async reset(req: TokenRequest, app: AppConfig, token: string): Promise<GhesAuthorization> {
     req.audit.token_id = await this.#cache.tokenId(app, token);
     const fresh = await this.#revoking(
-      () => req.ghes.reset(app, token),
+      () => this.#ghes(req).reset(app, token),
       () => this.#cache.invalidateToken(app, token),
     );
     req.audit.ghes_status = 200;
@@ -96,7 +110,7 @@ export class TokenService {
   async delete(req: TokenRequest, app: AppConfig, token: string): Promise<void> {
     req.audit.token_id = await this.#cache.tokenId(app, token);
     await this.#revoking(
-      () => req.ghes.delete(app, token),
+      () => this.#ghes(req).delete(app, token),
       () => this.#cache.invalidateToken(app, token),
     );
     req.audit.ghes_status = 204;
@@ -107,7 +121,7 @@ export class TokenService {
     // Dropping every cached token of the grant needs the user id, which only a check gives.
     const userId = await this.#grantUser(req, app, token);
     await this.#revoking(
-      () => req.ghes.deleteGrant(app, token),
+      () => this.#ghes(req).deleteGrant(app, token),
       async () => {
         if (userId !== undefined) await this.#cache.invalidateGrant(app, userId);
         await this.#cache.invalidateToken(app, token);
@@ -123,7 +137,7 @@ export class TokenService {
     options: ScopeTokenOptions,
   ): Promise<GhesAuthorization> {
     req.audit.token_id = await this.#cache.tokenId(app, options.access_token);
-    const scoped = await req.ghes.scoped(app, options);
+    const scoped = await this.#ghes(req).scoped(app, options);
     req.audit.ghes_status = 200;
     return scoped;
   }
@@ -148,7 +162,7 @@ export class TokenService {
   async #load(req: TokenRequest, app: AppConfig, token: string): Promise<LoadResult> {
     await req.beforeGhes?.();
     try {
-      const authorization = await req.ghes.check(app, token);
+      const authorization = await this.#ghes(req).check(app, token);
       req.audit.ghes_status = 200;
       this.#health.onPositive(app.name);
       return { found: true, authorization: toPublicAuthorization(authorization) };
@@ -173,6 +187,6 @@ export class TokenService {
     if (checked.result.active) return grantUserId(checked.result.authorization);
     if (checked.source === 'ghes' || checked.source === 'coalesced')
       throw tokenNotFound(checked.cacheStatus);
-    return grantUserId(await req.ghes.check(app, token));
+    return grantUserId(await this.#ghes(req).check(app, token));
   }
 }

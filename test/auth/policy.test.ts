@@ -69,33 +69,35 @@ describe('authorize', () => {
 
 describe('resolveApp', () => {
   it('uses the requested app when given', () => {
-    expect(resolveApp(reader, 'octo-app', 'introspect')).toBe('octo-app');
+    expect(resolveApp(reader, 'octo-app')).toBe('octo-app');
   });
 
   it('falls back to default_app when none (or an empty name) is given', () => {
-    expect(resolveApp(gateway, undefined, 'forward_auth')).toBe('octo-oauth');
-    expect(resolveApp(gateway, '', 'introspect')).toBe('octo-oauth');
+    expect(resolveApp(gateway, undefined)).toBe('octo-oauth');
+    expect(resolveApp(gateway, '')).toBe('octo-oauth');
   });
 
-  it('prefers the requested app over default_app, and still authorizes it', () => {
-    const e = thrown(() => resolveApp(gateway, 'octo-app', 'introspect'));
+  it('prefers the requested app over default_app; authorize then judges it', () => {
+    expect(resolveApp(gateway, 'octo-app')).toBe('octo-app');
+    const e = thrown(() => authorize(gateway, resolveApp(gateway, 'octo-app'), 'introspect'));
     expect(e.code).toBe('forbidden');
   });
 
   it('throws 400 invalid-request when no app is named and there is no default', () => {
-    const e = thrown(() => resolveApp(reader, undefined, 'introspect'));
+    const e = thrown(() => resolveApp(reader, undefined));
     expect(e.code).toBe('invalid-request');
     expect(problemShape(e.code).status).toBe(400);
     expect(e.detail).toBe('no app named, and caller "svc-reader" has no default app');
   });
 
-  it('authorizes the default app for the operation too', () => {
-    const e = thrown(() => resolveApp(gateway, undefined, 'check'));
+  it('the default app is authorized for the operation like a named one', () => {
+    const e = thrown(() => authorize(gateway, resolveApp(gateway, undefined), 'check'));
     expect(e.code).toBe('forbidden');
     expect(e.detail).toBe('caller "svc-gateway" may not check on app "octo-oauth"');
   });
 
   it('returns any name for a "*" caller; the route answers 404 unknown-app if it does not exist', () => {
-    expect(resolveApp(admin, 'no-such-app', 'check')).toBe('no-such-app');
+    expect(resolveApp(admin, 'no-such-app')).toBe('no-such-app');
+    expect(() => authorize(admin, 'no-such-app', 'check')).not.toThrow();
   });
 });

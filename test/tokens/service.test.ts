@@ -75,11 +75,15 @@ class ScriptedGhes implements GhesClient {
 function setup() {
   const h = harness();
   const health = new CredentialHealth({ threshold: 3, log: h.logs.log });
-  const service = new TokenService({ cache: h.cache, credentialHealth: health });
   const ghes = new ScriptedGhes();
+  const service = new TokenService({
+    cache: h.cache,
+    credentialHealth: health,
+    ghesFor: () => ghes,
+  });
   const background: Promise<unknown>[] = [];
   const request = (extra: Partial<TokenRequest> = {}): TokenRequest & { audit: TokenAudit } => ({
-    ghes,
+    requestId: 'req-test',
     audit: {},
     waitUntil: (p) => background.push(p),
     ...extra,
