@@ -6,6 +6,7 @@
  * parsed here and never logged or echoed.
  */
 import type { PublicAuthorization } from '../ghes/types';
+import { err, ok, type Result } from '../lib/result';
 import { missingScopes } from './github-scopes';
 import { isLive, scopesOf } from './response';
 
@@ -19,39 +20,37 @@ export const END_USER_REALM = 'GitHub';
  */
 const CREDENTIALS = /^(?:bearer|token) +([\x21-\x7e]{1,255}) *$/i;
 
-export type EndUserCredentials =
-  { ok: true; token: string } | { ok: false; reason: 'missing' | 'malformed' };
-
-export function parseEndUserCredentials(header: string | undefined): EndUserCredentials {
-  if (header === undefined || header.trim() === '') return { ok: false, reason: 'missing' };
+/** The end user's token, or why there is none. */
+export function parseEndUserCredentials(
+  header: string | undefined,
+): Result<string, 'missing' | 'malformed'> {
+  if (header === undefined || header.trim() === '') return err('missing');
   const match = CREDENTIALS.exec(header);
-  if (match === null) return { ok: false, reason: 'malformed' };
-  return { ok: true, token: match[1] as string };
+  if (match === null) return err('malformed');
+  return ok(match[1] as string);
 }
 
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
 const MAX_REQUIRED_SCOPES = 20;
 
-export type RequiredScopes = { ok: true; scopes: string[] } | { ok: false; error: string };
-
 /**
  * `?scope=` values, each one scope or several separated by spaces (as an OAuth `scope` is
  * written); repeated parameters add up.
  */
-export function parseRequiredScopes(values: readonly string[]): RequiredScopes {
+export function parseRequiredScopes(values: readonly string[]): Result<string[]> {
   const scopes: string[] = [];
   for (const value of values) {
     for (const scope of value.split(' ')) {
       if (scope === '') continue;
       if (!SCOPE_TOKEN.test(scope))
-        return { ok: false, error: 'query.scope: each scope must be an RFC 6749 scope token' };
+        return err('query.scope: each scope must be an RFC 6749 scope token');
       if (!scopes.includes(scope)) scopes.push(scope);
     }
   }
   if (scopes.length > MAX_REQUIRED_SCOPES)
-    return { ok: false, error: `query.scope: at most ${MAX_REQUIRED_SCOPES} scopes` };
-  return { ok: true, scopes };
+    return err(`query.scope: at most ${MAX_REQUIRED_SCOPES} scopes`);
+  return ok(scopes);
 }
 
 export type ForwardDecision =

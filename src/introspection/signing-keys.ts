@@ -12,6 +12,7 @@
  * `qi`, `oth`, or `k` of a symmetric key) can never be published.
  */
 import type { JWK } from 'jose';
+import { ConfigurationError } from '../lib/errors';
 
 export const SIGNING_ALGORITHMS = [
   'ES256',
@@ -65,7 +66,7 @@ function isB64url(v: unknown): v is string {
 
 function fail(index: number, kid: unknown, message: string): never {
   const name = typeof kid === 'string' && KID.test(kid) ? ` (kid "${kid}")` : '';
-  throw new Error(`INTROSPECTION_SIGNING_KEYS.${index}${name}: ${message}`);
+  throw new ConfigurationError(`INTROSPECTION_SIGNING_KEYS.${index}${name}`, message);
 }
 
 function checkAlg(
@@ -141,12 +142,12 @@ export function parseSigningKey(jwk: Record<string, unknown>, index: number): Si
 }
 
 /**
- * Validates the configured keys (the first one signs). Throws an Error naming the offending key;
+ * Validates the configured keys (the first one signs). Throws a ConfigurationError naming the offending key;
  * an empty list is valid and turns RFC 9701 answers off.
  */
 export function parseSigningKeys(jwks: readonly Record<string, unknown>[]): SigningKey[] {
   if (jwks.length > MAX_SIGNING_KEYS)
-    throw new Error(`INTROSPECTION_SIGNING_KEYS: at most ${MAX_SIGNING_KEYS} keys`);
+    throw new ConfigurationError('INTROSPECTION_SIGNING_KEYS', `at most ${MAX_SIGNING_KEYS} keys`);
   const keys = jwks.map((jwk, i) => parseSigningKey(jwk, i));
   const seen = new Set<string>();
   keys.forEach((k, i) => {

@@ -13,7 +13,7 @@
  * cache hash (src/cache/keys.ts), never the token.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { GatewayError } from '../lib/errors';
+import { ConfigurationError, type GatewayError } from '../lib/errors';
 import type { Logger, LogRecord } from '../lib/log';
 
 export interface AuditFields {
@@ -49,7 +49,7 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
   const { log, now, answerError } = options;
   for (const name of ['log', 'now', 'answerError'] as const)
     if (typeof options[name] !== 'function')
-      throw new Error(`auditLog: "${name}" must be a function`);
+      throw new ConfigurationError('auditLog', `"${name}" must be a function`);
   return async function auditLogMiddleware(c, next) {
     const started = now();
     const fields: AuditFields = {};

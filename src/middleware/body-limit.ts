@@ -15,7 +15,7 @@
  * Replaces hono/body-limit, which stops reading at the limit and leaves the stream locked.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../lib/errors';
+import { ConfigurationError, GatewayError } from '../lib/errors';
 import { readAtMost } from '../lib/bounded-read';
 
 export interface BodyLimitOptions {
@@ -36,9 +36,9 @@ export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const { maxBytes } = options;
   const drainBytes = options.drainBytes ?? DEFAULT_DRAIN_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
-    throw new Error('bodyLimit: "maxBytes" must be a non-negative integer');
+    throw new ConfigurationError('bodyLimit', '"maxBytes" must be a non-negative integer');
   if (!Number.isSafeInteger(drainBytes) || drainBytes < 0)
-    throw new Error('bodyLimit: "drainBytes" must be a non-negative integer');
+    throw new ConfigurationError('bodyLimit', '"drainBytes" must be a non-negative integer');
   const tooLarge = () =>
     new GatewayError('payload-too-large', {
       detail: `The body must be at most ${maxBytes} bytes`,

@@ -9,7 +9,7 @@
  * makes it a MUST for I-JSON). The body size limit (hono/body-limit) runs before this.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../lib/errors';
+import { ConfigurationError, GatewayError } from '../lib/errors';
 
 /** Returns what is wrong with already-valid JSON text, or undefined. Pure. */
 export function jsonStructureProblem(text: string, maxDepth: number): string | undefined {
@@ -53,7 +53,7 @@ export interface StrictJsonOptions {
 export function strictJsonBody(options: StrictJsonOptions = {}): MiddlewareHandler {
   const maxDepth = options.maxDepth ?? 16;
   if (!Number.isInteger(maxDepth) || maxDepth < 1)
-    throw new Error('strictJsonBody: maxDepth must be a positive integer');
+    throw new ConfigurationError('strictJsonBody', 'maxDepth must be a positive integer');
   return async function strictJsonBodyMiddleware(c, next) {
     if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH')
       return next();

@@ -186,11 +186,11 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
 
     const credentials = parseEndUserCredentials(c.req.header('authorization'));
     if (!credentials.ok) {
-      audit.outcome = `denied_${credentials.reason}`;
-      throw endUserDenied(credentials.reason);
+      audit.outcome = `denied_${credentials.error}`;
+      throw endUserDenied(credentials.error);
     }
     // A token the app cannot have issued is not active: no GHES call (src/ghes/token-format.ts).
-    if (!couldBeAppToken(credentials.token, appConfig.kind)) {
+    if (!couldBeAppToken(credentials.value, appConfig.kind)) {
       audit.outcome = 'denied_inactive';
       throw endUserDenied('inactive');
     }
@@ -198,12 +198,12 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       c,
       deps,
       appConfig,
-      credentials.token,
+      credentials.value,
       checkBudget(c),
     ).catch(failClosed);
     const decision = forwardDecision(
       outcome.result.active ? outcome.result.authorization : undefined,
-      required.scopes,
+      required.value,
       outcome.freshForS,
       deps.clock.now(),
     );
@@ -215,7 +215,7 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
       audit.outcome = 'denied_scope';
       throw new GatewayError('insufficient-scope', {
         detail: `The GitHub token lacks the scope${decision.missing.length > 1 ? 's' : ''} ${decision.missing.join(', ')}`,
-        headers: { 'www-authenticate': insufficientScopeChallenge(required.scopes) },
+        headers: { 'www-authenticate': insufficientScopeChallenge(required.value) },
         extensions: { credential: 'end_user', missing_scopes: decision.missing },
       });
     }

@@ -38,13 +38,13 @@ describe('parseEndUserCredentials', () => {
       `token ${TOKEN}`,
       `TOKEN   ${TOKEN}  `,
     ]) {
-      expect(parseEndUserCredentials(h)).toStrictEqual({ ok: true, token: TOKEN });
+      expect(parseEndUserCredentials(h)).toStrictEqual({ ok: true, value: TOKEN });
     }
   });
 
   it('tells missing from malformed credentials', () => {
-    expect(parseEndUserCredentials(undefined)).toStrictEqual({ ok: false, reason: 'missing' });
-    expect(parseEndUserCredentials('  ')).toStrictEqual({ ok: false, reason: 'missing' });
+    expect(parseEndUserCredentials(undefined)).toStrictEqual({ ok: false, error: 'missing' });
+    expect(parseEndUserCredentials('  ')).toStrictEqual({ ok: false, error: 'missing' });
     for (const h of [
       'Bearer',
       `Basic ${TOKEN}`,
@@ -55,7 +55,7 @@ describe('parseEndUserCredentials', () => {
     ]) {
       expect(parseEndUserCredentials(h), h.slice(0, 10)).toStrictEqual({
         ok: false,
-        reason: 'malformed',
+        error: 'malformed',
       });
     }
   });
@@ -65,9 +65,9 @@ describe('parseRequiredScopes', () => {
   it('collects repeated and space-separated scopes without duplicates', () => {
     expect(parseRequiredScopes(['repo', 'read:org gist', 'repo', ''])).toStrictEqual({
       ok: true,
-      scopes: ['repo', 'read:org', 'gist'],
+      value: ['repo', 'read:org', 'gist'],
     });
-    expect(parseRequiredScopes([])).toStrictEqual({ ok: true, scopes: [] });
+    expect(parseRequiredScopes([])).toStrictEqual({ ok: true, value: [] });
   });
 
   it('refuses characters outside RFC 6749 scope tokens and too many scopes', () => {

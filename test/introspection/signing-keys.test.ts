@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/lib/errors';
 import { parseSigningKey, parseSigningKeys } from '../../src/introspection/signing-keys';
 import { createSigningJwk, PRIVATE_MEMBERS } from './keys';
 
@@ -55,6 +56,7 @@ describe('parseSigningKey', () => {
       const call = () =>
         parseSigningKey(JSON.parse(JSON.stringify(jwk)) as Record<string, unknown>, 3);
       expect(call, JSON.stringify(message.source)).toThrow(message);
+      expect(call).toThrow(ConfigurationError);
       expect(call).toThrow(/^INTROSPECTION_SIGNING_KEYS\.3/);
       expect(call).not.toThrow(String(good['d']));
     }

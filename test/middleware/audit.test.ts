@@ -4,6 +4,7 @@
  * logged, never the URL; latency comes from the injected clock.
  */
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -192,5 +193,8 @@ describe('auditLog: a throw that escapes every layer still gets its line', () =>
     expect(() =>
       auditLog({ log: () => undefined, now: () => 0 } as unknown as Parameters<typeof auditLog>[0]),
     ).toThrow(/answerError/);
+    expect(() => auditLog({ log: () => undefined, now: () => 0, answerError: 1 as never })).toThrow(
+      ConfigurationError,
+    );
   });
 });

@@ -6,7 +6,12 @@
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, isGatewayError, problemResponse } from '../../src/lib/errors';
+import {
+  ConfigurationError,
+  GatewayError,
+  isGatewayError,
+  problemResponse,
+} from '../../src/lib/errors';
 import { bodyLimit } from '../../src/middleware/body-limit';
 import { createTestGateway } from '../helpers/gateway';
 
@@ -97,6 +102,7 @@ describe('bodyLimit', () => {
   });
 
   it('checks its options when built', () => {
+    expect(() => bodyLimit({ maxBytes: -1 })).toThrow(ConfigurationError);
     expect(() => bodyLimit({ maxBytes: -1 })).toThrow(/maxBytes/);
     expect(() => bodyLimit({ maxBytes: 1, drainBytes: 1.5 })).toThrow(/drainBytes/);
   });
