@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 export const TOKEN_CACHE_MODULE = 'src/cache/token-cache.ts';
+const CLOCK_MODULE = 'src/lib/clock.ts';
 
 /** The slice of TokenCache's API the probe relies on (structural: src/ is typed for workerd). */
 interface TokenCacheLike {
@@ -29,7 +30,7 @@ interface TokenCacheLike {
 }
 type TokenCacheClass = new (options: Record<string, unknown>) => TokenCacheLike;
 
-/** What the probe prints (bench/run.ts reads it). */
+/** What the probe prints (bench/steps/l1-memory.ts reads it). */
 export interface L1Report {
   entries: number;
   cap: number;
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
   };
   if (typeof mod.TokenCache !== 'function')
     throw new Error(`${TOKEN_CACHE_MODULE} does not export a TokenCache class`);
+  const { systemClock } = (await import(pathToFileURL(resolve(root, CLOCK_MODULE)).href)) as {
+    systemClock?: unknown;
+  };
+  if (systemClock === undefined) throw new Error(`${CLOCK_MODULE} does not export systemClock`);
   const clientId = 'Iv1.benchclientid01';
   const app = { name: 'demo-oauth', clientId };
   gc();
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
     l1MaxEntries: cap,
     staleIfErrorS: 0,
     log: () => {},
-    now: () => Date.now(),
+    clock: systemClock,
   });
   const t0 = performance.now();
   for (let i = 0; i < entries; i++) {

@@ -107,7 +107,7 @@ async function evaluateOnce(
   return { compileMs, evaluateMs };
 }
 
-/** What the probe prints (bench/run.ts reads it). */
+/** What the probe prints (bench/steps/startup-probe.ts reads it). */
 export interface StartupReport {
   compileMs: number;
   evaluateMs: number;

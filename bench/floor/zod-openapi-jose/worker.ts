@@ -2,10 +2,10 @@
  * Stack floor 3 of 3: floor 2 (`@hono/zod-openapi`, the same validated route, bench/floor/route.ts) plus `jose`, which the
  * design card mandates for caller JWTs. The handler verifies a caller JWT with `jwtVerify` and
  * `createLocalJWKSet` whenever an Authorization header is present, so the bundle carries the
- * verification code the gateway carries (referenced, hence not tree-shaken). bench/run.ts measures
- * its cold start against the hello-world baseline in the same trials as the gateway's: the
- * gateway's cold start beyond this one is ours (docs/performance.md, "Cold start: the stack's
- * floor").
+ * verification code the gateway carries (referenced, hence not tree-shaken).
+ * bench/steps/cold-start.ts measures its cold start against the hello-world baseline in the same
+ * trials as the gateway's: the gateway's cold start beyond this one is ours (docs/performance.md,
+ * "Cold start: the stack's floor").
  *
  * The key set is empty, so any JWT is rejected: the worker has no caller to admit. The trials send
  * no Authorization header and get 401, as the gateway answers an introspection without

@@ -1,0 +1,92 @@
+/**
+ * Step 1: build the gateway, the hello-world baseline, the peer and (when startup is measured)
+ * the stack's floor exactly as deployed (wrangler --dry-run), and record the bundle sizes.
+ */
+import { resolve } from 'node:path';
+import { buildWorker, type Bundle } from '../lib/build';
+import type { PartId } from '../lib/options';
+import type { Figures } from '../lib/results';
+import { BUILD_DIR, GATEWAY_PARTS, root, say, skip, type Context } from './context';
+
+/**
+ * The stack's floor: minimal workers of the mandated stack (bench/floor/<dir>/), whose cold
+ * starts are measured beside the gateway's, so that the gateway's cold start splits into what the
+ * stack costs anyway and what our code adds.
+ */
+const FLOORS = [
+  { dir: 'hono', extra: 'floor_hono_cold_extra_ms', gzip: 'floor_hono_gzip_bytes' },
+  {
+    dir: 'zod-openapi',
+    extra: 'floor_zod_openapi_cold_extra_ms',
+    gzip: 'floor_zod_openapi_gzip_bytes',
+  },
+  {
+    dir: 'zod-openapi-jose',
+    extra: 'floor_zod_openapi_jose_cold_extra_ms',
+    gzip: 'floor_zod_openapi_jose_gzip_bytes',
+  },
+] as const satisfies ReadonlyArray<{ dir: string; extra: keyof Figures; gzip: keyof Figures }>;
+
+export type Floor = (typeof FLOORS)[number];
+
+export interface Bundles {
+  gateway: Bundle | undefined;
+  baseline: Bundle | undefined;
+  peer: Bundle | undefined;
+  /** The floors that built (only when startup is measured). */
+  floors: Array<{ floor: Floor; bundle: Bundle }>;
+}
+
+/** Builds one worker; if it fails, says why and marks `needers` as not run. */
+async function buildOne(
+  ctx: Context,
+  name: string,
+  config: string,
+  needers: readonly PartId[],
+): Promise<Bundle | undefined> {
+  say(`building ${name} (wrangler deploy --dry-run --config ${config})`);
+  try {
+    return await buildWorker(root, name, resolve(root, config), resolve(BUILD_DIR, name));
+  } catch (e) {
+    const reason = `the ${name} bundle did not build: ${(e as Error).message.split('\n').slice(0, 6).join(' ')}`;
+    say(reason);
+    skip(ctx, needers, reason);
+    return undefined;
+  }
+}
+
+async function buildFloors(ctx: Context): Promise<Bundles['floors']> {
+  const built: Bundles['floors'] = [];
+  for (const floor of FLOORS) {
+    const config = `bench/floor/${floor.dir}/wrangler.toml`;
+    const bundle = await buildOne(ctx, `floor-${floor.dir}`, config, ['startup']);
+    if (bundle === undefined) continue;
+    built.push({ floor, bundle });
+    ctx.figures[floor.gzip] = bundle.gzipBytes;
+  }
+  return built;
+}
+
+export async function buildBundles(ctx: Context): Promise<Bundles> {
+  const gatewayParts: readonly PartId[] = [...GATEWAY_PARTS, 'bundle', 'startup'];
+  const wanted = (...parts: PartId[]) => parts.some((p) => ctx.wants(p));
+  const gateway = wanted(...gatewayParts)
+    ? await buildOne(ctx, 'gateway', ctx.o.gatewayConfig ?? 'wrangler.toml', gatewayParts)
+    : undefined;
+  const baseline = wanted('baseline', 'startup')
+    ? await buildOne(ctx, 'baseline', 'bench/baseline/wrangler.toml', ['baseline', 'startup'])
+    : undefined;
+  const peer = wanted('peer', 'bundle')
+    ? await buildOne(ctx, 'peer', 'bench/peer/wrangler.toml', ['peer'])
+    : undefined;
+  const f = ctx.figures;
+  if (gateway !== undefined) {
+    f.bundle_raw_bytes = gateway.rawBytes;
+    f.bundle_gzip_bytes = gateway.gzipBytes;
+    ctx.bundleComposition = gateway.composition.slice(0, 10);
+  }
+  if (peer !== undefined) f.peer_bundle_gzip_bytes = peer.gzipBytes;
+  if (baseline !== undefined) f.baseline_bundle_gzip_bytes = baseline.gzipBytes;
+  const floors = ctx.wants('startup') ? await buildFloors(ctx) : [];
+  return { gateway, baseline, peer, floors };
+}

@@ -1,0 +1,172 @@
+/**
+ * Step 6c: cold starts in workerd of the gateway and of the stack's floor (bench/floor/), against
+ * the hello-world baseline in the same trials. Each first request is an introspection without
+ * credentials: the gateway and the floors answer 401, so no GHES in it.
+ */
+import type { Bundle, ProjectConfig } from '../lib/build';
+import { gatewayBindings } from '../lib/gateway-env';
+import type { RequestShape } from '../lib/load';
+import { introspectRequest } from '../lib/scenarios';
+import { median, round } from '../lib/stats';
+import { startCopies } from '../lib/workers';
+import type { Bundles } from './build';
+import { GHES_VERSION, say, skip, type Context } from './context';
+import type { Ghes } from './start-emulator';
+
+/** One worker whose cold start is measured against the baseline's. */
+interface ColdSubject {
+  name: string;
+  bundle: Bundle;
+  env: Record<string, string>;
+  /** Whether its first answer is the one it is meant to give (else the trials stop). */
+  accepts(status: number): boolean;
+}
+
+/** Per subject: module startup per isolate beyond the baseline's, and its first answers. */
+interface ColdTimings {
+  baselineFirstMs: number[];
+  subjects: Map<string, { startupMs: number[]; firstMs: number[] }>;
+}
+
+interface Trials {
+  project: ProjectConfig;
+  shape: RequestShape;
+  trials: number;
+  copies: number;
+}
+
+/** Starts `copies` isolates of `w` in one process; its ready time, and each one's first answer. */
+async function coldTrial(
+  w: ColdSubject,
+  t: Trials,
+  first: number[],
+): Promise<number | { failed: string }> {
+  const start = performance.now();
+  const running = await startCopies(w.bundle, t.project, w.env, 'direct', t.copies);
+  const ready = performance.now() - start;
+  try {
+    for (const url of running.urls) {
+      const at = performance.now();
+      const res = await fetch(`${url}${t.shape.path}`, {
+        method: t.shape.method,
+        headers: t.shape.headers,
+        body: t.shape.body!,
+      });
+      await res.arrayBuffer();
+      first.push(performance.now() - at);
+      if (!w.accepts(res.status))
+        return { failed: `the ${w.name} answered ${res.status} to its first request` };
+    }
+  } finally {
+    await running.dispose();
+  }
+  return ready;
+}
+
+/**
+ * One workerd process per worker per trial runs `copies` isolates of it; workerd compiles and
+ * evaluates each one's modules before it is ready, so
+ * (ready time with N copies − ready time with N hello worlds) / N is one isolate's startup beyond a
+ * hello world's, with the process start cancelled out. Then each isolate's first answer is timed.
+ * The order of the workers is reversed every other trial so that drift during the trials cancels.
+ */
+async function coldStarts(
+  baseline: Bundle,
+  subjects: readonly ColdSubject[],
+  t: Trials,
+): Promise<ColdTimings | { failed: string }> {
+  const lineup: ColdSubject[] = [
+    { name: 'baseline', bundle: baseline, env: {}, accepts: (s) => s < 500 },
+    ...subjects,
+  ];
+  const ready = new Map(lineup.map((w) => [w.name, [] as number[]]));
+  const first = new Map(lineup.map((w) => [w.name, [] as number[]]));
+  for (let i = 0; i < t.trials; i++) {
+    for (const w of i % 2 === 0 ? lineup : [...lineup].reverse()) {
+      const r = await coldTrial(w, t, first.get(w.name)!);
+      if (typeof r !== 'number') return r;
+      ready.get(w.name)!.push(r);
+    }
+  }
+  const base = ready.get('baseline')!;
+  return {
+    baselineFirstMs: first.get('baseline')!,
+    subjects: new Map(
+      subjects.map((w) => [
+        w.name,
+        {
+          startupMs: ready.get(w.name)!.map((r, i) => (r - base[i]!) / t.copies),
+          firstMs: first.get(w.name)!,
+        },
+      ]),
+    ),
+  };
+}
+
+function record(ctx: Context, bundles: Bundles, timed: ColdTimings): void {
+  const f = ctx.figures;
+  f.baseline_first_request_ms = round(median(timed.baselineFirstMs), 2);
+  /** Startup + first answer − the baseline's first answer, as cold_first_answer_extra_ms. */
+  const extra = (name: string): { startup: number; first: number; extra: number } => {
+    const t = timed.subjects.get(name)!;
+    const startup = round(median(t.startupMs), 2);
+    const first = round(median(t.firstMs), 2);
+    return { startup, first, extra: round(startup + first - f.baseline_first_request_ms!, 2) };
+  };
+  const g = extra('gateway');
+  f.startup_ms = g.startup;
+  f.first_request_ms = g.first;
+  f.cold_first_answer_extra_ms = g.extra;
+  say(
+    `startup: ${f.startup_ms} ms per gateway isolate beyond the baseline's; first answer ${f.first_request_ms} ms ` +
+      `(baseline ${f.baseline_first_request_ms} ms)`,
+  );
+  for (const { floor, bundle } of bundles.floors) {
+    const t = extra(bundle.name);
+    f[floor.extra] = t.extra;
+    say(
+      `startup: ${bundle.name} ${t.startup} ms per isolate beyond the baseline's, first answer ${t.first} ms; cold answer ${t.extra} ms later than the baseline's`,
+    );
+  }
+}
+
+export async function coldStartProbe(
+  ctx: Context,
+  project: ProjectConfig,
+  bundles: Bundles,
+  ghes: Ghes,
+): Promise<void> {
+  const { baseline, gateway } = bundles;
+  if (!ctx.wants('startup') || baseline === undefined || gateway === undefined) return;
+  const { startupTrials: trials, startupCopies: copies } = ctx.o;
+  const { fixture, caller } = ghes;
+  // The first request needs no GHES; without the emulator the gateway points at a closed port.
+  const env =
+    ghes.gatewayEnv ??
+    gatewayBindings({
+      ghesBaseUrl: 'http://127.0.0.1:9/api/v3',
+      ghesVersion: GHES_VERSION,
+      app: fixture.app,
+      caller,
+    });
+  const subjects: ColdSubject[] = [
+    { name: 'gateway', bundle: gateway, env, accepts: (s) => s < 500 },
+    // The floors need no bindings; each has exactly one answer to this request.
+    ...bundles.floors.map(({ bundle }) => ({
+      name: bundle.name,
+      bundle,
+      env: {},
+      accepts: (s: number) => s === 401,
+    })),
+  ];
+  say(
+    `startup in workerd: ${trials} × ${copies} isolates of each of baseline, ${subjects.map((s) => s.name).join(', ')}`,
+  );
+  const shape = {
+    ...introspectRequest(fixture, fixture.token),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  };
+  const timed = await coldStarts(baseline, subjects, { project, shape, trials, copies });
+  if ('failed' in timed) skip(ctx, ['startup'], timed.failed);
+  else record(ctx, bundles, timed);
+}

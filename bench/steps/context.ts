@@ -1,0 +1,65 @@
+/** What every step of a bench run shares: options, the figures being filled, what did not run. */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, PartId } from '../lib/options';
+import { emptyFigures, type Figures, type NotRun } from '../lib/results';
+import { NotRunnable } from '../lib/scenarios';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUILD_DIR = resolve(root, 'bench/.build');
+export const GHES_VERSION = '3.22';
+
+/** The parts that need the gateway bundle and the GHES emulator. */
+export const GATEWAY_PARTS: readonly PartId[] = [
+  'introspect_hit',
+  'introspect_kv_hit',
+  'introspect_miss',
+  'forward_auth_hit',
+  'burst',
+  'hot_path',
+];
+
+const t0 = performance.now();
+
+export function elapsedS(): string {
+  return ((performance.now() - t0) / 1000).toFixed(1);
+}
+
+export function say(msg: string): void {
+  process.stderr.write(`[bench ${elapsedS().padStart(5)} s] ${msg}\n`);
+}
+
+export interface Context {
+  o: BenchOptions;
+  wants(part: PartId): boolean;
+  notRun: NotRun[];
+  figures: Figures;
+  cleanup: Array<() => Promise<void>>;
+  bundleComposition: Array<{ source: string; bytes: number }>;
+}
+
+export function createContext(o: BenchOptions): Context {
+  return {
+    o,
+    wants: (p) => o.only.length === 0 || o.only.includes(p),
+    notRun: [],
+    figures: emptyFigures(),
+    cleanup: [],
+    bundleComposition: [],
+  };
+}
+
+/** Marks the wanted ones of `parts` as not run, for `reason`. */
+export function skip(ctx: Context, parts: readonly PartId[], reason: string): void {
+  for (const p of parts) if (ctx.wants(p)) ctx.notRun.push({ scenario: p, reason });
+}
+
+/** Whether `part` is wanted and nothing has ruled it out yet. */
+export function stillWanted(ctx: Context, part: PartId): boolean {
+  return ctx.wants(part) && !ctx.notRun.some((n) => n.scenario === part);
+}
+
+/** Why a preflight refused a scenario. */
+export function preflightReason(e: unknown): string {
+  return e instanceof NotRunnable ? e.message : `preflight failed: ${(e as Error).message}`;
+}
