@@ -17,17 +17,12 @@
  * is empty), else `sub`; the first of these that ACCESS_SUBJECTS maps decides the policy `sub`.
  * Matching is exact: an identity that is not mapped is authenticated but not allowed (403).
  */
-import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { AccessConfig, CallerPolicyEntry } from '../env';
-import { GatewayError, isGatewayError } from '../lib/errors';
-import type { AccessCaller, CallerClaims } from './caller-auth';
-import {
-  checkIssuedAt,
-  checkProtectedHeader,
-  invalidCredential,
-  mapJoseError,
-  quote,
-} from './credential-errors';
+import { GatewayError } from '../lib/errors';
+import type { AccessCaller } from './caller';
+import { callerClaims, verifySignedJwt } from './jwt';
+import { invalidCredential, quote } from './credential-errors';
 import { createCallerKeySet, type CallerKeySetOptions } from './keys';
 
 /** Request header Access sets on the requests it lets through (lower case, as Headers reads it). */
@@ -95,22 +90,7 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
         'malformed token',
         `Access JWT longer than ${MAX_ACCESS_ASSERTION_LENGTH} characters`,
       );
-    const nowMs = now();
-    let verified: Awaited<ReturnType<typeof jwtVerify>>;
-    try {
-      verified = await jwtVerify(assertion, keySet, {
-        ...verifyOptions,
-        currentDate: new Date(nowMs),
-      });
-    } catch (e) {
-      if (isGatewayError(e)) throw e;
-      if (e instanceof joseErrors.JOSEError) throw mapJoseError(e, assertion, 'access');
-      throw e;
-    }
-    const { payload, protectedHeader } = verified;
-    checkProtectedHeader('access', protectedHeader);
-    checkIssuedAt('access', payload.iat, nowMs, options.clockToleranceS);
-
+    const payload = await verifySignedJwt('access', assertion, keySet, verifyOptions, now());
     const candidates = IDENTITY_CLAIMS.map((claim) => payload[claim]).filter(
       (v): v is string => typeof v === 'string' && v.length > 0,
     );
@@ -128,19 +108,12 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
         reason: `ACCESS_SUBJECTS maps ${quote(identity)} to ${quote(sub)}, which has no CALLER_POLICY entry`,
       });
 
-    const { iss, aud, exp, iat } = payload;
-    const claims: CallerClaims = Object.freeze({
-      iss: iss as string,
-      aud: Array.isArray(aud) ? Object.freeze([...aud]) : (aud as string),
-      exp: exp as number,
-      ...(typeof iat === 'number' ? { iat } : {}),
-    });
     return Object.freeze({
       source: 'access' as const,
       sub,
       policy: policy[sub] as CallerPolicyEntry,
       identity,
-      claims,
+      claims: callerClaims(payload),
     });
   };
 }

@@ -20,7 +20,7 @@
 import type { CallerPolicyEntry, MtlsConfig } from '../env';
 import { normalizeFingerprint } from '../env';
 import { GatewayError } from '../lib/errors';
-import type { MtlsCaller } from './caller-auth';
+import type { MtlsCaller } from './caller';
 import { invalidCredential, quote } from './credential-errors';
 
 function field(record: Record<string, unknown>, name: string): unknown {

@@ -18,7 +18,7 @@ import {
   type PermissionLevel,
 } from '../env';
 import { GatewayError } from '../lib/errors';
-import type { Caller } from './caller-auth';
+import type { Caller } from './caller';
 
 /** Whether `entry` allows `operation` on `app`. `"*"` in `apps` means every configured app. */
 export function isAllowed(
