@@ -1,9 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  callerAuth,
-  createCallerVerifier,
-  type CallerAuthOptions,
-} from '../../src/auth/caller-auth';
+import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
+import { createCallerVerifier } from '../../src/auth/caller-jwt';
 import { createCallerKeySet } from '../../src/auth/keys';
 import { PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
 import {
