@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
-import { createCallerVerifier } from '../../src/auth/caller-jwt';
+import { callerAuth } from '../../src/auth/caller-auth';
+import { createCallerVerifier, type CallerJwtOptions } from '../../src/auth/caller-jwt';
 import { createCallerKeySet } from '../../src/auth/keys';
-import { PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
+import { ConfigurationError } from '../../src/lib/errors';
 import {
   TEST_CALLER_AUDIENCE,
   TEST_CALLER_ISSUER,
@@ -21,7 +21,7 @@ beforeAll(async () => {
 const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
   mintCallerJwt(keys, claims, header, { now: T0 });
 
-describe('callerAuth happy path', () => {
+describe('caller JWT verification, happy path', () => {
   it('sets the caller with its policy and verified claims, then runs the handler', async () => {
     const h = createHarness({ keys });
     const token = await mint();
@@ -112,37 +112,9 @@ describe('callerAuth happy path', () => {
     h.clock.ms += 120_000;
     expect((await h.bearer(token)).status).toBe(200);
   });
-
-  it('reads X-Gateway-Authorization when configured, ignoring Authorization', async () => {
-    const h = createHarness({ keys, header: 'x-gateway-authorization' });
-    const token = await mint();
-    const ok = await h.request({
-      'x-gateway-authorization': `Bearer ${token}`,
-      authorization: 'Bearer ghp_end-user-token',
-    });
-    expect(ok.status).toBe(200);
-    const missing = await h.request({ authorization: `Bearer ${token}` });
-    expect(missing.status).toBe(401);
-    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="ghes-token-gateway"');
-    expect(h.seen).toHaveLength(1);
-  });
-
-  it('returns a named middleware', () => {
-    const mw = callerAuth({
-      issuer: 'i',
-      audience: 'a',
-      algorithms: ['ES256'],
-      keySet: createCallerKeySet({ jwks: keys.jwks, jwksUrl: undefined, algorithms: ['ES256'] }),
-      clockToleranceS: 0,
-      maxTokenAgeS: 0,
-      policy: {},
-      log: () => {},
-    });
-    expect(mw.name).toBe('callerAuthMiddleware');
-  });
 });
 
-describe('callerAuth verification cache', () => {
+describe('caller JWT verification cache', () => {
   it('verifies a repeated credential once', async () => {
     const h = createHarness({ keys });
     const token = await mint();
@@ -217,8 +189,8 @@ describe('callerAuth verification cache', () => {
   });
 });
 
-describe('callerAuth option checks', () => {
-  const base = (): CallerAuthOptions => ({
+describe('createCallerVerifier option checks', () => {
+  const base = (): CallerJwtOptions => ({
     issuer: TEST_CALLER_ISSUER,
     audience: TEST_CALLER_AUDIENCE,
     algorithms: ['ES256'],
@@ -226,15 +198,14 @@ describe('callerAuth option checks', () => {
     clockToleranceS: 30,
     maxTokenAgeS: 0,
     policy: TEST_POLICY,
-    log: () => {},
   });
 
   it('builds with valid options', () => {
-    expect(() => callerAuth(base())).not.toThrow();
     expect(() => createCallerVerifier(base())).not.toThrow();
   });
 
-  it.each<[string, Partial<CallerAuthOptions> | Record<string, unknown>, RegExp]>([
+  // The clock-tolerance bound (0–30 s) is the config's: test/env/config.test.ts.
+  it.each<[string, Partial<CallerJwtOptions> | Record<string, unknown>, RegExp]>([
     ['empty algorithms', { algorithms: [] }, /"algorithms" must list at least one algorithm/],
     ['alg none', { algorithms: ['ES256', 'none'] }, /must not contain "none"/],
     ['HS256', { algorithms: ['HS256'] }, /must not contain HS256: symmetric/],
@@ -242,70 +213,14 @@ describe('callerAuth option checks', () => {
     ['empty issuer', { issuer: '' }, /"issuer" must be a non-empty string/],
     ['empty audience', { audience: '' }, /"audience" must be a non-empty string/],
     ['no key set', { keySet: undefined }, /"keySet" must be a key resolver/],
-    [
-      'negative tolerance',
-      { clockToleranceS: -1 },
-      /"clockToleranceS" must be an integer from 0 to 30/,
-    ],
-    [
-      'a tolerance above 30 s',
-      { clockToleranceS: 31 },
-      /"clockToleranceS" must be an integer from 0 to 30/,
-    ],
     ['fractional max age', { maxTokenAgeS: 1.5 }, /"maxTokenAgeS" must be a non-negative integer/],
-    [
-      'an Access team domain that is not an https origin',
-      {
-        access: {
-          config: { teamDomain: 'acme.cloudflareaccess.com', audience: ['a'], subjects: {} },
-          keySet: async () => new Uint8Array(),
-        },
-      },
-      /"access.config.teamDomain" must be an https origin/,
-    ],
-    [
-      'Access without an audience',
-      {
-        access: {
-          config: { teamDomain: 'https://acme.cloudflareaccess.com', audience: [], subjects: {} },
-          keySet: async () => new Uint8Array(),
-        },
-      },
-      /"access.config.audience" must list at least one AUD tag/,
-    ],
-    [
-      'Access without a key set',
-      {
-        access: {
-          config: {
-            teamDomain: 'https://acme.cloudflareaccess.com',
-            audience: ['a'],
-            subjects: {},
-          },
-          keySet: undefined,
-        },
-      },
-      /"access.keySet" must be a key resolver/,
-    ],
-    ['mTLS callers that are not a Map', { mtls: { callers: {} } }, /"mtls.callers" must be a Map/],
-    [
-      'bad header',
-      { header: 'cookie' },
-      /"header" must be "authorization" or "x-gateway-authorization"/,
-    ],
     ['no policy', { policy: null }, /"policy" must be an object/],
-    ['no logger', { log: undefined }, /"log" must be a Logger/],
     ['bad cache size', { verificationCacheSize: -1 }, /"verificationCacheSize"/],
     ['bad cache ttl', { verificationCacheTtlS: 3601 }, /"verificationCacheTtlS"/],
-  ])('throws on %s', (_name, patch, message) => {
-    const options = { ...base(), ...patch } as CallerAuthOptions;
-    expect(() => callerAuth(options)).toThrow(message);
-  });
-
-  it('answers problem+json with no-store', async () => {
-    const h = createHarness({ keys });
-    const res = await h.request();
-    expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
-    expect(res.headers.get('cache-control')).toBe('no-store');
+  ])('throws on %s, also through callerAuth', (_name, patch, message) => {
+    const options = { ...base(), ...patch } as CallerJwtOptions;
+    expect(() => createCallerVerifier(options)).toThrow(ConfigurationError);
+    expect(() => createCallerVerifier(options)).toThrow(message);
+    expect(() => callerAuth({ ...options, log: () => {} })).toThrow(message);
   });
 });
