@@ -1,33 +1,18 @@
 /**
- * Cloudflare Access as a caller identity source (off unless ACCESS_TEAM_DOMAIN, ACCESS_AUD and
- * ACCESS_SUBJECTS are set). When the gateway's hostname sits behind an Access application, Access
- * authenticates the caller (a person through the IdP, or a service token) and adds a signed
- * application token in `Cf-Access-Jwt-Assertion` to the request it passes on.
- *
- * Trust boundary: the header is only as good as its signature. Anyone who reaches the Worker
- * without going through Access can send the header, so it is verified here like any other JWT:
- * - keys only from the team's certs endpoint (`<team domain>/cdn-cgi/access/certs`), fetched with
- *   the same timeout, size limit, cool-down, back-off and single-flight as the caller JWKS;
- * - `alg` pinned to RS256, the algorithm Access signs with;
- * - `iss` must be the team domain and `aud` one of the configured application AUD tags, so a token
- *   Access issued for another application of the same team is refused;
- * - `exp` required, a future `nbf` or `iat` refused, the caller clock tolerance applies; `typ` and `crit` are
- *   checked as for caller JWTs.
- * The identity is the token's `email` (people), else `common_name` (service tokens, whose `sub`
- * is empty), else `sub`; the first of these that ACCESS_SUBJECTS maps decides the policy `sub`.
- * Matching is exact: an identity that is not mapped is authenticated but not allowed (403).
+ * Cloudflare Access as a caller identity source (when ACCESS_TEAM_DOMAIN, ACCESS_AUD and
+ * ACCESS_SUBJECTS are set): Access adds a signed application token, `Cf-Access-Jwt-Assertion`, to
+ * the requests it lets through. Anyone who bypasses Access can send that header too, so it is
+ * verified like a caller JWT: keys only from the team's certs endpoint, RS256 only, `iss` = the
+ * team domain, `aud` one of our AUD tags (not another application of the same team), `exp` required.
+ * The identity is `email` (people), else `common_name` (service tokens), else `sub`; the first one
+ * ACCESS_SUBJECTS maps exactly is the policy `sub`; an unmapped identity gets 403.
  */
-import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { AccessConfig, CallerPolicyEntry } from '../env';
-import { GatewayError, isGatewayError } from '../lib/errors';
-import type { AccessCaller, CallerClaims } from './caller-auth';
-import {
-  checkIssuedAt,
-  checkProtectedHeader,
-  invalidCredential,
-  mapJoseError,
-  quote,
-} from './credential-errors';
+import { GatewayError } from '../lib/errors';
+import type { AccessCaller } from './caller';
+import { callerClaims, verifySignedJwt } from './jwt';
+import { invalidCredential, quote } from './credential-errors';
 import { createCallerKeySet, type CallerKeySetOptions } from './keys';
 
 /** Request header Access sets on the requests it lets through (lower case, as Headers reads it). */
@@ -95,22 +80,7 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
         'malformed token',
         `Access JWT longer than ${MAX_ACCESS_ASSERTION_LENGTH} characters`,
       );
-    const nowMs = now();
-    let verified: Awaited<ReturnType<typeof jwtVerify>>;
-    try {
-      verified = await jwtVerify(assertion, keySet, {
-        ...verifyOptions,
-        currentDate: new Date(nowMs),
-      });
-    } catch (e) {
-      if (isGatewayError(e)) throw e;
-      if (e instanceof joseErrors.JOSEError) throw mapJoseError(e, assertion, 'access');
-      throw e;
-    }
-    const { payload, protectedHeader } = verified;
-    checkProtectedHeader('access', protectedHeader);
-    checkIssuedAt('access', payload.iat, nowMs, options.clockToleranceS);
-
+    const payload = await verifySignedJwt('access', assertion, keySet, verifyOptions, now());
     const candidates = IDENTITY_CLAIMS.map((claim) => payload[claim]).filter(
       (v): v is string => typeof v === 'string' && v.length > 0,
     );
@@ -128,19 +98,12 @@ export function createAccessVerifier(options: AccessVerifierOptions): AccessVeri
         reason: `ACCESS_SUBJECTS maps ${quote(identity)} to ${quote(sub)}, which has no CALLER_POLICY entry`,
       });
 
-    const { iss, aud, exp, iat } = payload;
-    const claims: CallerClaims = Object.freeze({
-      iss: iss as string,
-      aud: Array.isArray(aud) ? Object.freeze([...aud]) : (aud as string),
-      exp: exp as number,
-      ...(typeof iat === 'number' ? { iat } : {}),
-    });
     return Object.freeze({
       source: 'access' as const,
       sub,
       policy: policy[sub] as CallerPolicyEntry,
       identity,
-      claims,
+      claims: callerClaims(payload),
     });
   };
 }

@@ -117,11 +117,9 @@ export function checkProtectedHeader(
 }
 
 /**
- * A token issued in the future, beyond the clock tolerance, is refused. jose checks this only when
- * a maximum token age is set; without one (CALLER_MAX_TOKEN_AGE_S = 0, and Access) a post-dated
- * `iat` would pass. Such a token was minted by a clock that is wrong, or on purpose to look fresh
- * for longer; RFC 7519 §4.1.6 makes `iat` the time of issue, which cannot be later than now.
- * Same bound as jose's: `iat` > now + tolerance (whole seconds) fails.
+ * `iat` later than now + tolerance is refused (RFC 7519 §4.1.6: the time of issue). jose checks
+ * this only with a maximum token age, so without one (CALLER_MAX_TOKEN_AGE_S = 0, Access) a
+ * post-dated token would pass and look fresh for longer. Same bound as jose's.
  */
 export function checkIssuedAt(
   kind: CredentialKind,

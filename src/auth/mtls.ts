@@ -1,26 +1,15 @@
 /**
- * mTLS client certificates as a caller identity source (off unless MTLS_CALLERS is set).
- *
- * Trust boundary: Cloudflare's edge terminates TLS, checks the client certificate against the
- * zone's mTLS CA (and its revocation list) and reports the result in `request.cf.tlsClientAuth`.
- * A client cannot set `request.cf`; it can only choose which certificate to present. The gateway
- * therefore accepts a certificate only when
- * - the edge verified it (`certVerified === "SUCCESS"`; a failed, self-signed, expired or
- *   not-yet-valid certificate is refused with 401),
- * - the edge does not report it revoked (`certRevoked` must be exactly `"0"`; `"1"` or anything
- *   unexpected is refused: fail closed),
- * - and its fingerprint is on the allow-list, which maps it to a CALLER_POLICY sub (a verified but
- *   unlisted certificate is authenticated but not allowed: 403).
- * SHA-256 fingerprints are matched first; SHA-1 entries (40 hex) are accepted for CAs that only
- * report those, but SHA-256 is preferred (SHA-1 is not collision resistant).
- *
- * Pure: takes the `cf` object, returns the caller, or `undefined` when no certificate was
- * presented (the request then has no credential of this kind).
+ * mTLS client certificates as a caller identity source (when MTLS_CALLERS is set). The edge checks
+ * the certificate against the zone's mTLS CA and reports in `request.cf.tlsClientAuth`, which a
+ * client cannot set. Accepted only when verified (`certVerified` "SUCCESS"), not revoked
+ * (`certRevoked` exactly "0": anything else fails closed) and on the fingerprint allow-list (else
+ * 403). SHA-256 is matched before SHA-1 (SHA-1 is not collision resistant).
+ * Returns `undefined` when no certificate was presented.
  */
 import type { CallerPolicyEntry, MtlsConfig } from '../env';
 import { normalizeFingerprint } from '../env';
 import { GatewayError } from '../lib/errors';
-import type { MtlsCaller } from './caller-auth';
+import type { MtlsCaller } from './caller';
 import { invalidCredential, quote } from './credential-errors';
 
 function field(record: Record<string, unknown>, name: string): unknown {

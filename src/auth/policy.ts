@@ -1,15 +1,9 @@
 /**
- * The caller policy (CALLER_POLICY): which apps and operations each authenticated caller `sub`
- * may use. Pure functions over the `Caller` set by `callerAuth`; no I/O.
+ * The caller policy (CALLER_POLICY): which apps and operations each caller `sub` may use, and the
+ * scoped-token ceilings. Pure functions over the `Caller` set by `callerAuth`.
  *
- * Existence is not revealed to callers who may not use an app: a caller whose `apps` list does
- * not name an app gets 403 `forbidden` whether or not the app exists, so the answer cannot be
- * used to enumerate the gateway's apps. Only callers allowed every app (`"*"`) can learn that an
- * app does not exist: `resolveApp` returns the name and the route's app lookup answers 404
- * `unknown-app`. Named entries are validated against APPS when the config is parsed (src/env.ts).
- *
- * Scoped-token ceilings (`scoped` in a policy entry) cap what a caller may ask GHES to mint; see
- * `checkScopedCeiling`.
+ * A caller whose `apps` do not name an app gets 403 whether or not the app exists, so the answer
+ * cannot enumerate the gateway's apps; only `"*"` callers reach the route's 404 `unknown-app`.
  */
 import {
   PERMISSION_LEVELS,
@@ -18,7 +12,7 @@ import {
   type PermissionLevel,
 } from '../env';
 import { GatewayError } from '../lib/errors';
-import type { Caller } from './caller-auth';
+import type { Caller } from './caller';
 
 /** Whether `entry` allows `operation` on `app`. `"*"` in `apps` means every configured app. */
 export function isAllowed(
@@ -166,11 +160,8 @@ export function scopedCeilingViolations(
 }
 
 /**
- * Throws 403 `forbidden` when a scoped-token request asks for more than the caller's ceiling
- * (`scoped` in its policy entry): a permission not listed or above its level (read < write <
- * admin), no permissions at all while permissions are capped, a target or target id not listed,
- * repositories not listed, repository ids while names are capped, or no repositories while they
- * are required. Call it before any GHES call. `detail` names the first offending field; the
+ * Throws 403 `forbidden` when a scoped-token request goes above the caller's ceiling (`scoped` in
+ * its policy entry); call it before any GHES call. `detail` names the first offending field, the
  * `errors` extension lists them all.
  */
 export function checkScopedCeiling(

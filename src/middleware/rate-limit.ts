@@ -35,7 +35,7 @@
  *   and the cache.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Caller, CallerAuthVariables } from '../auth/caller-auth';
+import type { Caller, CallerAuthVariables } from '../auth/caller';
 import type { GatewayConfig } from '../env';
 import { GatewayError } from '../lib/errors';
 import { clientAddressOf } from '../lib/client-address';

@@ -3,7 +3,7 @@
  * that the handler never ran, and that the token never reaches a log record or the response.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_CALLER_TOKEN_LENGTH } from '../../src/auth/caller-auth';
+import { MAX_CALLER_TOKEN_LENGTH } from '../../src/auth/caller-jwt';
 import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   createTestCallerKeys,

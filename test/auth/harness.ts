@@ -4,12 +4,8 @@
  */
 import { Hono } from 'hono';
 import type { JWTVerifyGetKey } from 'jose';
-import {
-  callerAuth,
-  type Caller,
-  type CallerAuthOptions,
-  type CallerAuthVariables,
-} from '../../src/auth/caller-auth';
+import type { Caller, CallerAuthVariables } from '../../src/auth/caller';
+import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
 import { createCallerKeySet, type CallerKeySetOptions } from '../../src/auth/keys';
 import type { CallerPolicyEntry } from '../../src/env';
 import { isGatewayError, problemResponse, type Problem } from '../../src/lib/errors';

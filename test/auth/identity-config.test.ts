@@ -12,7 +12,7 @@ import {
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
 import { parseConfig, type GatewayConfig } from '../../src/env';
-import { isGatewayError, problemResponse } from '../../src/lib/errors';
+import { ConfigurationError, isGatewayError, problemResponse } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {
   createTestCallerKeys,
@@ -345,6 +345,7 @@ describe('callerAuthOptions', () => {
     expect(() => callerAuthOptions(deps(parsed(baseEnv(ACCESS_VARS))))).toThrow(
       /Cloudflare Access is configured but no Access key set was built/,
     );
+    expect(() => callerAuthOptions(deps(parsed(baseEnv(ACCESS_VARS))))).toThrow(ConfigurationError);
   });
 
   it('applies CALLER_MAX_TOKEN_AGE_S end to end', async () => {

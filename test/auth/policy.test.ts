@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Caller } from '../../src/auth/caller-auth';
+import type { Caller } from '../../src/auth/caller';
 import { authorize, isAllowed, resolveApp } from '../../src/auth/policy';
 import type { CallerPolicyEntry } from '../../src/env';
 import { problemShape } from '../../src/lib/errors';

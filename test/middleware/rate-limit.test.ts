@@ -5,7 +5,8 @@
 import { env } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callerAuth, type Caller, type CallerAuthVariables } from '../../src/auth/caller-auth';
+import type { Caller, CallerAuthVariables } from '../../src/auth/caller';
+import { callerAuth } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
 import type { CallerPolicyEntry } from '../../src/env';
 import {
