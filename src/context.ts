@@ -3,7 +3,7 @@
  * route group. Types only; the values are built once per isolate by src/index.ts.
  */
 import type { JWTVerifyGetKey } from 'jose';
-import type { CallerAuthVariables } from './auth/caller-auth';
+import type { CallerAuthVariables } from './auth/caller';
 import type { Bindings, GatewayConfig } from './env';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/log';
