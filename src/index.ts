@@ -7,11 +7,11 @@ import { createApp } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
-import { parseConfig, type Bindings } from './env';
+import { parseConfig, type Bindings } from './config/parse';
 import { GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { CredentialHealth } from './ghes/credential-health';
-import { resolveApiStyle } from './ghes/versions';
+import { resolveApiStyle } from './config/ghes-releases';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
 

@@ -46,7 +46,7 @@ import {
   type CallerPolicyEntry,
   type GatewayConfig,
   type MtlsConfig,
-} from '../env';
+} from '../config/parse';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';

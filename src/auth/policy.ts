@@ -16,7 +16,7 @@ import {
   type CallerPolicyEntry,
   type Operation,
   type PermissionLevel,
-} from '../env';
+} from '../config/parse';
 import { GatewayError } from '../lib/errors';
 import type { Caller } from './caller-auth';
 

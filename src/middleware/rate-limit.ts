@@ -36,7 +36,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, CallerAuthVariables } from '../auth/caller-auth';
-import type { GatewayConfig } from '../env';
+import type { GatewayConfig } from '../config/parse';
 import { GatewayError } from '../lib/errors';
 import { clientAddressOf } from '../lib/client-address';
 import type { Logger } from '../lib/log';

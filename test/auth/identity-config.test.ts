@@ -11,7 +11,7 @@ import {
   type CallerAuthVariables,
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import { parseConfig, type GatewayConfig } from '../../src/env';
+import { parseConfig, type GatewayConfig } from '../../src/config/parse';
 import { isGatewayError, problemResponse } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callerAuth, type Caller, type CallerAuthVariables } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import type { CallerPolicyEntry } from '../../src/env';
+import type { CallerPolicyEntry } from '../../src/config/parse';
 import {
   isGatewayError,
   PROBLEM_TYPE_PREFIX,

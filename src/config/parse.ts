@@ -8,7 +8,7 @@
  * config must never be logged as a whole.
  */
 import { z } from 'zod';
-import { scopedPermissionsFor } from './ghes/versions';
+import { scopedPermissionsFor } from './ghes-releases';
 
 export const OPERATIONS = [
   'check',

@@ -4,7 +4,7 @@
  * - scoped token (GitHub Apps only): 3.0 – 3.22;
  * - legacy path-style `/tokens/{access_token}` and `/grants/{access_token}`: 2.18 – 3.3.
  */
-import type { GhesVersion } from '../env';
+import type { GhesVersion } from './parse';
 import { SCOPED_PERMISSION_SPANS, SCOPED_TOKEN_VERSIONS } from './permissions.generated';
 
 export type ApiStyle = 'body' | 'legacy';

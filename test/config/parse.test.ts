@@ -4,7 +4,7 @@
  * misconfiguration with a 500 problem that names nothing secret.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
 import { buildGateway, createWorker } from '../../src/index';
 import { TestClock } from '../helpers/clock';
 import { createTestCallerKeys, withOverrides } from '../helpers/caller';

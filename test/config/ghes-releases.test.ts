@@ -1,13 +1,13 @@
 /** What each GHES version offers (../shared/ghes-openapi/README.md), at the boundaries. */
 import { describe, expect, it } from 'vitest';
-import type { GhesVersion } from '../../src/env';
+import type { GhesVersion } from '../../src/config/parse';
 import {
   hasBodyStyle,
   hasLegacyStyle,
   hasScopedToken,
   resolveApiStyle,
   scopedPermissions,
-} from '../../src/ghes/versions';
+} from '../../src/config/ghes-releases';
 import { ghesContract } from '../helpers/ghes-contract';
 
 function v(label: string): GhesVersion {

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, parseConfig } from '../../src/env';
+import { isLoopbackHost, parseConfig } from '../../src/config/parse';
 import { withOverrides } from '../helpers/caller';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 

@@ -6,7 +6,7 @@
  * for exactly its placeholders, and parses once they are filled in.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, placeholderErrors } from '../../src/env';
+import { parseConfig, placeholderErrors } from '../../src/config/parse';
 import wranglerToml from '../../wrangler.toml?raw';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 

@@ -6,7 +6,7 @@
  */
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_DEV_PUBLIC_URL, parseConfig } from '../../src/env';
+import { LOCAL_DEV_PUBLIC_URL, parseConfig } from '../../src/config/parse';
 import { buildGateway } from '../../src/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { createSigningJwk, signingVars } from '../introspection/keys';
