@@ -7,11 +7,11 @@ import { createApp } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
-import { parseConfig, type Bindings } from './config/parse';
+import { parseConfig } from './config/parse';
+import type { Bindings } from './config/types';
 import { GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { CredentialHealth } from './ghes/credential-health';
-import { resolveApiStyle } from './config/ghes-releases';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
 
@@ -34,8 +34,6 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   const parsed = parseConfig(env);
   if (!parsed.ok) return { ok: false, errors: parsed.error };
   const config = parsed.value;
-  const style = resolveApiStyle(config.ghes.version, config.ghes.apiStyle);
-  if (!style.ok) return { ok: false, errors: [`GHES_API_STYLE: ${style.error}`] };
   const clock = options.clock ?? systemClock;
   const log = options.log ?? consoleLogger(clock);
   const outbound =
@@ -48,7 +46,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
     const app = createApp({
       credentialHealth,
       config,
-      apiStyle: style.value,
+      apiStyle: config.ghes.apiStyle,
       fetch: outbound,
       clock,
       log,

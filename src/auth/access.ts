@@ -18,7 +18,7 @@
  * Matching is exact: an identity that is not mapped is authenticated but not allowed (403).
  */
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { AccessConfig, CallerPolicyEntry } from '../config/parse';
+import type { AccessConfig, CallerPolicyEntry } from '../config/types';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import type { AccessCaller, CallerClaims } from './caller-auth';
 import {

@@ -46,7 +46,7 @@ import {
   type CallerPolicyEntry,
   type GatewayConfig,
   type MtlsConfig,
-} from '../config/parse';
+} from '../config/types';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';

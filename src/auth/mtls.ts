@@ -17,8 +17,8 @@
  * Pure: takes the `cf` object, returns the caller, or `undefined` when no certificate was
  * presented (the request then has no credential of this kind).
  */
-import type { CallerPolicyEntry, MtlsConfig } from '../config/parse';
-import { normalizeFingerprint } from '../config/parse';
+import { normalizeFingerprint } from '../config/schema';
+import type { CallerPolicyEntry, MtlsConfig } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { MtlsCaller } from './caller-auth';
 import { invalidCredential, quote } from './credential-errors';

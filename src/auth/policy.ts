@@ -16,7 +16,7 @@ import {
   type CallerPolicyEntry,
   type Operation,
   type PermissionLevel,
-} from '../config/parse';
+} from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { Caller } from './caller-auth';
 

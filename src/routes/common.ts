@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import { authorize } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
-import type { AppConfig, Operation } from '../config/parse';
+import type { AppConfig, Operation } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { TokenRequest } from '../tokens/service';
 

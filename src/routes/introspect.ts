@@ -32,7 +32,8 @@ import {
 import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { checkThroughCache, requireApp } from './common';
-import { APP_NAME_PATTERN, problem } from './schemas';
+import { APP_NAME_PATTERN } from '../config/types';
+import { problem } from './schemas';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 

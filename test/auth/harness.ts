@@ -11,7 +11,7 @@ import {
   type CallerAuthVariables,
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet, type CallerKeySetOptions } from '../../src/auth/keys';
-import type { CallerPolicyEntry } from '../../src/config/parse';
+import type { CallerPolicyEntry } from '../../src/config/types';
 import { isGatewayError, problemResponse, type Problem } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {

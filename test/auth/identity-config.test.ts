@@ -11,7 +11,8 @@ import {
   type CallerAuthVariables,
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import { parseConfig, type GatewayConfig } from '../../src/config/parse';
+import { parseConfig } from '../../src/config/parse';
+import type { GatewayConfig } from '../../src/config/types';
 import { isGatewayError, problemResponse } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {

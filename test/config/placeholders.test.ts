@@ -6,7 +6,8 @@
  * for exactly its placeholders, and parses once they are filled in.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, placeholderErrors } from '../../src/config/parse';
+import { parseConfig } from '../../src/config/parse';
+import { placeholderErrors } from '../../src/config/urls';
 import wranglerToml from '../../wrangler.toml?raw';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 

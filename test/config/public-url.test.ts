@@ -6,7 +6,8 @@
  */
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_DEV_PUBLIC_URL, parseConfig } from '../../src/config/parse';
+import { parseConfig } from '../../src/config/parse';
+import { LOCAL_DEV_PUBLIC_URL } from '../../src/config/types';
 import { buildGateway } from '../../src/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { createSigningJwk, signingVars } from '../introspection/keys';

@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, parseConfig } from '../../src/config/parse';
+import { parseConfig } from '../../src/config/parse';
+import { isLoopbackHost } from '../../src/config/urls';
 import { withOverrides } from '../helpers/caller';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 
