@@ -6,7 +6,7 @@
  * not name an app gets 403 `forbidden` whether or not the app exists, so the answer cannot be
  * used to enumerate the gateway's apps. Only callers allowed every app (`"*"`) can learn that an
  * app does not exist: `resolveApp` returns the name and the route's app lookup answers 404
- * `unknown-app`. Named entries are validated against APPS when the config is parsed (src/env.ts).
+ * `unknown-app`. Named entries are validated against APPS when the config is parsed (src/config).
  *
  * Scoped-token ceilings (`scoped` in a policy entry) cap what a caller may ask GHES to mint; see
  * `checkScopedCeiling`.

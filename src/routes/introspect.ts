@@ -253,7 +253,7 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
 
       if (format === 'jwt') {
         const jwt = await signer.sign({
-          // PUBLIC_URL, never the request's Host (src/env.ts).
+          // PUBLIC_URL, never the request's Host (src/config/schema.ts).
           issuer: config.publicUrl,
           audience: caller.sub,
           response: answer,

@@ -1,5 +1,5 @@
 /**
- * The config of the caller-identity options, rate-limit periods and scoped ceilings (src/env.ts),
+ * The config of the caller-identity options, rate-limit periods and scoped ceilings (src/config/),
  * and `callerAuthOptions`, which carries it to every `callerAuth` instance.
  */
 import { Hono } from 'hono';

@@ -1,5 +1,5 @@
 /**
- * parseConfig (src/env.ts), pure: a valid environment, every way a var can be wrong (the error
+ * parseConfig (src/config), pure: a valid environment, every way a var can be wrong (the error
  * names the var, never its value: a value may be a secret), and the whole gateway answering a
  * misconfiguration with a 500 problem that names nothing secret.
  */

@@ -1,5 +1,5 @@
 /**
- * Template placeholders fail the config check (src/env.ts `placeholderErrors`): a var or secret
+ * Template placeholders fail the config (src/config/urls.ts `placeholderErrors`): a var or secret
  * that still holds `REPLACE_WITH_…` (or `REPLACE_ME` / `CHANGE_ME`) or a host under the template's
  * domain `example.internal` is refused with a message naming the var, never its value. And
  * wrangler.toml itself: its top level (local dev) parses, and each [env.*] template is refused

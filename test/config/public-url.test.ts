@@ -1,5 +1,5 @@
 /**
- * The issuer never follows the Host header. PUBLIC_URL (src/env.ts) is the only source of the
+ * The issuer never follows the Host header. PUBLIC_URL (src/config/) is the only source of the
  * RFC 8414 metadata's URLs, the RFC 9701 signed answers' `iss` and the OpenAPI server: it is
  * required outside LOCAL_DEV and whenever INTROSPECTION_SIGNING_KEYS is set, and a request to
  * any other origin (what a forged Host header produces on Workers) changes nothing.
