@@ -1,16 +1,16 @@
-// Generates src/ghes/permissions.generated.ts from GitHub's own OpenAPI for each GHES version
+// Generates src/config/permissions.generated.ts from GitHub's own OpenAPI for each GHES version
 // (../shared/ghes-openapi, which must not be copied into the repo): which scoped-token
 // `app-permissions` names, with which levels, each version accepts. Written as spans of versions
 // per permission, since the table changes rarely (names are added, two were removed, one
 // permission's levels changed). The deployed worker reads only the generated table.
-// Re-run after ../shared changes: `node scripts/gen-permissions.mjs && npx prettier --write src/ghes/permissions.generated.ts`.
+// Re-run after ../shared changes: `node scripts/gen-permissions.mjs && npx prettier --write src/config/permissions.generated.ts`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = resolve(here, '../../shared/ghes-openapi/ghes-oauth-endpoints.json');
-const out = resolve(here, '../src/ghes/permissions.generated.ts');
+const out = resolve(here, '../src/config/permissions.generated.ts');
 const doc = JSON.parse(readFileSync(src, 'utf8'));
 
 const versions = Object.keys(doc.versions).filter(

@@ -4,7 +4,7 @@
  */
 import type { JWTVerifyGetKey } from 'jose';
 import type { CallerAuthVariables } from './auth/caller';
-import type { Bindings, GatewayConfig } from './env';
+import type { Bindings, GatewayConfig } from './config/types';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/log';
 import type { AuditVariables } from './middleware/audit';

@@ -7,12 +7,12 @@ import { createApp } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
-import { parseConfig, type Bindings } from './env';
+import { parseConfig } from './config/parse';
+import type { Bindings } from './config/types';
 import { GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { createGhesClient } from './ghes/client';
 import { CredentialHealth } from './ghes/credential-health';
-import { resolveApiStyle } from './ghes/versions';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
 import { TokenService } from './tokens/service';
@@ -36,8 +36,6 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   const parsed = parseConfig(env);
   if (!parsed.ok) return { ok: false, errors: parsed.error };
   const config = parsed.value;
-  const style = resolveApiStyle(config.ghes.version, config.ghes.apiStyle);
-  if (!style.ok) return { ok: false, errors: [`GHES_API_STYLE: ${style.error}`] };
   const clock = options.clock ?? systemClock;
   const log = options.log ?? consoleLogger(clock);
   const outbound =
@@ -65,7 +63,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
     const ghesFor = (requestId: string) =>
       createGhesClient({
         version: ghes.version,
-        style: style.value,
+        style: config.ghes.apiStyle,
         context: {
           baseUrl: ghes.baseUrl,
           fetch: outbound,

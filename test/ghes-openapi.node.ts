@@ -42,7 +42,7 @@ export const OCTOKIT_PACKAGES: readonly string[] = [
 
 /**
  * Releases whose only revision on npm lists other scoped-token app permissions than the one the
- * project follows (../shared, from which src/ghes/permissions.generated.ts is generated): from
+ * project follows (../shared, from which src/config/permissions.generated.ts is generated): from
  * npm their permission tables cannot be checked, everything else can. contract.test.ts checks
  * this list against ../shared wherever that is present, both ways.
  */

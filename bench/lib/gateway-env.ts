@@ -1,5 +1,5 @@
 /**
- * The gateway's vars and secrets for a bench run (names as in src/env.ts), and the caller
+ * The gateway's vars and secrets for a bench run (names as in src/config/schema.ts), and the caller
  * credential the load generator presents. The caller key is an ES256 key generated per run; only
  * its public half reaches the gateway (CALLER_JWKS), as in production.
  */
@@ -32,7 +32,7 @@ export async function createCaller(): Promise<Caller> {
   return { jwks: { keys: [jwk] }, jwt };
 }
 
-/** The emulator's app kinds, normalised to APP_KINDS of src/env.ts. */
+/** The emulator's app kinds, normalised to APP_KINDS of src/config/types.ts. */
 function appKind(kind: string): 'oauth_app' | 'github_app' {
   const k = kind.toLowerCase().replace(/[-\s]/g, '_');
   if (k === 'oauth_app' || k === 'oauth') return 'oauth_app';

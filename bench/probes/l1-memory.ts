@@ -89,12 +89,12 @@ function answerFor(i: number, clientId: string): unknown {
 }
 
 async function defaultCap(): Promise<number> {
-  const env = (await import(pathToFileURL(resolve(root, 'src/env.ts')).href)) as {
+  const env = (await import(pathToFileURL(resolve(root, 'src/config/schema.ts')).href)) as {
     varsSchema?: { shape?: Record<string, { parse(v: unknown): unknown }> };
   };
   const field = env.varsSchema?.shape?.['CACHE_L1_MAX_ENTRIES'];
   const value = field?.parse(undefined);
-  if (typeof value !== 'number') throw new Error('src/env.ts has no CACHE_L1_MAX_ENTRIES default');
+  if (typeof value !== 'number') throw new Error('src/config/schema.ts has no CACHE_L1_MAX_ENTRIES default');
   return value;
 }
 

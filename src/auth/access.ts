@@ -8,7 +8,7 @@
  * ACCESS_SUBJECTS maps exactly is the policy `sub`; an unmapped identity gets 403.
  */
 import type { JWTVerifyGetKey } from 'jose';
-import type { AccessConfig, CallerPolicyEntry } from '../env';
+import type { AccessConfig, CallerPolicyEntry } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { AccessCaller } from './caller';
 import { callerClaims, verifySignedJwt } from './jwt';

@@ -11,7 +11,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { JWTVerifyGetKey } from 'jose';
-import type { AccessConfig, GatewayConfig, MtlsConfig } from '../env';
+import type { AccessConfig, GatewayConfig, MtlsConfig } from '../config/types';
 import { ConfigurationError, isGatewayError } from '../lib/errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';

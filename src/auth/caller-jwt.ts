@@ -1,6 +1,6 @@
 /** Caller JWT verification (RFC 7519 §7.2, RFC 8725) with a per-isolate cache of verified tokens. */
 import type { JWTVerifyGetKey } from 'jose';
-import { CALLER_ALGORITHMS, type CallerPolicyEntry } from '../env';
+import { CALLER_ALGORITHMS, type CallerPolicyEntry } from '../config/types';
 import { ConfigurationError, GatewayError } from '../lib/errors';
 import { Lru } from '../lib/lru';
 import type { JwtCaller } from './caller';

@@ -1,5 +1,5 @@
 /** Who an authenticated request runs as (set by `callerAuth`, read by routes and policy). Types only. */
-import type { CallerPolicyEntry } from '../env';
+import type { CallerPolicyEntry } from '../config/types';
 
 /** The registered claims of a verified caller JWT or Access assertion. */
 export interface CallerClaims {

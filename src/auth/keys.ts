@@ -28,7 +28,7 @@ import { GatewayError } from '../lib/errors';
 import { readAtMost, strictUtf8 } from '../lib/bounded-read';
 import { systemClock, type Clock } from '../lib/clock';
 import { createSingleFlight } from '../lib/single-flight';
-import type { GatewayConfig } from '../env';
+import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../lib/log';
 
 export type CallerKeyConfig = Pick<GatewayConfig['caller'], 'jwks' | 'jwksUrl' | 'algorithms'>;

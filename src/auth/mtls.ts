@@ -6,8 +6,8 @@
  * 403). SHA-256 is matched before SHA-1 (SHA-1 is not collision resistant).
  * Returns `undefined` when no certificate was presented.
  */
-import type { CallerPolicyEntry, MtlsConfig } from '../env';
-import { normalizeFingerprint } from '../env';
+import { normalizeFingerprint } from '../config/schema';
+import type { CallerPolicyEntry, MtlsConfig } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { MtlsCaller } from './caller';
 import { invalidCredential, quote } from './credential-errors';

@@ -10,7 +10,7 @@ import {
   type CallerPolicyEntry,
   type Operation,
   type PermissionLevel,
-} from '../env';
+} from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { Caller } from './caller';
 

@@ -6,7 +6,7 @@
  * leaked KV namespace cannot be used to test guessed tokens offline (a plain SHA-256, as
  * workers-oauth-provider uses for its own high-entropy secrets, would allow that). client_id is
  * part of the MAC input so the same token checked against two apps gets two unrelated keys; it
- * cannot contain "\0" (src/env.ts restricts it to [A-Za-z0-9._-]), so the encoding is unambiguous.
+ * cannot contain "\0" (src/config restricts it to [A-Za-z0-9._-]), so the encoding is unambiguous.
  *
  * The version is both in the MAC input and in the key prefix: changing the derivation means
  * bumping it, and old entries simply stop being found and expire on their own.
@@ -97,7 +97,7 @@ export function tokenIdOf(hash: string): string {
 /**
  * `v1:epoch:<client_id>:<user_id>`: when the grant of that user for that app was last revoked.
  * Neither part is secret. Throws if the key would exceed KV's limit, which a client_id that
- * passed src/env.ts (≤ 100 characters) cannot do.
+ * passed src/config (≤ 100 characters) cannot do.
  */
 export function epochKey(clientId: string, userId: number): string {
   const key = `${EPOCH_PREFIX}${clientId}:${userId}`;

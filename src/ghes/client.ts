@@ -3,7 +3,7 @@
  * GHES version and API style, and refuses operations the version or app kind lacks before any
  * call is made.
  */
-import type { AppConfig, GhesVersion } from '../env';
+import type { ApiStyle, AppConfig, GhesVersion } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import { checkToken } from './check-token';
 import { deleteGrant } from './delete-grant';
@@ -13,7 +13,7 @@ import type { GhesContext } from './request';
 import { resetToken } from './reset-token';
 import { scopeToken, type ScopeTokenOptions } from './scope-token';
 import type { MintedAuthorization, PublicAuthorization } from './types';
-import { hasScopedToken, type ApiStyle } from './versions';
+import { hasScopedToken } from '../config/ghes-releases';
 
 export interface GhesClient {
   check(app: AppConfig, token: string): Promise<PublicAuthorization>;

@@ -13,7 +13,7 @@
  * (`logPath` is what legacy path-style calls log).
  */
 import type { z } from 'zod';
-import type { AppConfig } from '../env';
+import type { AppConfig } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import { readAtMost, strictUtf8, type BoundedRead } from '../lib/bounded-read';
 import type { Clock } from '../lib/clock';

@@ -21,7 +21,7 @@
  * either. PATs, installation and refresh tokens are never an app's user token, so GHES answers
  * 404 for them: inactive here as well.
  */
-import type { AppKind } from '../env';
+import type { AppKind } from '../config/types';
 
 export type TokenFormat =
   | 'oauth'

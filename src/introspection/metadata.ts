@@ -29,7 +29,7 @@ export interface AuthorizationServerMetadata {
 }
 
 /**
- * `issuer` is PUBLIC_URL (src/env.ts: https, or http on loopback, no query or fragment, no
+ * `issuer` is PUBLIC_URL (src/config/urls.ts: https, or http on loopback, no query or fragment, no
  * trailing slash), never the origin a request came to: the Host header is the client's to choose.
  */
 export function authorizationServerMetadata(

@@ -36,8 +36,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, CallerAuthVariables } from '../auth/caller';
-import type { GatewayConfig } from '../env';
-import { GatewayError } from '../lib/errors';
+import type { GatewayConfig, RateLimitPeriod } from '../config/types';
+import { ConfigurationError, GatewayError } from '../lib/errors';
 import { clientAddressOf } from '../lib/client-address';
 import type { Logger } from '../lib/log';
 
@@ -49,7 +49,7 @@ export interface CallerRateLimitOptions {
   limiter: string;
   bucket: RateLimitBucket;
   /** The binding's `simple.period` in seconds (10 or 60): the Retry-After of a 429. */
-  periodS: 10 | 60;
+  periodS: RateLimitPeriod;
   log: Logger;
 }
 
@@ -58,14 +58,13 @@ const BINDING_NAME = /^[A-Z][A-Z0-9_]{0,127}$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
 function fail(where: string, msg: string): never {
-  throw new Error(`${where}: ${msg}`);
+  throw new ConfigurationError(where, msg);
 }
 
-function checkLimit(where: string, o: { limiter: unknown; periodS: unknown }): void {
+/** The period is trusted: src/config checks it (and its type allows only 10 or 60). */
+function checkLimit(where: string, o: { limiter: unknown }): void {
   if (typeof o.limiter !== 'string' || !BINDING_NAME.test(o.limiter))
     fail(where, '"limiter" must name a binding (UPPER_SNAKE_CASE)');
-  if (o.periodS !== 10 && o.periodS !== 60)
-    fail(where, '"periodS" must be 10 or 60 (the periods the binding supports)');
 }
 
 function checkOptions(o: CallerRateLimitOptions): void {
@@ -143,7 +142,7 @@ function requireCaller(c: Context, where: string): Caller {
 }
 
 /**
- * Middleware factory. Checks its options once (throws an Error naming the bad option); the
+ * Middleware factory. Checks its options once (throws a ConfigurationError naming the bad option); the
  * binding itself is looked up in `c.env` on every request.
  */
 export function callerRateLimit(
@@ -180,8 +179,8 @@ export interface GhesCheckBudgetOptions {
   /** Per end-user client address of a caller: the `client` bucket. */
   client: {
     limiter: string;
-    periodS: 10 | 60;
-    /** Header the caller's proxy reports the client address in (src/env.ts CLIENT_ADDRESS_HEADER). */
+    periodS: RateLimitPeriod;
+    /** Header the caller's proxy reports the client address in (CLIENT_ADDRESS_HEADER). */
     header: string;
   };
   log: Logger;
@@ -238,7 +237,7 @@ export function ghesCheckBudget(options: GhesCheckBudgetOptions): GhesCheckBudge
   };
 }
 
-/** `ghesCheckBudget` as src/env.ts configures it. */
+/** `ghesCheckBudget` as src/config configures it. */
 export function configuredGhesCheckBudget(
   rateLimits: GatewayConfig['rateLimits'],
   log: Logger,

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import type { AppEnv, GatewayDeps } from '../context';
 import { authorize, resolveApp } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
-import type { AppConfig, Operation } from '../env';
+import type { AppConfig, Operation } from '../config/types';
 import { GatewayError } from '../lib/errors';
 import type { TokenRequest } from '../tokens/service';
 

@@ -41,7 +41,8 @@ import {
   parseEndUserCredentials,
   parseRequiredScopes,
 } from '../introspection/forward-auth';
-import { APP_NAME_PATTERN, problem } from './schemas';
+import { APP_NAME_PATTERN } from '../config/types';
+import { problem } from './schemas';
 import { appFor, checkThroughCache } from './common';
 import { setResponseHeader } from '../middleware/response-headers';
 

@@ -31,7 +31,8 @@ import {
 import { signerFor } from '../introspection/signer';
 import { validationHook, type FieldError } from '../middleware/validation';
 import { appFor, checkThroughCache } from './common';
-import { APP_NAME_PATTERN, problem } from './schemas';
+import { APP_NAME_PATTERN } from '../config/types';
+import { problem } from './schemas';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 
@@ -253,7 +254,7 @@ export function registerIntrospectionRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
 
       if (format === 'jwt') {
         const jwt = await signer.sign({
-          // PUBLIC_URL, never the request's Host (src/env.ts).
+          // PUBLIC_URL, never the request's Host (src/config/schema.ts).
           issuer: config.publicUrl,
           audience: caller.sub,
           response: answer,

@@ -3,9 +3,8 @@
  * Trust boundary: everything a caller sends passes through one of these before use.
  */
 import { z } from '@hono/zod-openapi';
+import { APP_NAME_PATTERN } from '../config/types';
 import { ERROR_CODES } from '../lib/errors';
-
-export const APP_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /**
  * A GitHub token as GHES accepts it: printable ASCII without spaces. `gho_`/`ghu_` tokens are 40

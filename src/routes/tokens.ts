@@ -17,7 +17,7 @@ import { GatewayError } from '../lib/errors';
 import { couldBeAppToken } from '../ghes/token-format';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
-import { scopedPermissions } from '../ghes/versions';
+import { scopedPermissions } from '../config/ghes-releases';
 import { strictJsonBody } from '../middleware/json-body';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';

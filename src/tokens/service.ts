@@ -16,7 +16,7 @@
  * logs or stores one.
  */
 import type { CheckOptions, CheckOutcome, LoadResult, TokenCache } from '../cache/token-cache';
-import type { AppConfig } from '../env';
+import type { AppConfig } from '../config/types';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import type { GhesClient } from '../ghes/client';
 import type { CredentialHealth } from '../ghes/credential-health';

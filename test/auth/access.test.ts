@@ -5,7 +5,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_ASSERTION_HEADER, accessCertsUrl, createAccessKeySet } from '../../src/auth/access';
-import type { AccessConfig, CallerPolicyEntry } from '../../src/env';
+import type { AccessConfig, CallerPolicyEntry } from '../../src/config/types';
 import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   TEST_CALLER_SUB,

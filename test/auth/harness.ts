@@ -7,7 +7,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { Caller, CallerAuthVariables } from '../../src/auth/caller';
 import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
 import { createCallerKeySet, type CallerKeySetOptions } from '../../src/auth/keys';
-import type { CallerPolicyEntry } from '../../src/env';
+import type { CallerPolicyEntry } from '../../src/config/types';
 import { isGatewayError, problemResponse, type Problem } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {

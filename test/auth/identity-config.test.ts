@@ -1,5 +1,5 @@
 /**
- * The config of the caller-identity options, rate-limit periods and scoped ceilings (src/env.ts),
+ * The config of the caller-identity options, rate-limit periods and scoped ceilings (src/config/),
  * and `callerAuthOptions`, which carries it to every `callerAuth` instance.
  */
 import { Hono } from 'hono';
@@ -11,7 +11,8 @@ import {
   type CallerAuthVariables,
 } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import { parseConfig, type GatewayConfig } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
+import type { GatewayConfig } from '../../src/config/types';
 import { ConfigurationError, isGatewayError, problemResponse } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import {

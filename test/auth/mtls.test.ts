@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_ASSERTION_HEADER, createAccessKeySet } from '../../src/auth/access';
 import { resolveMtlsCaller } from '../../src/auth/mtls';
-import type { CallerPolicyEntry, MtlsConfig } from '../../src/env';
+import type { CallerPolicyEntry, MtlsConfig } from '../../src/config/types';
 import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import {
   TEST_CALLER_SUB,

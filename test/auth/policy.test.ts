@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/auth/caller';
 import { authorize, isAllowed, resolveApp } from '../../src/auth/policy';
-import type { CallerPolicyEntry } from '../../src/env';
+import type { CallerPolicyEntry } from '../../src/config/types';
 import { problemShape } from '../../src/lib/errors';
 import { thrown } from '../helpers/errors';
 

@@ -7,7 +7,7 @@ import {
   scopedCeilingViolations,
   type ScopedTokenRequest,
 } from '../../src/auth/policy';
-import type { CallerPolicyEntry, ScopedCeiling } from '../../src/env';
+import type { CallerPolicyEntry, ScopedCeiling } from '../../src/config/types';
 import { problemShape, toProblem } from '../../src/lib/errors';
 import { thrown } from '../helpers/errors';
 

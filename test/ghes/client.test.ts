@@ -3,10 +3,9 @@
  * OAuth apps and for GHES before 3.0 before any request is made.
  */
 import { describe, expect, it } from 'vitest';
-import type { GhesVersion } from '../../src/env';
+import type { ApiStyle, GhesVersion } from '../../src/config/types';
 import { createGhesClient, type GhesClient } from '../../src/ghes/client';
 import type { GhesContext } from '../../src/ghes/request';
-import type { ApiStyle } from '../../src/ghes/versions';
 import {
   GITHUB_APP,
   OAUTH_APP,

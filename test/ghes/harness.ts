@@ -5,7 +5,7 @@
  * client sent.
  */
 import { expect } from 'vitest';
-import type { AppConfig } from '../../src/env';
+import type { AppConfig } from '../../src/config/types';
 import { GatewayError, type ErrorCode } from '../../src/lib/errors';
 import type { CircuitBreaker } from '../../src/ghes/breaker';
 import type { GhesContext } from '../../src/ghes/request';

@@ -5,7 +5,7 @@
  * line may repeat.
  */
 import { expect } from 'vitest';
-import type { AppConfig } from '../../src/env';
+import type { AppConfig } from '../../src/config/types';
 import type { ErrorCode } from '../../src/lib/errors';
 import {
   OAUTH_APP,

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AppConfig } from '../../src/env';
+import type { AppConfig } from '../../src/config/types';
 import { GatewayError } from '../../src/lib/errors';
 import { checkToken } from '../../src/ghes/check-token';
 import { deleteGrant } from '../../src/ghes/delete-grant';

@@ -4,7 +4,7 @@
  * does not know, so nothing GHES adds reaches a caller or the cache.
  */
 import { describe, expect, it } from 'vitest';
-import type { AppConfig } from '../../src/env';
+import type { AppConfig } from '../../src/config/types';
 import { checkToken } from '../../src/ghes/check-token';
 import { legacyCheckToken, legacyResetToken } from '../../src/ghes/legacy';
 import { describeIssues, type GhesContext } from '../../src/ghes/request';

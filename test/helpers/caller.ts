@@ -28,7 +28,7 @@ export async function createTestCallerKeys(kid: string = TEST_CALLER_KID): Promi
   return { kid, alg: 'ES256', privateKey, publicKey, publicJwk, jwks: { keys: [publicJwk] } };
 }
 
-/** Caller-config vars (src/env.ts) that trust `keys`; CALLER_POLICY is left to the test. */
+/** Caller-config vars (src/config) that trust `keys`; CALLER_POLICY is left to the test. */
 export function testCallerVars(keys: TestCallerKeys | TestCallerKeys[]): Record<string, string> {
   const list = Array.isArray(keys) ? keys : [keys];
   return {

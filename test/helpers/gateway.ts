@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test';
 import { buildGateway } from '../../src/index';
-import { OPERATIONS, type CallerPolicyEntry } from '../../src/env';
+import { OPERATIONS, type CallerPolicyEntry } from '../../src/config/types';
 import type { LogRecord } from '../../src/lib/log';
 import { createGhesEmulator } from '../../emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';

@@ -3,7 +3,7 @@
  * `@octokit/openapi` devDependencies on every clone, plus ../shared/ghes-openapi where present.
  * A release both describe is taken from ../shared: for every such release its revision of
  * GitHub's description is the same as npm's newest or later (npm's 2.18 – 2.22 and 3.5 predate
- * permissions GitHub added to them), and src/ghes/permissions.generated.ts is generated from it.
+ * permissions GitHub added to them), and src/config/permissions.generated.ts is generated from it.
  * emulator/contract.test.ts checks how the two agree.
  */
 import { inject } from 'vitest';

@@ -8,7 +8,7 @@
  * test/auth/caller-auth.security.test.ts; this suite proves every route is behind them.
  */
 import { describe, expect, it } from 'vitest';
-import type { Bindings } from '../../src/env';
+import type { Bindings } from '../../src/config/types';
 import { buildGateway } from '../../src/index';
 import {
   createTestCallerKeys,

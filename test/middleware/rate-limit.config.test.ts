@@ -6,7 +6,7 @@
  * budget).
  */
 import { describe, expect, it } from 'vitest';
-import { RATE_LIMIT_BINDINGS } from '../../src/env';
+import { RATE_LIMIT_BINDINGS } from '../../src/config/types';
 import wranglerToml from '../../wrangler.toml?raw';
 
 interface RateLimitBinding {

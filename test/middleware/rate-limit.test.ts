@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, CallerAuthVariables } from '../../src/auth/caller';
 import { callerAuth } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
-import type { CallerPolicyEntry } from '../../src/env';
+import type { CallerPolicyEntry } from '../../src/config/types';
 import {
+  ConfigurationError,
   isGatewayError,
   PROBLEM_TYPE_PREFIX,
   problemResponse,
@@ -290,11 +291,11 @@ describe('callerRateLimit failure handling', () => {
   it.each<[string, Partial<CallerRateLimitOptions> | Record<string, unknown>, RegExp]>([
     ['a lower-case binding name', { limiter: 'mutation' }, /"limiter" must name a binding/],
     ['an unknown bucket', { bucket: 'check' }, /"bucket" must be one of introspection, mutation/],
-    ['a period the binding does not support', { periodS: 30 }, /"periodS" must be 10 or 60/],
     ['no logger', { log: undefined }, /"log" must be a Logger/],
   ])('refuses to build with %s', (_name, patch, message) => {
     const options = { ...MUTATION, log: () => {}, ...patch } as CallerRateLimitOptions;
     expect(() => callerRateLimit(options)).toThrow(message);
+    expect(() => callerRateLimit(options)).toThrow(ConfigurationError);
   });
 });
 
@@ -427,13 +428,13 @@ describe('ghesCheckBudget (the beforeGhes hook of token checks)', () => {
 
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['a bad caller binding', { caller: { limiter: 'x', periodS: 60 } }, /caller: "limiter"/],
-    ['a bad client period', { client: { ...OPTIONS.client, periodS: 30 } }, /client: "periodS"/],
+    ['a bad client binding', { client: { ...OPTIONS.client, limiter: 'x' } }, /client: "limiter"/],
     ['no header', { client: { ...OPTIONS.client, header: '' } }, /"client.header"/],
     ['a header with a space', { client: { ...OPTIONS.client, header: 'X F' } }, /"client.header"/],
     ['no logger', { log: undefined }, /"log" must be a Logger/],
   ])('refuses to build with %s', (_name, patch, message) => {
-    expect(() => ghesCheckBudget({ ...OPTIONS, ...patch } as GhesCheckBudgetOptions)).toThrow(
-      message,
-    );
+    const build = () => ghesCheckBudget({ ...OPTIONS, ...patch } as GhesCheckBudgetOptions);
+    expect(build).toThrow(message);
+    expect(build).toThrow(ConfigurationError);
   });
 });

@@ -7,7 +7,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError, problemResponse } from '../../src/lib/errors';
 import { validationHook } from '../../src/middleware/validation';
-import { APP_NAME_PATTERN } from '../../src/routes/schemas';
+import { APP_NAME_PATTERN } from '../../src/config/types';
 
 const route = createRoute({
   method: 'post',

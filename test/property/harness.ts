@@ -21,7 +21,7 @@
  *   no part of a counterexample) and need not be paid for again on every run.
  */
 import { base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { OPERATIONS } from '../../src/env';
+import { OPERATIONS } from '../../src/config/types';
 import { buildGateway } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
 import { createGhesEmulator, type GhesEmulator } from '../../emulator/index';

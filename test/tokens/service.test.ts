@@ -4,7 +4,7 @@
  * revoking call can end.
  */
 import { describe, expect, it } from 'vitest';
-import type { AppConfig } from '../../src/env';
+import type { AppConfig } from '../../src/config/types';
 import { GatewayError } from '../../src/lib/errors';
 import type { GhesClient } from '../../src/ghes/client';
 import { CredentialHealth } from '../../src/ghes/credential-health';

@@ -1,12 +1,13 @@
 /**
- * The issuer never follows the Host header. PUBLIC_URL (src/env.ts) is the only source of the
+ * The issuer never follows the Host header. PUBLIC_URL (src/config/) is the only source of the
  * RFC 8414 metadata's URLs, the RFC 9701 signed answers' `iss` and the OpenAPI server: it is
  * required outside LOCAL_DEV and whenever INTROSPECTION_SIGNING_KEYS is set, and a request to
  * any other origin (what a forged Host header produces on Workers) changes nothing.
  */
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_DEV_PUBLIC_URL, parseConfig } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
+import { LOCAL_DEV_PUBLIC_URL } from '../../src/config/types';
 import { buildGateway } from '../../src/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { createSigningJwk, signingVars } from '../introspection/keys';

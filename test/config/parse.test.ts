@@ -1,10 +1,10 @@
 /**
- * parseConfig (src/env.ts), pure: a valid environment, every way a var can be wrong (the error
+ * parseConfig (src/config), pure: a valid environment, every way a var can be wrong (the error
  * names the var, never its value: a value may be a secret), and the whole gateway answering a
  * misconfiguration with a 500 problem that names nothing secret.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
 import { buildGateway, createWorker } from '../../src/index';
 import { TestClock } from '../helpers/clock';
 import { createTestCallerKeys, withOverrides } from '../helpers/caller';
@@ -72,7 +72,8 @@ describe('a valid environment', () => {
     expect(config.ghes).toMatchObject({
       baseUrl: 'https://ghes.example.com/api/v3',
       version: { major: 3, minor: 22, label: '3.22' },
-      apiStyle: 'auto',
+      // `auto` is resolved here: body style wherever the version has it.
+      apiStyle: 'body',
       timeoutMs: 2000,
       deadlineMs: 5000,
       maxResponseBytes: 1_048_576,
@@ -182,6 +183,26 @@ describe('a valid environment', () => {
     );
     expect(config.caller.jwks).toBeUndefined();
     expect(config.caller.jwksUrl).toBe('https://callers.example.com/.well-known/jwks.json');
+  });
+});
+
+describe('GHES_API_STYLE against GHES_VERSION', () => {
+  it.each([
+    ['2.19', 'auto', 'legacy'],
+    ['3.3', 'auto', 'body'],
+    ['2.20', 'auto', 'body'],
+    ['2.20', 'legacy', 'legacy'],
+  ])('GHES %s with %s calls %s style', (version, style, resolved) => {
+    expect(parsed(baseEnv({ GHES_VERSION: version, GHES_API_STYLE: style })).ghes.apiStyle).toBe(
+      resolved,
+    );
+  });
+
+  it.each([
+    ['3.4', 'legacy', 'GHES_API_STYLE: GHES 3.4 has no legacy path-style token endpoints (≤ 3.3)'],
+    ['2.19', 'body', 'GHES_API_STYLE: GHES 2.19 has no body-style token endpoints (2.20+)'],
+  ])('GHES %s refuses %s style', (version, style, message) => {
+    expect(errorsOf(baseEnv({ GHES_VERSION: version, GHES_API_STYLE: style }))).toEqual([message]);
   });
 });
 

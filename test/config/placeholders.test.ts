@@ -1,12 +1,13 @@
 /**
- * Template placeholders fail the config check (src/env.ts `placeholderErrors`): a var or secret
+ * Template placeholders fail the config (src/config/urls.ts `placeholderErrors`): a var or secret
  * that still holds `REPLACE_WITH_…` (or `REPLACE_ME` / `CHANGE_ME`) or a host under the template's
  * domain `example.internal` is refused with a message naming the var, never its value. And
  * wrangler.toml itself: its top level (local dev) parses, and each [env.*] template is refused
  * for exactly its placeholders, and parses once they are filled in.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, placeholderErrors } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
+import { placeholderErrors } from '../../src/config/urls';
 import wranglerToml from '../../wrangler.toml?raw';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 

@@ -1,5 +1,5 @@
 /**
- * The URLs the gateway calls or publishes (src/env.ts `secureUrl`): GHES_BASE_URL, CALLER_JWKS_URL
+ * URLs the gateway calls or publishes (src/config/urls.ts): GHES_BASE_URL, CALLER_JWKS_URL
  * and PUBLIC_URL are https, or http only on a loopback host (localhost, 127.0.0.0/8, [::1]), and
  * never carry a user name or password. The tricks a typo or an attacker-suggested config uses to
  * look local (`localhost.evil.com`, `127.0.0.1.nip.io`, userinfo, case, other IPv6 forms) are
@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, parseConfig } from '../../src/env';
+import { parseConfig } from '../../src/config/parse';
+import { isLoopbackHost } from '../../src/config/urls';
 import { withOverrides } from '../helpers/caller';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
 

@@ -1,18 +1,20 @@
 /** What each GHES version offers (../shared/ghes-openapi/README.md), at the boundaries. */
 import { describe, expect, it } from 'vitest';
-import type { GhesVersion } from '../../src/env';
+import type { GhesVersion } from '../../src/config/types';
 import {
   hasBodyStyle,
   hasLegacyStyle,
   hasScopedToken,
+  parseGhesVersion,
   resolveApiStyle,
   scopedPermissions,
-} from '../../src/ghes/versions';
+} from '../../src/config/ghes-releases';
 import { ghesContract } from '../helpers/ghes-contract';
 
 function v(label: string): GhesVersion {
-  const [major, minor] = label.split('.').map(Number) as [number, number];
-  return { major, minor, label };
+  const parsed = parseGhesVersion(label);
+  if (!parsed.ok) throw new Error(`${label}: ${parsed.error}`);
+  return parsed.value;
 }
 
 const ALL = [
@@ -23,6 +25,30 @@ const ALL = [
   '2.22',
   ...Array.from({ length: 23 }, (_, i) => `3.${i}`),
 ];
+
+describe('parseGhesVersion', () => {
+  it('reads major and minor numerically, keeping the label', () => {
+    expect(parseGhesVersion('3.10')).toEqual({
+      ok: true,
+      value: { major: 3, minor: 10, label: '3.10' },
+    });
+    expect(parseGhesVersion('2.18')).toEqual({
+      ok: true,
+      value: { major: 2, minor: 18, label: '2.18' },
+    });
+  });
+
+  it.each(['2.17', '3.23', '4.0'])('refuses %s, outside 2.18 – 3.22', (label) => {
+    expect(parseGhesVersion(label)).toEqual({
+      ok: false,
+      error: 'must be a GHES version from 2.18 to 3.22',
+    });
+  });
+
+  it.each(['3', '3.22.1', 'v3.22', ' 3.22', ''])('refuses %j as not a version', (label) => {
+    expect(parseGhesVersion(label)).toEqual({ ok: false, error: 'must look like 3.22' });
+  });
+});
 
 describe('feature boundaries', () => {
   it('body-style endpoints exist from 2.20', () => {
