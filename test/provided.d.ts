@@ -9,6 +9,8 @@ declare module 'vitest' {
      * GitHub's OpenAPI descriptions of GHES, cut to the OAuth-app token endpoints
      * (test/ghes-openapi.node.ts); read them through test/helpers/ghes-contract.ts.
      */
+    /** File → its imports and length (test/import-graph.node.ts), for test/architecture.test.ts. */
+    importGraph: Record<string, { imports: string[]; lines: number }>;
     ghesContract: {
       /** From the aliased `@octokit/openapi` devDependencies: on every clone. */
       npm: GhesContractSource;
