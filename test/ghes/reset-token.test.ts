@@ -99,3 +99,22 @@ describe('resetToken refuses any 2xx that is not a new token of this app', () =>
     },
   );
 });
+
+// Wire form, encoding and log redaction of all legacy calls: token-placement.test.ts.
+describe('resetToken, legacy path style', () => {
+  it('mints a token: a 5xx is upstream-outcome-unknown after one fetch', async () => {
+    const h = harness([reply(500), json(200, authorization())]);
+    await expectGatewayError(resetToken(h.ctx, TOKEN, 'legacy'), 'upstream-outcome-unknown');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it.each(hostileMintedAuthorizations().map((row) => [row.name, row] as const))(
+    'refuses %s → upstream-outcome-unknown with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => resetToken(h.ctx, TOKEN, 'legacy'), {
+        code: 'upstream-outcome-unknown',
+        mayHaveApplied: true,
+      });
+    },
+  );
+});

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/env';
 import { checkToken } from '../../src/ghes/check-token';
-import { legacyCheckToken, legacyResetToken } from '../../src/ghes/legacy';
 import { describeIssues, type GhesContext } from '../../src/ghes/request';
 import { resetToken } from '../../src/ghes/reset-token';
 import { scopeToken } from '../../src/ghes/scope-token';
@@ -153,7 +152,7 @@ describe("every release's answers, as the emulator renders them from GitHub's sc
     const seed = ghes.seed;
     if (seed === null) throw new Error('demo seed missing');
     const [major, minor] = version.split('.').map(Number) as [number, number];
-    const legacy = major * 100 + minor < 220;
+    const style = major * 100 + minor < 220 ? 'legacy' : 'body';
     const ctx = (name: string): GhesContext => {
       const app = ghes.apps().find((a) => a.name === name);
       if (app === undefined) throw new Error(`no app ${name}`);
@@ -174,9 +173,9 @@ describe("every release's answers, as the emulator renders them from GitHub's sc
       };
     };
     const oauth = ctx(seed.apps.oauth);
-    const checked = await (legacy ? legacyCheckToken : checkToken)(oauth, seed.tokens.octocatOauth);
+    const checked = await checkToken(oauth, seed.tokens.octocatOauth, style);
     expect(checked.user?.login).toBe('octocat');
-    const reset = await (legacy ? legacyResetToken : resetToken)(oauth, seed.tokens.octocatOauth);
+    const reset = await resetToken(oauth, seed.tokens.octocatOauth, style);
     expect(reset.token).not.toBe(seed.tokens.octocatOauth);
     if (major >= 3) {
       const scoped = await scopeToken(ctx(seed.apps.githubApp), {
