@@ -12,6 +12,7 @@
  * caching off for a while; the per-caller rate limit on introspection bounds that load.
  * Pure state machine; nothing here sees a token.
  */
+import { ConfigurationError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 
 export interface CredentialHealthOptions {
@@ -30,7 +31,7 @@ export class CredentialHealth {
 
   constructor(private readonly options: CredentialHealthOptions) {
     if (!Number.isInteger(options.threshold) || options.threshold < 1) {
-      throw new Error('CredentialHealth: threshold must be a positive integer');
+      throw new ConfigurationError('CredentialHealth.threshold', 'must be a positive integer');
     }
   }
 

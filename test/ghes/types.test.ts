@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/env';
 import { checkToken } from '../../src/ghes/check-token';
-import { describeIssues, type GhesContext } from '../../src/ghes/request';
+import type { GhesContext } from '../../src/ghes/request';
 import { resetToken } from '../../src/ghes/reset-token';
 import { scopeToken } from '../../src/ghes/scope-token';
 import {
@@ -112,36 +112,6 @@ describe('fields nobody decided to pass on are dropped', () => {
     expect(parsed.success && parsed.data.token).toBe(authorization().token);
     expect(parsed.success && 'hashed_token' in parsed.data).toBe(false);
     expect(AuthorizationSchema.safeParse(authorization()).success).toBe(true);
-  });
-});
-
-describe('describeIssues', () => {
-  it('names paths and codes, never values, and never a key GHES made up', () => {
-    const parsed = AuthorizationSchema.safeParse({
-      ...authorization(),
-      scopes: ['ok', 42],
-      installation: {
-        permissions: { gho_16C7e42F292c6912E7710c838347Ae178B4a: 'read' },
-        repository_selection: 'all',
-        single_file_name: null,
-        repositories_url: 'u',
-        account: { login: 'o', id: 1 },
-      },
-    });
-    expect(parsed.success).toBe(false);
-    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
-    expect(text).toContain('scopes[1] (invalid_type)');
-    expect(text).toContain('installation.permissions');
-    expect(text).not.toContain('gho_');
-    expect(text).not.toContain('42');
-  });
-
-  it('says how many more issues there were past the first three', () => {
-    const parsed = AuthorizationSchema.safeParse({});
-    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
-    expect(text).toMatch(
-      /^id \(invalid_type\), url \(invalid_type\), scopes \(invalid_type\) and \d+ more$/,
-    );
   });
 });
 
