@@ -1,4 +1,4 @@
-/** POST /applications/{client_id}/token — check a token (GHES 2.20+). */
+/** checkToken: POST /token (GHES 2.20+) or, legacy, GET /tokens/{access_token}. */
 import { describe, expect, it } from 'vitest';
 import { checkToken } from '../../src/ghes/check-token';
 import {

@@ -1,6 +1,6 @@
 /**
- * DELETE /applications/{client_id}/grant — delete the app authorization (GHES 2.20+), revoking
- * every token of that user for that app. Idempotent.
+ * deleteGrant: DELETE /grant (GHES 2.20+) or, legacy, /grants/{access_token}, revoking every
+ * token of that user for that app. Idempotent.
  */
 import { describe, expect, it } from 'vitest';
 import { deleteGrant } from '../../src/ghes/delete-grant';

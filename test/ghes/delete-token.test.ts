@@ -1,4 +1,4 @@
-/** DELETE /applications/{client_id}/token — revoke one token (GHES 2.20+). Idempotent. */
+/** deleteToken: DELETE /token (GHES 2.20+) or, legacy, /tokens/{access_token}. Idempotent. */
 import { describe, expect, it } from 'vitest';
 import { deleteToken } from '../../src/ghes/delete-token';
 import {

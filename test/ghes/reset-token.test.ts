@@ -1,6 +1,6 @@
 /**
- * PATCH /applications/{client_id}/token — reset a token (GHES 2.20+). It mints a credential, so
- * the client must never retry it: after any unclear failure the outcome is unknown.
+ * resetToken: PATCH /token (GHES 2.20+) or, legacy, POST /tokens/{access_token}. It mints a
+ * credential, so it is never retried: after any unclear failure the outcome is unknown.
  */
 import { describe, expect, it } from 'vitest';
 import { problemShape } from '../../src/lib/errors';
