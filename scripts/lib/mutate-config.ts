@@ -16,6 +16,8 @@ export const TARGETS: readonly string[] = [
   'src/routes',
   'src/tokens',
   'src/ghes/request.ts',
+  'src/ghes/outcome.ts',
+  'src/ghes/answer.ts',
 ];
 
 /** Never mutated: generated code and pure declarations. */
@@ -45,6 +47,8 @@ export const TEST_MAP: readonly TestRule[] = [
   { src: 'src/routes/', stages: [['test/routes'], ['test/resilience', 'test/hostile']] },
   { src: 'src/tokens/', stages: [['test/tokens'], ['test/resilience', 'test/routes']] },
   { src: 'src/ghes/request.ts', stages: [['test/ghes'], ['test/resilience']] },
+  { src: 'src/ghes/outcome.ts', stages: [['test/ghes'], ['test/resilience']] },
+  { src: 'src/ghes/answer.ts', stages: [['test/ghes'], ['test/resilience']] },
 ];
 
 /** The rule for one source file, or undefined when nothing maps it (the file is then skipped). */

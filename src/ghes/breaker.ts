@@ -7,6 +7,9 @@
  * Only failures that say GHES itself is unwell count (network errors, timeouts, 5xx); a 404 or
  * 422 is a healthy GHES answering about a token.
  */
+import { ConfigurationError } from '../lib/errors';
+import { err, ok, type Result } from '../lib/result';
+
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
@@ -21,8 +24,12 @@ export class CircuitBreaker {
   #probeInFlight = false;
 
   constructor(readonly options: BreakerOptions) {
-    if (!(options.threshold >= 1)) throw new Error('CircuitBreaker: threshold must be ≥ 1');
-    if (!(options.cooldownMs >= 0)) throw new Error('CircuitBreaker: cooldownMs must be ≥ 0');
+    if (!(options.threshold >= 1)) {
+      throw new ConfigurationError('CircuitBreaker.threshold', 'must be ≥ 1');
+    }
+    if (!(options.cooldownMs >= 0)) {
+      throw new ConfigurationError('CircuitBreaker.cooldownMs', 'must be ≥ 0');
+    }
   }
 
   state(now: number): BreakerState {
@@ -32,16 +39,16 @@ export class CircuitBreaker {
   }
 
   /** Whether a call may go to GHES now. In half-open state only one probe at a time is let through. */
-  tryAcquire(now: number): { ok: true } | { ok: false; retryAfterMs: number } {
+  tryAcquire(now: number): Result<void, { retryAfterMs: number }> {
     const state = this.state(now);
-    if (state === 'closed') return { ok: true };
+    if (state === 'closed') return ok(undefined);
     if (state === 'half-open' && !this.#probeInFlight) {
       this.#state = 'half-open';
       this.#probeInFlight = true;
-      return { ok: true };
+      return ok(undefined);
     }
     const retryAfterMs = Math.max(0, this.#openedAt + this.options.cooldownMs - now);
-    return { ok: false, retryAfterMs: retryAfterMs === 0 ? this.options.cooldownMs : retryAfterMs };
+    return err({ retryAfterMs: retryAfterMs === 0 ? this.options.cooldownMs : retryAfterMs });
   }
 
   onSuccess(): void {

@@ -8,7 +8,6 @@ import { GatewayError } from '../lib/errors';
 import { checkToken } from './check-token';
 import { deleteGrant } from './delete-grant';
 import { deleteToken } from './delete-token';
-import { legacyCheckToken, legacyResetToken, legacyRevokeGrant, legacyRevokeToken } from './legacy';
 import type { GhesContext } from './request';
 import { resetToken } from './reset-token';
 import { scopeToken, type ScopeTokenOptions } from './scope-token';
@@ -31,13 +30,13 @@ export interface GhesClientOptions {
 }
 
 export function createGhesClient(options: GhesClientOptions): GhesClient {
+  const { style } = options;
   const ctx = (app: AppConfig): GhesContext => ({ ...options.context, app });
-  const legacy = options.style === 'legacy';
   return {
-    check: (app, token) => (legacy ? legacyCheckToken : checkToken)(ctx(app), token),
-    reset: (app, token) => (legacy ? legacyResetToken : resetToken)(ctx(app), token),
-    delete: (app, token) => (legacy ? legacyRevokeToken : deleteToken)(ctx(app), token),
-    deleteGrant: (app, token) => (legacy ? legacyRevokeGrant : deleteGrant)(ctx(app), token),
+    check: (app, token) => checkToken(ctx(app), token, style),
+    reset: (app, token) => resetToken(ctx(app), token, style),
+    delete: (app, token) => deleteToken(ctx(app), token, style),
+    deleteGrant: (app, token) => deleteGrant(ctx(app), token, style),
     scoped: async (app, opts) => {
       if (app.kind !== 'github_app') {
         throw new GatewayError('unsupported-operation', {

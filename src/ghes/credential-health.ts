@@ -1,17 +1,14 @@
 /**
- * Detects a wrong or rotated client secret that GHES reports as 404.
+ * Detects a wrong or rotated client secret, which GHES reports as 404 (like an unknown token) on
+ * the app-token endpoints. Left alone, every check would be "not found" and the negative cache
+ * would spread that to every isolate. So, per app and isolate, `threshold` consecutive 404s with
+ * no positive answer between mark the app suspect: an `error` log `ghes.credentials_suspect`,
+ * and no negative caching for it until GHES confirms a token again.
  *
- * GHES answers a missing or bad Basic credential on the app-token endpoints with 404, exactly
- * like an unknown token. Left alone, a rotated secret would make every check "not found" and
- * the negative cache would spread that verdict to every isolate. So, per app and per isolate:
- * a run of `threshold` consecutive 404 checks with no positive answer in between marks the app
- * suspect — an `error` log line `ghes.credentials_suspect` alerts operators, and negative
- * caching stops for that app until GHES confirms any token again.
- *
- * Trade-off: a caller fishing for tokens also produces a run of 404s and thus turns negative
- * caching off for a while; the per-caller rate limit on introspection bounds that load.
+ * A caller fishing for tokens also trips it; the per-caller introspection rate limit bounds that.
  * Pure state machine; nothing here sees a token.
  */
+import { ConfigurationError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 
 export interface CredentialHealthOptions {
@@ -30,7 +27,7 @@ export class CredentialHealth {
 
   constructor(private readonly options: CredentialHealthOptions) {
     if (!Number.isInteger(options.threshold) || options.threshold < 1) {
-      throw new Error('CredentialHealth: threshold must be a positive integer');
+      throw new ConfigurationError('CredentialHealth.threshold', 'must be a positive integer');
     }
   }
 

@@ -1,20 +1,26 @@
 /**
- * DELETE /applications/{client_id}/grant — delete the app authorization (GHES 2.20+): every token
- * of that user for that app is revoked. 204. Idempotent.
+ * Delete the app authorization: every token of that user for that app is revoked. 204.
+ * Idempotent.
+ * - body style (GHES 2.20+):   DELETE /applications/{client_id}/grant
+ * - legacy (GHES 2.18 – 3.3):  DELETE /applications/{client_id}/grants/{access_token}
  */
 import { ghesRequest, type GhesContext } from './request';
+import { tokenInBody, tokenInPath } from './token-placement';
 import { NoContentSchema } from './types';
+import type { ApiStyle } from '../config/types';
 
-export async function deleteGrant(ctx: GhesContext, accessToken: string): Promise<void> {
+export async function deleteGrant(
+  ctx: GhesContext,
+  accessToken: string,
+  style: ApiStyle = 'body',
+): Promise<void> {
   await ghesRequest(ctx, {
-    operation: 'grant',
+    ...(style === 'body'
+      ? { operation: 'grant', ...tokenInBody('/grant', accessToken) }
+      : { operation: 'legacy_grant', ...tokenInPath('/grants', accessToken) }),
     method: 'DELETE',
-    path: '/grant',
-    logPath: '/grant',
-    body: { access_token: accessToken },
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
-    secrets: [accessToken],
     answer: NoContentSchema,
   });
 }

@@ -1,17 +1,25 @@
-/** DELETE /applications/{client_id}/token — revoke one token (GHES 2.20+). 204. Idempotent. */
+/**
+ * Revoke one token: 204. Idempotent.
+ * - body style (GHES 2.20+):   DELETE /applications/{client_id}/token
+ * - legacy (GHES 2.18 – 3.3):  DELETE /applications/{client_id}/tokens/{access_token}
+ */
 import { ghesRequest, type GhesContext } from './request';
+import { tokenInBody, tokenInPath } from './token-placement';
 import { NoContentSchema } from './types';
+import type { ApiStyle } from '../config/types';
 
-export async function deleteToken(ctx: GhesContext, accessToken: string): Promise<void> {
+export async function deleteToken(
+  ctx: GhesContext,
+  accessToken: string,
+  style: ApiStyle = 'body',
+): Promise<void> {
   await ghesRequest(ctx, {
-    operation: 'delete',
+    ...(style === 'body'
+      ? { operation: 'delete', ...tokenInBody('/token', accessToken) }
+      : { operation: 'legacy_delete', ...tokenInPath('/tokens', accessToken) }),
     method: 'DELETE',
-    path: '/token',
-    logPath: '/token',
-    body: { access_token: accessToken },
     retry: 'idempotent',
     notFoundAfterAmbiguousIsSuccess: true,
-    secrets: [accessToken],
     answer: NoContentSchema,
   });
 }

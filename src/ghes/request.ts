@@ -1,12 +1,8 @@
 /**
  * The one request helper every GHES call goes through: base URL, Basic auth with the app's
  * client credentials, `Accept: application/vnd.github+json`, per-attempt timeout inside an
- * overall deadline, `redirect: 'manual'`, safe retries, the circuit breaker, and one mapping of
- * GHES outcomes to gateway error codes.
- *
- * Trust boundary: GHES's answers are untrusted input. Bodies are read as a stream up to
- * `maxResponseBytes`, and a 2xx only counts once its body passes the call's `answer` schema;
- * anything else is `upstream-error` (`upstream-outcome-unknown` for a minting call), never data.
+ * overall deadline, `redirect: 'manual'`, safe retries and the circuit breaker. What each
+ * outcome means is outcome.ts; reading an answer is answer.ts.
  *
  * Trust boundary: this is the only module that puts a client secret on the wire. Nothing it
  * logs or throws contains the secret, the Basic header, the token, or a URL with a token in it
@@ -14,11 +10,22 @@
  */
 import type { z } from 'zod';
 import type { AppConfig } from '../config/types';
-import { GatewayError } from '../lib/errors';
-import { readAtMost, strictUtf8, type BoundedRead } from '../lib/bounded-read';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
+import { ok, type Result } from '../lib/result';
+import { DEFAULT_MAX_RESPONSE_BYTES, parseAnswer, readBody, type Unusable } from './answer';
 import type { CircuitBreaker } from './breaker';
+import {
+  breakerOpen,
+  deadlineSpent,
+  isRateLimited,
+  lostAttempt,
+  rateLimited,
+  refusal,
+  retryAfterSeconds,
+  serverError,
+  unusableAnswer,
+} from './outcome';
 
 export type GhesOperation =
   | 'check'
@@ -46,9 +53,6 @@ const MUTATES: Readonly<Record<GhesOperation, boolean>> = {
   legacy_delete: true,
   legacy_grant: true,
 };
-
-/** Default bound on a GHES answer: an authorization is a few KB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface GhesContext {
   /** Ends with `/api/v3`, no trailing slash. */
@@ -107,194 +111,10 @@ export interface GhesResult<T> {
 
 const MAX_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 100;
-const PASS_THROUGH_HEADERS = [
-  'retry-after',
-  'x-ratelimit-limit',
-  'x-ratelimit-remaining',
-  'x-ratelimit-reset',
-  'x-ratelimit-used',
-  'x-ratelimit-resource',
-];
 const USER_AGENT = 'ghes-token-gateway';
 
 export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${btoa(`${clientId}:${clientSecret}`)}`;
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[redacted]');
-  return out;
-}
-
-/**
- * GitHub signals both primary (429, or 403 with `x-ratelimit-remaining: 0`) and secondary
- * (403 with `retry-after` or a "secondary rate limit" message) limits; see GitHub's REST docs
- * "Rate limits for the REST API".
- */
-function isRateLimited(res: Response, bodyText: string): boolean {
-  if (res.status === 429) return true;
-  if (res.status !== 403) return false;
-  return (
-    res.headers.get('x-ratelimit-remaining') === '0' ||
-    res.headers.has('retry-after') ||
-    /secondary rate limit/i.test(bodyText)
-  );
-}
-
-/** Seconds to wait, from `retry-after`, else `x-ratelimit-reset`, else GitHub's advice: 60 s. */
-export function retryAfterSeconds(headers: Headers, nowMs: number): number {
-  const ra = headers.get('retry-after');
-  if (ra !== null && /^\d+$/.test(ra.trim())) return Number(ra.trim());
-  const reset = headers.get('x-ratelimit-reset');
-  if (headers.get('x-ratelimit-remaining') === '0' && reset !== null && /^\d+$/.test(reset)) {
-    return Math.max(1, Number(reset) - Math.floor(nowMs / 1000));
-  }
-  return 60;
-}
-
-function passThrough(headers: Headers, retryAfterS: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of PASS_THROUGH_HEADERS) {
-    const v = headers.get(name);
-    if (v !== null) out[name] = v;
-  }
-  out['retry-after'] = String(retryAfterS);
-  return out;
-}
-
-interface ValidationError {
-  message?: unknown;
-  errors?: unknown;
-}
-
-/** Keeps GitHub's message and field errors (what a caller needs to fix its input), scrubbed. */
-function upstreamValidationError(
-  bodyText: string,
-  secrets: readonly string[],
-  mayHaveApplied: boolean,
-): GatewayError {
-  let parsed: ValidationError = {};
-  try {
-    parsed = JSON.parse(bodyText) as ValidationError;
-  } catch {
-    // GHES always answers JSON; a proxy's HTML page simply yields no message.
-  }
-  const message = typeof parsed.message === 'string' ? scrub(parsed.message, secrets) : undefined;
-  const errors = Array.isArray(parsed.errors)
-    ? parsed.errors.flatMap((e: unknown) => {
-        // GitHub sometimes sends plain strings in `errors`.
-        if (typeof e === 'string') return [{ message: scrub(e, secrets) }];
-        if (typeof e !== 'object' || e === null) return [];
-        const r = e as Record<string, unknown>;
-        const item: Record<string, string> = {};
-        for (const k of ['resource', 'field', 'code', 'message'] as const) {
-          if (typeof r[k] === 'string') item[k] = scrub(r[k], secrets);
-        }
-        return [item];
-      })
-    : [];
-  return new GatewayError('upstream-validation-failed', {
-    detail: message ?? 'GHES rejected the request as invalid',
-    extensions: { upstream_errors: errors },
-    upstreamStatus: 422,
-    mayHaveApplied,
-  });
-}
-
-type BodyRead = { kind: 'text'; text: string } | { kind: 'too-large' } | { kind: 'not-utf8' };
-
-/**
- * Reads a body as a stream, at most `limit` bytes. Over the bound (announced by
- * `content-length`, or counted while reading) the stream is cancelled and nothing more is read.
- * Read errors (a dropped connection, the attempt's timeout) are thrown as they come.
- */
-async function readBounded(res: Response, limit: number): Promise<BodyRead> {
-  const body = res.body;
-  if (body === null) return { kind: 'text', text: '' };
-  const declared = res.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > limit) {
-    // Not awaited: a hostile source's cancel must not hold the call.
-    body.cancel().catch(() => undefined);
-    return { kind: 'too-large' };
-  }
-  const reader = body.getReader();
-  let read: BoundedRead;
-  try {
-    read = await readAtMost(reader, limit);
-  } catch (e) {
-    reader.cancel().catch(() => undefined);
-    throw e;
-  }
-  if (read.over) {
-    // Not awaited: a hostile source's cancel must not hold the call.
-    reader.cancel().catch(() => undefined);
-    return { kind: 'too-large' };
-  }
-  try {
-    // GitHub's REST API answers UTF-8 JSON (RFC 8259 §8.1); anything else is not its answer.
-    return { kind: 'text', text: strictUtf8(read.bytes) };
-  } catch {
-    return { kind: 'not-utf8' };
-  }
-}
-
-/**
- * Where an answer failed its schema, as field paths and zod issue codes: never the value, and
- * never a key GHES made up (a record key could be anything, a token included).
- */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const shown = issues.slice(0, 3).map((issue) => {
-    let path = '';
-    for (const segment of issue.path) {
-      if (typeof segment === 'number') path += `[${segment}]`;
-      else if (typeof segment === 'string' && /^[a-z_]{1,40}$/.test(segment))
-        path += path === '' ? segment : `.${segment}`;
-      else path += path === '' ? '<key>' : '.<key>';
-    }
-    return `${path === '' ? '(root)' : path} (${issue.code})`;
-  });
-  const more = issues.length > shown.length ? ` and ${issues.length - shown.length} more` : '';
-  return `${shown.join(', ')}${more}`;
-}
-
-type Answer<T> = { ok: true; data: T } | { ok: false; reason: string; detail: string };
-
-/** Parses and validates a 2xx body against the call's schema. */
-function readAnswer<T>(read: BodyRead, limit: number, schema: z.ZodType<T>): Answer<T> {
-  if (read.kind === 'too-large') {
-    return {
-      ok: false,
-      reason: `body over ${limit} bytes, not read`,
-      detail: `GHES answered with more than ${limit} bytes`,
-    };
-  }
-  if (read.kind === 'not-utf8') {
-    return {
-      ok: false,
-      reason: 'body not UTF-8',
-      detail: 'GHES answered with something that is not JSON',
-    };
-  }
-  let data: unknown = undefined;
-  if (read.text.length > 0) {
-    try {
-      data = JSON.parse(read.text);
-    } catch {
-      return {
-        ok: false,
-        reason: 'body not JSON',
-        detail: 'GHES answered with something that is not JSON',
-      };
-    }
-  }
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return { ok: true, data: parsed.data };
-  return {
-    ok: false,
-    reason: `body invalid at ${describeIssues(parsed.error.issues)}`,
-    detail: 'GHES answered with a body the gateway cannot use',
-  };
 }
 
 function isTimeout(e: unknown): boolean {
@@ -305,8 +125,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
   const { clock } = ctx;
   const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const random = ctx.random ?? Math.random;
-  const start = clock.now();
-  const deadline = start + ctx.deadlineMs;
+  const deadline = clock.now() + ctx.deadlineMs;
   const url = `${ctx.baseUrl}/applications/${encodeURIComponent(ctx.app.clientId)}${call.path}`;
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
@@ -314,6 +133,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
     'user-agent': USER_AGENT,
     'x-github-api-version': '2022-11-28',
   };
+  const minting = call.retry === 'never';
   const bodyText = call.body === undefined ? undefined : JSON.stringify(call.body);
   if (bodyText !== undefined) headers['content-type'] = 'application/json';
 
@@ -324,10 +144,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
    * a definitive "not done".
    */
   let ambiguous = false;
-  /**
-   * Whether GHES may have carried out this mutation: this attempt may have reached it and its
-   * answer is unusable (`thisAttempt`), or an earlier attempt's outcome is unknown.
-   */
+  /** Whether GHES may have carried out this mutation, by this attempt or an earlier one. */
   const mayHaveApplied = (thisAttempt: boolean): boolean =>
     MUTATES[call.operation] && (thisAttempt || ambiguous);
   const where = { operation: call.operation, app: ctx.app.name, path: call.logPath };
@@ -349,30 +166,22 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
   };
 
   for (let attempt = 1; ; attempt++) {
-    const breakerVerdict = ctx.breaker?.tryAcquire(clock.now());
-    if (breakerVerdict !== undefined && !breakerVerdict.ok) {
-      const retryAfterS = Math.max(1, Math.ceil(breakerVerdict.retryAfterMs / 1000));
-      throw new GatewayError('upstream-unavailable', {
-        detail: 'GHES is failing; the gateway is holding calls back for a moment',
-        reason: `circuit breaker open for ${new URL(ctx.baseUrl).host}`,
-        headers: { 'retry-after': String(retryAfterS) },
-        mayHaveApplied: mayHaveApplied(false),
-      });
+    const mayRetry = !minting && attempt < MAX_ATTEMPTS;
+    const admitted = ctx.breaker?.tryAcquire(clock.now());
+    if (admitted !== undefined && !admitted.ok) {
+      const host = new URL(ctx.baseUrl).host;
+      throw breakerOpen(host, admitted.error.retryAfterMs, mayHaveApplied(false));
     }
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
       ctx.breaker?.onNeutral();
-      throw new GatewayError('upstream-timeout', {
-        detail: 'GHES did not answer within the deadline',
-        reason: `deadline of ${ctx.deadlineMs} ms spent after ${attempt - 1} attempts`,
-        mayHaveApplied: mayHaveApplied(false),
-      });
+      throw deadlineSpent(ctx.deadlineMs, attempt - 1, mayHaveApplied(false));
     }
 
     let res: Response;
     // The body is read inside the same try: a body that dies mid-way (timeout, dropped
     // connection) is as ambiguous as no answer at all, and must map the same way.
-    let read: BodyRead;
+    let body: Result<string, Unusable>;
     try {
       const init: RequestInit = {
         method: call.method,
@@ -383,9 +192,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
       if (bodyText !== undefined) init.body = bodyText;
       res = await ctx.fetch(url, init);
       // A non-2xx maps by its status even when its body is lost or too large; a 2xx needs its body.
-      read = res.ok
-        ? await readBounded(res, limit)
-        : await readBounded(res, limit).catch((): BodyRead => ({ kind: 'text', text: '' }));
+      body = res.ok ? await readBody(res, limit) : await readBody(res, limit).catch(() => ok(''));
     } catch (e) {
       ambiguous = true;
       ctx.breaker?.onFailure(clock.now());
@@ -394,150 +201,57 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
         attempt,
         error: e instanceof Error ? e.name : 'unknown',
       });
-      if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
-          detail:
-            'The request to GHES failed after it may have been received; its outcome is unknown',
-          reason: timedOut
-            ? 'timeout on a non-retryable call'
-            : 'network error on a non-retryable call',
-          mayHaveApplied: mayHaveApplied(true),
-        });
-      }
       // A timeout is not retried: a slow GHES would only get more load, and the deadline is
       // better spent answering the caller.
-      const wait = !timedOut && attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
-      if (wait === undefined) {
-        throw timedOut
-          ? new GatewayError('upstream-timeout', {
-              detail: 'GHES did not answer in time',
-              reason: 'attempt timed out',
-              mayHaveApplied: mayHaveApplied(true),
-            })
-          : new GatewayError('upstream-error', {
-              detail: 'GHES could not be reached',
-              reason: 'network error',
-              mayHaveApplied: mayHaveApplied(true),
-            });
-      }
+      const wait = mayRetry && !timedOut ? backoff(attempt) : undefined;
+      if (wait === undefined) throw lostAttempt(timedOut, minting, mayHaveApplied(true));
       await clock.sleep(wait);
       continue;
     }
 
     const status = res.status;
-    if (status >= 200 && status < 300) {
-      const answer = readAnswer(read, limit, call.answer);
+    if (res.ok) {
+      const answer = body.ok ? parseAnswer(body.value, call.answer) : body;
       if (!answer.ok) {
         // Not a breaker failure: one odd answer (about one token) must not shut GHES off for all.
         ctx.breaker?.onNeutral();
-        fail('unusable answer', { status, attempt, why: answer.reason });
-        // A mutation GHES answered 2xx was most likely carried out; a minted token is lost, so a
-        // reset or scoped call's outcome is unknown to the caller. Never retried: the answer is
-        // GHES's (or a proxy's) considered reply, not a transient failure.
-        const minted = call.retry === 'never';
-        throw new GatewayError(minted ? 'upstream-outcome-unknown' : 'upstream-error', {
-          detail: minted ? `${answer.detail}; whether it took effect is unknown` : answer.detail,
-          reason: `${status} answer: ${answer.reason}`,
-          upstreamStatus: status,
-          mayHaveApplied: mayHaveApplied(true),
-        });
+        fail('unusable answer', { status, attempt, why: answer.error.reason });
+        // Never retried: GHES's (or a proxy's) considered reply, not a transient failure.
+        throw unusableAnswer(status, answer.error, minting, mayHaveApplied(true));
       }
       ctx.breaker?.onSuccess();
-      return { status, data: answer.data, headers: res.headers, attempts: attempt };
+      return { status, data: answer.value, headers: res.headers, attempts: attempt };
     }
-    const text = read.kind === 'text' ? read.text : '';
+    const text = body.ok ? body.value : '';
 
-    if (status >= 300 && status < 400) {
-      ctx.breaker?.onNeutral();
-      fail('redirect', { status });
-      throw new GatewayError('upstream-error', {
-        detail: 'GHES answered with a redirect; check GHES_BASE_URL',
-        reason: `GHES redirected (${status}); redirects are never followed`,
-        upstreamStatus: status,
-        mayHaveApplied: mayHaveApplied(false),
-      });
-    }
-    if (status === 404) {
-      ctx.breaker?.onNeutral();
-      if (ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
-        // The success a delete would have answered: no content (its schema accepts `undefined`).
-        const none = call.answer.safeParse(undefined);
-        if (none.success)
-          return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
-      }
-      throw new GatewayError('token-not-found', {
-        detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
-        upstreamStatus: 404,
-        mayHaveApplied: mayHaveApplied(false),
-      });
-    }
-    if (status === 422) {
-      ctx.breaker?.onNeutral();
-      throw upstreamValidationError(
-        text,
-        [...call.secrets, ctx.app.clientSecret],
-        mayHaveApplied(false),
-      );
-    }
-    if (isRateLimited(res, text)) {
-      ctx.breaker?.onNeutral();
-      const retryAfterS = retryAfterSeconds(res.headers, clock.now());
-      const wait =
-        call.retry === 'idempotent' && attempt < MAX_ATTEMPTS
-          ? backoff(attempt, retryAfterS * 1000)
-          : undefined;
-      fail('rate limited', { status, attempt, retry_after_s: retryAfterS });
-      if (wait !== undefined) {
-        await clock.sleep(wait);
-        continue;
-      }
-      throw new GatewayError('upstream-rate-limited', {
-        detail: `GHES rate-limited the gateway; retry after ${retryAfterS} s`,
-        headers: passThrough(res.headers, retryAfterS),
-        upstreamStatus: status,
-        mayHaveApplied: mayHaveApplied(false),
-      });
-    }
-    if (status === 401 || status === 403) {
-      ctx.breaker?.onNeutral();
-      fail('credentials rejected', { status });
-      throw new GatewayError('upstream-credentials-rejected', {
-        detail: 'GHES rejected the gateway credentials for this app',
-        reason: `GHES answered ${status} to Basic auth for client ${ctx.app.clientId}: check the app's client secret`,
-        upstreamStatus: status,
-        mayHaveApplied: mayHaveApplied(false),
-      });
-    }
     if (status >= 500) {
       ambiguous = true;
       ctx.breaker?.onFailure(clock.now());
       fail('server error', { status, attempt });
-      if (call.retry === 'never') {
-        throw new GatewayError('upstream-outcome-unknown', {
-          detail: 'GHES failed while handling the request; whether it took effect is unknown',
-          reason: `GHES ${status} on a non-retryable call`,
-          upstreamStatus: status,
-          mayHaveApplied: mayHaveApplied(true),
-        });
-      }
-      const wait = attempt < MAX_ATTEMPTS ? backoff(attempt) : undefined;
-      if (wait !== undefined) {
-        await clock.sleep(wait);
-        continue;
-      }
-      throw new GatewayError('upstream-error', {
-        detail: `GHES failed (${status})`,
-        reason: `GHES ${status} after ${attempt} attempts`,
-        upstreamStatus: status,
-        mayHaveApplied: mayHaveApplied(true),
-      });
+      const wait = mayRetry ? backoff(attempt) : undefined;
+      if (wait === undefined) throw serverError(status, attempt, minting, mayHaveApplied(true));
+      await clock.sleep(wait);
+      continue;
     }
+    // Anything else is a healthy GHES answering about this request.
     ctx.breaker?.onNeutral();
-    fail('unexpected status', { status });
-    throw new GatewayError('upstream-error', {
-      detail: `GHES answered with an unexpected status (${status})`,
-      upstreamStatus: status,
-      mayHaveApplied: mayHaveApplied(false),
-    });
+    if (isRateLimited(res, text)) {
+      const retryAfterS = retryAfterSeconds(res.headers, clock.now());
+      const wait = mayRetry ? backoff(attempt, retryAfterS * 1000) : undefined;
+      fail('rate limited', { status, attempt, retry_after_s: retryAfterS });
+      if (wait === undefined) throw rateLimited(res, retryAfterS, mayHaveApplied(false));
+      await clock.sleep(wait);
+      continue;
+    }
+    if (status === 404 && ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
+      // The success a delete would have answered: no content (its schema accepts `undefined`).
+      const none = call.answer.safeParse(undefined);
+      if (none.success)
+        return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
+    }
+    const secrets = [...call.secrets, ctx.app.clientSecret];
+    const refused = refusal(status, text, ctx.app.clientId, secrets, mayHaveApplied(false));
+    if (refused.log !== undefined) fail(refused.log, { status });
+    throw refused.error;
   }
 }

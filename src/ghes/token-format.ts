@@ -1,25 +1,15 @@
 /**
  * Which strings GitHub could have issued as a token that an app's check can find. A token in no
- * such format is inactive without asking GHES: GHES would only answer 404, and every question
- * that reaches GHES costs the caller's budget and GHES's capacity.
+ * such format is inactive without asking GHES, which would only answer 404.
  *
- * GitHub's formats (GitHub changelog 2021-03-04 and blog "Behind GitHub's new authentication
- * token formats", 2021-04-05): a type prefix, then 36 characters of [A-Za-z0-9] (30 random and a
- * 6-character CRC32 checksum, which is not verified here: its exact encoding is not documented).
- *   gho_  OAuth-app user token          ghu_  GitHub-App user-to-server token
- *   ghs_  GitHub-App installation token ghr_  GitHub-App refresh token
- *   ghp_  classic personal access token github_pat_  fine-grained PAT (82 characters after it)
- * GHES issues them from 3.2 on (GitHub's docs switch their examples at `enterprise-server@3.1`:
- * github/docs commit 9b06573, "Document GitHub's new token formats"). Before, tokens were 40
- * lower-case hex characters, and such tokens stay valid after an upgrade, so that format is
- * possible on every release. Prefixed tokens are not refused on older releases: GHES_VERSION may
- * lag an upgrade, and a wrongly refused token is an outage while a wrongly asked one costs a
- * budgeted GHES call.
+ * Formats (GitHub changelog 2021-03-04; blog "Behind GitHub's new authentication token formats"):
+ * a type prefix, then 36 of [A-Za-z0-9] (the CRC32 checksum in them is not verified: its encoding
+ * is undocumented). GHES issues them from 3.2 (github/docs 9b06573); the 40-hex tokens before
+ * stay valid after an upgrade, so both are possible on every release (GHES_VERSION may lag an
+ * upgrade, and a wrongly refused token is an outage).
  *
- * Only the app's own user tokens can be checked (POST /applications/{client_id}/token): `gho_`
- * for an OAuth app, `ghu_` for a GitHub App (scoped tokens are `ghu_` too), and legacy hex for
- * either. PATs, installation and refresh tokens are never an app's user token, so GHES answers
- * 404 for them: inactive here as well.
+ * Only an app's own user tokens can be checked: `gho_` (OAuth app), `ghu_` (GitHub App, scoped
+ * tokens too) and legacy hex. PATs, installation and refresh tokens are never one: GHES answers 404.
  */
 import type { AppKind } from '../config/types';
 

@@ -3,7 +3,7 @@
  *
  * Trust boundary: callers of `log` must pass only redacted data. Raw GitHub tokens, client
  * secrets, the cache pepper and Basic-auth headers never go in a record; URLs that carry a token
- * (legacy GHES paths) are logged only as the call's `logPath` (src/ghes/request.ts).
+ * (legacy GHES paths) are logged only as the call's `logPath` (src/ghes/token-placement.ts).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

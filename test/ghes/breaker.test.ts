@@ -3,7 +3,7 @@
  * through ghesRequest with one breaker shared between calls.
  */
 import { describe, expect, it } from 'vitest';
-import { problemShape } from '../../src/lib/errors';
+import { ConfigurationError, problemShape } from '../../src/lib/errors';
 import { CircuitBreaker } from '../../src/ghes/breaker';
 import { TestClock } from '../helpers/clock';
 import { checkToken } from '../../src/ghes/check-token';
@@ -37,6 +37,9 @@ describe('CircuitBreaker (pure)', () => {
       /threshold/,
     );
     expect(() => new CircuitBreaker({ threshold: 1, cooldownMs: -1 })).toThrow(/cooldownMs/);
+    expect(() => new CircuitBreaker({ threshold: 0, cooldownMs: 1000 })).toThrow(
+      ConfigurationError,
+    );
   });
 
   it('stays closed below the threshold and opens on the threshold-th consecutive failure', () => {
@@ -61,8 +64,8 @@ describe('CircuitBreaker (pure)', () => {
 
   it('while open, refuses with the time left of the cooldown', () => {
     const b = opened();
-    expect(b.tryAcquire(T0)).toEqual({ ok: false, retryAfterMs: COOLDOWN });
-    expect(b.tryAcquire(T0 + 2_500)).toEqual({ ok: false, retryAfterMs: 7_500 });
+    expect(b.tryAcquire(T0)).toEqual({ ok: false, error: { retryAfterMs: COOLDOWN } });
+    expect(b.tryAcquire(T0 + 2_500)).toEqual({ ok: false, error: { retryAfterMs: 7_500 } });
     expect(b.state(T0 + COOLDOWN - 1)).toBe('open');
   });
 
@@ -73,7 +76,7 @@ describe('CircuitBreaker (pure)', () => {
     expect(b.tryAcquire(t)).toEqual({ ok: true });
     const second = b.tryAcquire(t);
     expect(second.ok).toBe(false);
-    if (!second.ok) expect(second.retryAfterMs).toBeGreaterThan(0);
+    if (!second.ok) expect(second.error.retryAfterMs).toBeGreaterThan(0);
     expect(b.tryAcquire(t + 5_000).ok).toBe(false);
   });
 
@@ -93,7 +96,7 @@ describe('CircuitBreaker (pure)', () => {
     expect(b.tryAcquire(t).ok).toBe(true);
     b.onFailure(t);
     expect(b.state(t)).toBe('open');
-    expect(b.tryAcquire(t)).toEqual({ ok: false, retryAfterMs: COOLDOWN });
+    expect(b.tryAcquire(t)).toEqual({ ok: false, error: { retryAfterMs: COOLDOWN } });
     expect(b.state(t + COOLDOWN)).toBe('half-open');
   });
 

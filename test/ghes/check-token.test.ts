@@ -1,4 +1,4 @@
-/** POST /applications/{client_id}/token — check a token (GHES 2.20+). */
+/** checkToken: POST /token (GHES 2.20+) or, legacy, GET /tokens/{access_token}. */
 import { describe, expect, it } from 'vitest';
 import { checkToken } from '../../src/ghes/check-token';
 import {
@@ -64,6 +64,32 @@ describe('checkToken refuses any 2xx that is not an authorization of this app', 
       await expectRefused(row, (h) => checkToken(h.ctx, TOKEN), {
         code: 'upstream-error',
         // A check changes nothing at GHES.
+        mayHaveApplied: false,
+      });
+    },
+  );
+});
+
+// Wire form, encoding and log redaction of all legacy calls: token-placement.test.ts.
+describe('checkToken, legacy path style', () => {
+  const legacyAnswer = () => json(200, authorization({ token: TOKEN }));
+
+  it('is idempotent: a 5xx is retried', async () => {
+    const h = harness([reply(503), legacyAnswer()]);
+    await checkToken(h.ctx, TOKEN, 'legacy');
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('a 5xx then a 404 is still token-not-found', async () => {
+    const h = harness([reply(500), json(404, { message: 'Not Found' })]);
+    await expectGatewayError(checkToken(h.ctx, TOKEN, 'legacy'), 'token-not-found');
+  });
+
+  it.each(hostileCheckAnswers().map((row) => [row.name, row] as const))(
+    'refuses %s → upstream-error, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => checkToken(h.ctx, TOKEN, 'legacy'), {
+        code: 'upstream-error',
         mayHaveApplied: false,
       });
     },

@@ -1,6 +1,6 @@
 /**
- * DELETE /applications/{client_id}/grant — delete the app authorization (GHES 2.20+), revoking
- * every token of that user for that app. Idempotent.
+ * deleteGrant: DELETE /grant (GHES 2.20+) or, legacy, /grants/{access_token}, revoking every
+ * token of that user for that app. Idempotent.
  */
 import { describe, expect, it } from 'vitest';
 import { deleteGrant } from '../../src/ghes/delete-grant';
@@ -86,4 +86,29 @@ describe('deleteGrant refuses a 2xx that carries a body', () => {
     const h = harness([reply(status)]);
     await expect(deleteGrant(h.ctx, TOKEN)).resolves.toBeUndefined();
   });
+});
+
+// Wire form, encoding and log redaction of all legacy calls: token-placement.test.ts.
+describe('deleteGrant, legacy path style', () => {
+  it('is idempotent: a 5xx is retried', async () => {
+    const h = harness([reply(503), reply(204)]);
+    await expect(deleteGrant(h.ctx, TOKEN, 'legacy')).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('a 5xx then a 404 succeeds: the first attempt must have deleted it', async () => {
+    const h = harness([reply(500), json(404, { message: 'Not Found' })]);
+    await expect(deleteGrant(h.ctx, TOKEN, 'legacy')).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it.each(hostileNoContent().map((row) => [row.name, row] as const))(
+    'refuses %s → upstream-error with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => deleteGrant(h.ctx, TOKEN, 'legacy'), {
+        code: 'upstream-error',
+        mayHaveApplied: true,
+      });
+    },
+  );
 });

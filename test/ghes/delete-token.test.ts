@@ -1,4 +1,4 @@
-/** DELETE /applications/{client_id}/token — revoke one token (GHES 2.20+). Idempotent. */
+/** deleteToken: DELETE /token (GHES 2.20+) or, legacy, /tokens/{access_token}. Idempotent. */
 import { describe, expect, it } from 'vitest';
 import { deleteToken } from '../../src/ghes/delete-token';
 import {
@@ -90,4 +90,29 @@ describe('deleteToken refuses a 2xx that carries a body', () => {
     const h = harness([reply(status)]);
     await expect(deleteToken(h.ctx, TOKEN)).resolves.toBeUndefined();
   });
+});
+
+// Wire form, encoding and log redaction of all legacy calls: token-placement.test.ts.
+describe('deleteToken, legacy path style', () => {
+  it('is idempotent: a 5xx is retried', async () => {
+    const h = harness([reply(503), reply(204)]);
+    await expect(deleteToken(h.ctx, TOKEN, 'legacy')).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('a 5xx then a 404 succeeds: the first attempt must have deleted it', async () => {
+    const h = harness([reply(500), json(404, { message: 'Not Found' })]);
+    await expect(deleteToken(h.ctx, TOKEN, 'legacy')).resolves.toBeUndefined();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it.each(hostileNoContent().map((row) => [row.name, row] as const))(
+    'refuses %s → upstream-error with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => deleteToken(h.ctx, TOKEN, 'legacy'), {
+        code: 'upstream-error',
+        mayHaveApplied: true,
+      });
+    },
+  );
 });

@@ -2,7 +2,7 @@
  * The rule this file enforces: whatever GHES answers, no log record and no thrown GatewayError
  * (detail, reason, extensions, headers) contains the token, the client secret, the Basic
  * credential, or a URL carrying the token. Legacy path-style calls are covered, with generated
- * tokens and secrets, in legacy.test.ts.
+ * tokens and secrets, in token-placement.test.ts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * PATCH /applications/{client_id}/token — reset a token (GHES 2.20+). It mints a credential, so
- * the client must never retry it: after any unclear failure the outcome is unknown.
+ * resetToken: PATCH /token (GHES 2.20+) or, legacy, POST /tokens/{access_token}. It mints a
+ * credential, so it is never retried: after any unclear failure the outcome is unknown.
  */
 import { describe, expect, it } from 'vitest';
 import { problemShape } from '../../src/lib/errors';
@@ -93,6 +93,25 @@ describe('resetToken refuses any 2xx that is not a new token of this app', () =>
     '%s → upstream-outcome-unknown with mayHaveApplied, one fetch',
     async (_name, row) => {
       await expectRefused(row, (h) => resetToken(h.ctx, TOKEN), {
+        code: 'upstream-outcome-unknown',
+        mayHaveApplied: true,
+      });
+    },
+  );
+});
+
+// Wire form, encoding and log redaction of all legacy calls: token-placement.test.ts.
+describe('resetToken, legacy path style', () => {
+  it('mints a token: a 5xx is upstream-outcome-unknown after one fetch', async () => {
+    const h = harness([reply(500), json(200, authorization())]);
+    await expectGatewayError(resetToken(h.ctx, TOKEN, 'legacy'), 'upstream-outcome-unknown');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it.each(hostileMintedAuthorizations().map((row) => [row.name, row] as const))(
+    'refuses %s → upstream-outcome-unknown with mayHaveApplied, one fetch',
+    async (_name, row) => {
+      await expectRefused(row, (h) => resetToken(h.ctx, TOKEN, 'legacy'), {
         code: 'upstream-outcome-unknown',
         mayHaveApplied: true,
       });

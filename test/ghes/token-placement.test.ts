@@ -1,17 +1,16 @@
 /**
  * Legacy path-style calls (GHES 2.18 – 3.3): the token travels in the URL path, so it must be
  * percent-encoded into exactly one path segment, and logs must only ever see `{access_token}`.
+ * Each call's own legacy behaviour (retries, answers) is tested beside its body style.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/lib/errors';
-import {
-  legacyCheckToken,
-  legacyResetToken,
-  legacyRevokeGrant,
-  legacyRevokeToken,
-} from '../../src/ghes/legacy';
+import { checkToken } from '../../src/ghes/check-token';
+import { deleteGrant } from '../../src/ghes/delete-grant';
+import { deleteToken } from '../../src/ghes/delete-token';
 import type { GhesContext } from '../../src/ghes/request';
+import { resetToken } from '../../src/ghes/reset-token';
 import {
   BASE_URL,
   CLIENT_ID,
@@ -27,47 +26,39 @@ import {
   reply,
   type Step,
 } from './harness';
-import {
-  expectRefused,
-  hostileCheckAnswers,
-  hostileMintedAuthorizations,
-  hostileNoContent,
-} from './hostile';
-
-type LegacyCall = (ctx: GhesContext, token: string) => Promise<unknown>;
 
 const CALLS: ReadonlyArray<{
   name: string;
-  fn: LegacyCall;
+  fn: (ctx: GhesContext, token: string) => Promise<unknown>;
   method: 'GET' | 'POST' | 'DELETE';
   collection: 'tokens' | 'grants';
   /** A success answer; a check's is about `token`, as GHES's is. */
   ok: (token?: string) => Step;
 }> = [
   {
-    name: 'legacyCheckToken',
-    fn: legacyCheckToken,
+    name: 'checkToken',
+    fn: (ctx, token) => checkToken(ctx, token, 'legacy'),
     method: 'GET',
     collection: 'tokens',
     ok: (token = TOKEN) => json(200, authorization({ token, token_last_eight: token.slice(-8) })),
   },
   {
-    name: 'legacyResetToken',
-    fn: legacyResetToken,
+    name: 'resetToken',
+    fn: (ctx, token) => resetToken(ctx, token, 'legacy'),
     method: 'POST',
     collection: 'tokens',
     ok: () => json(200, authorization()),
   },
   {
-    name: 'legacyRevokeToken',
-    fn: legacyRevokeToken,
+    name: 'deleteToken',
+    fn: (ctx, token) => deleteToken(ctx, token, 'legacy'),
     method: 'DELETE',
     collection: 'tokens',
     ok: () => reply(204),
   },
   {
-    name: 'legacyRevokeGrant',
-    fn: legacyRevokeGrant,
+    name: 'deleteGrant',
+    fn: (ctx, token) => deleteGrant(ctx, token, 'legacy'),
     method: 'DELETE',
     collection: 'grants',
     ok: () => reply(204),
@@ -133,35 +124,6 @@ describe('dot-segment tokens', () => {
       }
     }
     expect(misrouted).toEqual([]);
-  });
-});
-
-describe('legacy retries', () => {
-  it('legacy check, delete and grant delete are idempotent: a 5xx is retried', async () => {
-    for (const { fn, ok } of CALLS.filter((c) => c.name !== 'legacyResetToken')) {
-      const h = harness([reply(503), ok()]);
-      await fn(h.ctx, TOKEN);
-      expect(h.calls).toHaveLength(2);
-    }
-  });
-
-  it('legacy revoke and grant revoke: a 5xx then a 404 succeeds', async () => {
-    for (const fn of [legacyRevokeToken, legacyRevokeGrant]) {
-      const h = harness([reply(500), json(404, { message: 'Not Found' })]);
-      await expect(fn(h.ctx, TOKEN)).resolves.toBeUndefined();
-      expect(h.calls).toHaveLength(2);
-    }
-  });
-
-  it('legacy check: a 5xx then a 404 is still token-not-found', async () => {
-    const h = harness([reply(500), json(404, { message: 'Not Found' })]);
-    await expectGatewayError(legacyCheckToken(h.ctx, TOKEN), 'token-not-found');
-  });
-
-  it('legacy reset mints a token: a 5xx is upstream-outcome-unknown after one fetch', async () => {
-    const h = harness([reply(500), json(200, authorization())]);
-    await expectGatewayError(legacyResetToken(h.ctx, TOKEN), 'upstream-outcome-unknown');
-    expect(h.calls).toHaveLength(1);
   });
 });
 
@@ -238,48 +200,4 @@ describe('legacy paths never leak the token or the client secret', () => {
       { numRuns: 150 },
     );
   });
-});
-
-describe('legacy calls refuse any 2xx that is not their answer', () => {
-  const cases = [
-    ...hostileCheckAnswers().map((row) => ({
-      call: 'legacyCheckToken',
-      fn: legacyCheckToken as LegacyCall,
-      row,
-      code: 'upstream-error' as const,
-      mayHaveApplied: false,
-    })),
-    ...hostileMintedAuthorizations().map((row) => ({
-      call: 'legacyResetToken',
-      fn: legacyResetToken as LegacyCall,
-      row,
-      code: 'upstream-outcome-unknown' as const,
-      mayHaveApplied: true,
-    })),
-    ...hostileNoContent().flatMap((row) => [
-      {
-        call: 'legacyRevokeToken',
-        fn: legacyRevokeToken as LegacyCall,
-        row,
-        code: 'upstream-error' as const,
-        mayHaveApplied: true,
-      },
-      {
-        call: 'legacyRevokeGrant',
-        fn: legacyRevokeGrant as LegacyCall,
-        row,
-        code: 'upstream-error' as const,
-        mayHaveApplied: true,
-      },
-    ]),
-  ];
-  it.each(cases.map((c) => [c.call, c.row.name, c] as const))(
-    '%s: %s → refused, one fetch',
-    async (_call, _name, c) => {
-      await expectRefused(c.row, (h) => c.fn(h.ctx, TOKEN), {
-        code: c.code,
-        mayHaveApplied: c.mayHaveApplied,
-      });
-    },
-  );
 });
