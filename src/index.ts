@@ -9,20 +9,23 @@ import { createCallerKeySet } from './auth/keys';
 import { TokenCache } from './cache/token-cache';
 import { parseConfig } from './config/parse';
 import type { Bindings } from './config/types';
-import { GatewayError, problemResponse } from './lib/errors';
+import { ConfigurationError, GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { createGhesClient } from './ghes/client';
 import { CredentialHealth } from './ghes/credential-health';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
+import { err, ok, type Result } from './lib/result';
 import { TokenService } from './tokens/service';
 
-type Built =
-  | {
-      ok: true;
-      fetch: (req: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
-    }
-  | { ok: false; errors: string[] };
+type GatewayFetch = (
+  req: Request,
+  env: Bindings,
+  ctx: ExecutionContext,
+) => Response | Promise<Response>;
+
+/** The gateway's fetch, or the configuration errors (they name settings, never values). */
+type Built = Result<GatewayFetch, string[]>;
 
 export interface BuildOptions {
   fetch?: typeof fetch;
@@ -34,7 +37,7 @@ export interface BuildOptions {
 /** Builds the gateway for one `env`. Exported for tests, which inject fetch, clock and logger. */
 export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   const parsed = parseConfig(env);
-  if (!parsed.ok) return { ok: false, errors: parsed.error };
+  if (!parsed.ok) return parsed;
   const config = parsed.value;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? consoleLogger(clock);
@@ -87,10 +90,12 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
           : undefined,
       tokens: new TokenService({ cache, credentialHealth, ghesFor }),
     });
-    return { ok: true, fetch: app.fetch };
+    return ok(app.fetch);
   } catch (e) {
-    // Factories check their options when built (e.g. a symmetric key in CALLER_JWKS).
-    return { ok: false, errors: [e instanceof Error ? e.message : 'gateway could not be built'] };
+    // Factories check their options when built (e.g. a symmetric key in CALLER_JWKS) and say so
+    // with a ConfigurationError; any other throw is a bug, named by its class only.
+    if (e instanceof ConfigurationError) return err([e.message]);
+    return err([`the gateway could not be built (${e instanceof Error ? e.name : 'non-error'})`]);
   }
 }
 
@@ -136,10 +141,10 @@ export function createWorker(
       if (gateway === undefined) {
         gateway = buildGateway(env, { ...options, log });
         built.set(env, gateway);
-        if (!gateway.ok) log({ level: 'error', event: 'config.invalid', errors: gateway.errors });
+        if (!gateway.ok) log({ level: 'error', event: 'config.invalid', errors: gateway.error });
       }
-      if (!gateway.ok) return misconfigured(request, gateway.errors, log);
-      return gateway.fetch(request, env, ctx);
+      if (!gateway.ok) return misconfigured(request, gateway.error, log);
+      return gateway.value(request, env, ctx);
     },
   };
 }

@@ -161,8 +161,8 @@ describe('routing and error answers', () => {
         logs.push(r);
       },
     });
-    if (!built.ok) throw new Error(built.errors.join('; '));
-    const res = await built.fetch(
+    if (!built.ok) throw new Error(built.error.join('; '));
+    const res = await built.value(
       new Request('https://gateway.test/v1/apps/demo-oauth/token/check', {
         method: 'POST',
         headers: {

@@ -519,7 +519,7 @@ describe('the gateway with a bad configuration', () => {
       const built = buildGateway(env as Parameters<typeof buildGateway>[0]);
       expect(built.ok).toBe(false);
       if (built.ok) return;
-      expect(built.errors.join('\n')).toContain(named);
+      expect(built.error.join('\n')).toContain(named);
 
       const lines: string[] = [];
       vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {

@@ -26,8 +26,8 @@ function fetchAt(gw: TestGateway, vars: Record<string, unknown>, url: string, in
     clock: gw.clock,
     log: () => undefined,
   });
-  if (!built.ok) throw new Error(built.errors.join('; '));
-  return built.fetch(new Request(url, init), vars as Env, ctx);
+  if (!built.ok) throw new Error(built.error.join('; '));
+  return built.value(new Request(url, init), vars as Env, ctx);
 }
 
 function configErrors(vars: Record<string, unknown>): string[] {

@@ -111,7 +111,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     clock,
     log: (r) => logs.push(r),
   });
-  if (!built.ok) throw new Error(`test gateway misconfigured: ${built.errors.join('; ')}`);
+  if (!built.ok) throw new Error(`test gateway misconfigured: ${built.error.join('; ')}`);
   /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */
   const pending: Promise<unknown>[] = [];
   const ctx = {
@@ -129,7 +129,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     mintCallerJwt(keys, { sub, iss: CALLER_ISS, aud: CALLER_AUD, ...claims }, {}, clock.now());
 
   const request = async (path: string, init: RequestInit = {}) =>
-    built.fetch(
+    built.value(
       new Request(`${GATEWAY_URL}${path}`, init),
       vars as Parameters<typeof buildGateway>[0],
       ctx,

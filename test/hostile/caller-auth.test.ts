@@ -256,7 +256,7 @@ describe('caller-auth attacks on every protected route', () => {
       { fetch: base.emulator.fetch, clock: base.clock, log: () => undefined },
     );
     expect(built.ok).toBe(false);
-    expect(built.ok ? [] : built.errors.join('\n')).toMatch(/repeats kid/);
+    expect(built.ok ? [] : built.error.join('\n')).toMatch(/repeats kid/);
   });
 
   it('a duplicate kid in a remote key set: tokens under that kid are refused, whoever signed them', async ({
@@ -289,7 +289,7 @@ describe('caller-auth attacks on every protected route', () => {
         clock: base.clock,
         log: () => undefined,
       });
-      if (!built.ok) throw new Error(built.errors.join('; '));
+      if (!built.ok) throw new Error(built.error.join('; '));
       return built;
     };
     const ctx = {
@@ -298,7 +298,7 @@ describe('caller-auth attacks on every protected route', () => {
     } as unknown as ExecutionContext;
     const gateway = build();
     const send = (g: typeof gateway, req: { path: string; init: RequestInit }) =>
-      g.fetch(new Request(`https://gateway.test${req.path}`, req.init), vars as never, ctx);
+      g.value(new Request(`https://gateway.test${req.path}`, req.init), vars as never, ctx);
     for (const route of ROUTES) {
       for (const signer of [base.keys, twin]) {
         const jwt = await mintCallerJwt(

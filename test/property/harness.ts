@@ -159,7 +159,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
     clock,
     log: (r) => logs.push(r),
   });
-  if (!built.ok) throw new Error(`property gateway misconfigured: ${built.errors.join('; ')}`);
+  if (!built.ok) throw new Error(`property gateway misconfigured: ${built.error.join('; ')}`);
   const pending: Promise<unknown>[] = [];
   const ctx = {
     waitUntil: (p: Promise<unknown>) => void pending.push(p),
@@ -170,7 +170,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
     mintCallerJwt(keys, { sub: 'svc-prop', iss: CALLER_ISS, aud: CALLER_AUD }, {}, clock.ms);
 
   const send = async (label: string, path: string, init: RequestInit): Promise<Exchange> => {
-    const res = await built.fetch(
+    const res = await built.value(
       new Request(`https://gateway.test${path}`, init),
       vars as Parameters<typeof buildGateway>[0],
       ctx,

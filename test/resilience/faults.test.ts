@@ -562,8 +562,8 @@ describe('KV failures: requests are still answered correctly', () => {
       clock: first.clock,
       log: () => undefined,
     });
-    if (!second.ok) throw new Error(second.errors.join('; '));
-    const res = await second.fetch(
+    if (!second.ok) throw new Error(second.error.join('; '));
+    const res = await second.value(
       new Request(`https://gateway.test${CHECK}`, {
         method: 'POST',
         headers: {
