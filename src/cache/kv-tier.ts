@@ -1,6 +1,6 @@
 /**
  * The Workers KV tier (L2). Every KV failure is contained here: a get that throws is reported as
- * `error`, a put that throws (including KV's 429 for more than one write per second to a key)
+ * `err('error')`, a put that throws (including KV's 429 for more than one write per second to a key)
  * returns false, and both are logged as `cache.kv_error`. Nothing here throws, so KV trouble
  * never fails a request; the caller falls through to GHES.
  *
@@ -9,18 +9,14 @@
  * keys hold only keyed hashes.
  */
 import type { Logger } from '../lib/log';
+import { err, ok, type Result } from '../lib/result';
 import type { FreshnessPolicy } from './policy';
 import { entryFromValue, storedValueProblem } from './policy';
 import { decodeValue, encodeValue, type CacheEntry } from './entry';
 import { epochKey } from './keys';
 
-export type KvRead =
-  | { status: 'hit'; entry: CacheEntry }
-  | { status: 'absent' }
-  | { status: 'corrupt' }
-  | { status: 'error' };
-
-export type EpochRead = { status: 'ok'; epochMs: number | undefined } | { status: 'error' };
+/** Why a KV read gave nothing usable: KV failed, or the value is unreadable. */
+export type KvFailure = 'error' | 'corrupt';
 
 type Op = 'get' | 'put' | 'get_epoch' | 'put_epoch';
 
@@ -45,30 +41,31 @@ export class KvTier {
     return this.#errors;
   }
 
+  /** The entry under `key`, undefined when there is none. */
   async readEntry(
     key: string,
     clientId: string,
     tokenId: string,
     policy: FreshnessPolicy,
     nowMs: number,
-  ): Promise<KvRead> {
+  ): Promise<Result<CacheEntry | undefined, KvFailure>> {
     const kv = this.#kv;
-    if (kv === undefined) return { status: 'absent' };
+    if (kv === undefined) return ok(undefined);
     let text: string | null;
     try {
       text = await kv.get(key, 'text');
-    } catch (err) {
-      this.#failed('get', err, tokenId);
-      return { status: 'error' };
+    } catch (e) {
+      this.#failed('get', e, tokenId);
+      return err('error');
     }
-    if (text === null) return { status: 'absent' };
+    if (text === null) return ok(undefined);
     const decoded = decodeValue(text);
-    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.reason;
+    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.error;
     if (!decoded.ok || problem !== undefined) {
       this.#log({ level: 'warn', event: 'cache.kv_corrupt', token_id: tokenId, reason: problem });
-      return { status: 'corrupt' };
+      return err('corrupt');
     }
-    return { status: 'hit', entry: entryFromValue(decoded.value, clientId, policy) };
+    return ok(entryFromValue(decoded.value, clientId, policy));
   }
 
   async writeEntry(
@@ -82,30 +79,33 @@ export class KvTier {
     try {
       await kv.put(key, encodeValue(entry), { expirationTtl: expirationTtlS });
       return true;
-    } catch (err) {
-      this.#failed('put', err, tokenId);
+    } catch (e) {
+      this.#failed('put', e, tokenId);
       return false;
     }
   }
 
-  async readEpoch(clientId: string, userId: number): Promise<EpochRead> {
+  /** The grant epoch in epoch ms, undefined when none was recorded. */
+  async readEpoch(
+    clientId: string,
+    userId: number,
+  ): Promise<Result<number | undefined, KvFailure>> {
     const kv = this.#kv;
-    if (kv === undefined) return { status: 'ok', epochMs: undefined };
+    if (kv === undefined) return ok(undefined);
     let text: string | null;
     try {
       text = await kv.get(epochKey(clientId, userId), 'text');
-    } catch (err) {
-      this.#failed('get_epoch', err);
-      return { status: 'error' };
+    } catch (e) {
+      this.#failed('get_epoch', e);
+      return err('error');
     }
-    if (text === null) return { status: 'ok', epochMs: undefined };
+    if (text === null) return ok(undefined);
     if (!EPOCH_VALUE.test(text)) {
-      // An unreadable epoch cannot prove an entry is still good: treat it as an error, which
-      // makes the caller re-check GHES instead of trusting the entry.
+      // An unreadable epoch cannot prove an entry is still good: the caller re-checks GHES.
       this.#log({ level: 'warn', event: 'cache.kv_corrupt', key_kind: 'epoch' });
-      return { status: 'error' };
+      return err('corrupt');
     }
-    return { status: 'ok', epochMs: Number(text) };
+    return ok(Number(text));
   }
 
   async writeEpoch(
@@ -121,15 +121,15 @@ export class KvTier {
         expirationTtl: expirationTtlS,
       });
       return true;
-    } catch (err) {
-      this.#failed('put_epoch', err);
+    } catch (e) {
+      this.#failed('put_epoch', e);
       return false;
     }
   }
 
-  #failed(op: Op, err: unknown, tokenId?: string): void {
+  #failed(op: Op, e: unknown, tokenId?: string): void {
     this.#errors++;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = e instanceof Error ? e.message : String(e);
     this.#log({
       level: 'warn',
       event: 'cache.kv_error',

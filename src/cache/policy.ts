@@ -1,12 +1,15 @@
 /**
- * Freshness and lifetime rules of the token cache. Pure: every function takes `nowMs` (epoch
- * milliseconds) and does no I/O, so the rules are tested with a fixed clock.
+ * Freshness and lifetime rules of the token cache, and its tier decisions (which entry may
+ * answer, why a check goes on to GHES, what to do with GHES's answer). Pure: every function takes
+ * `nowMs` (epoch milliseconds) and does no I/O, so the rules are tested with a fixed clock.
  *
  * Workers KV refuses an `expirationTtl` under 60 s, so KV's own expiry is only a garbage
  * collector: a value may sit in KV longer than it may be used, and its `fresh_until` decides.
  */
 import type { PublicAuthorization } from '../ghes/types';
 import { isGatewayError, type ErrorCode } from '../lib/errors';
+import type { Result } from '../lib/result';
+import type { ForwardReason } from './cache-status';
 import { grantScope } from './keys';
 import {
   INACTIVE,
@@ -124,6 +127,62 @@ export function isFresh(entry: CacheEntry, nowMs: number): boolean {
 /** A positive entry asked for no later than the grant's revocation is not trusted. */
 export function invalidatedByEpoch(storedAtMs: number, epochMs: number | undefined): boolean {
   return epochMs !== undefined && storedAtMs <= epochMs;
+}
+
+/**
+ * May this entry answer? Fresh; if positive, asked for after `epochMs` (the grant revocation known
+ * here); if negative, only where the app allows negatives (tombstones always answer).
+ */
+export function servable(
+  entry: CacheEntry,
+  nowMs: number,
+  negativeAllowed: boolean,
+  epochMs: number | undefined,
+): boolean {
+  if (!isFresh(entry, nowMs)) return false;
+  if (entry.kind === 'positive') return !invalidatedByEpoch(entry.storedAtMs, epochMs);
+  return entry.kind === 'revoked' || negativeAllowed;
+}
+
+export interface MissDecision {
+  /** RFC 9211 `fwd`: `stale` if all entries found had expired, `miss` if one was unusable. */
+  fwd: ForwardReason;
+  /** For stale-if-error: the newest entry, so a stale L1 positive never beats a newer KV tombstone. */
+  fallback: CacheEntry | undefined;
+}
+
+/** Neither tier answered (a fresh entry found was unusable, or KV failed): go on to GHES. */
+export function missDecision(
+  l1: CacheEntry | undefined,
+  kv: Result<CacheEntry | undefined, unknown>,
+  nowMs: number,
+): MissDecision {
+  const fromKv = kv.ok ? kv.value : undefined;
+  let unusable = !kv.ok;
+  let expired = false;
+  for (const entry of [l1, fromKv]) {
+    if (entry === undefined) continue;
+    if (isFresh(entry, nowMs)) unusable = true;
+    else expired = true;
+  }
+  const fwd: ForwardReason = unusable ? 'miss' : expired ? 'stale' : 'uri-miss';
+  if (l1 === undefined || fromKv === undefined) return { fwd, fallback: l1 ?? fromKv };
+  return { fwd, fallback: l1.storedAtMs >= fromKv.storedAtMs ? l1 : fromKv };
+}
+
+/**
+ * GHES's answer as an entry: store it; pass it on unkept (a negative the app may not cache, an
+ * `expires_at` already past); or answer as revoked (a grant revocation here overtook the load).
+ */
+export function loadedDecision(
+  entry: CacheEntry,
+  nowMs: number,
+  negativeAllowed: boolean,
+  epochMs: number | undefined,
+): 'store' | 'pass' | 'revoked' {
+  if (entry.kind !== 'positive') return negativeAllowed ? 'store' : 'pass';
+  if (invalidatedByEpoch(entry.storedAtMs, epochMs)) return 'revoked';
+  return isFresh(entry, nowMs) ? 'store' : 'pass';
 }
 
 /**
