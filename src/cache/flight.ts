@@ -8,17 +8,24 @@ import type { Clock } from '../lib/clock';
 import type { GatewayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { Lru } from '../lib/lru';
-import type { CacheStatusParams, ForwardReason } from './cache-status';
+import {
+  formatCacheStatus,
+  inactiveCacheStatus,
+  type CacheStatusParams,
+  type ForwardReason,
+} from './cache-status';
 import { INACTIVE, type CacheEntry, type CheckResult } from './entry';
 import type { GrantEpochs } from './grant-epochs';
 import type { KvTier } from './kv-tier';
 import {
+  cacheStatusTtl,
   invalidatedByEpoch,
   kvExpirationTtlS,
   loadedDecision,
   makeNegativeEntry,
   makePositiveEntry,
   missDecision,
+  remainingFreshnessS,
   retainUntilMs,
   servable,
   staleIfErrorAllowed,
@@ -38,7 +45,25 @@ export interface CacheApp {
  */
 export type LoadResult = { found: true; authorization: PublicAuthorization } | { found: false };
 
-/** A flight's answer, before it is worded for one caller (TokenCache). */
+export type CheckSource = 'l1' | 'kv' | 'ghes' | 'stale' | 'coalesced';
+
+export interface CheckOutcome {
+  result: CheckResult;
+  /** RFC 9211 `Cache-Status` member for this answer. */
+  cacheStatus: string;
+  /**
+   * Whole seconds this answer may still be reused: the remaining freshness of the entry it came
+   * from or was stored as (the full freshness right after a miss), 0 when it must not be reused
+   * (stale-if-error, not cacheable, revoked meanwhile). For `Cache-Control: private, max-age=N`.
+   */
+  freshForS: number;
+  /** Audit-log handle: a prefix of the token's keyed hash. */
+  tokenId: string;
+  /** Who answered: L1, KV, GHES, a stale entry (GHES failing) or another request's load. */
+  source: CheckSource;
+}
+
+/** A flight's answer, before it is worded for one caller (`toOutcome`). */
 export interface FlightResult {
   result: CheckResult;
   /** Freshness end of the answer; undefined when the answer must not be reused. */
@@ -217,6 +242,30 @@ async function store(
     return true;
   }
   return (await write) || stored;
+}
+
+/** A flight's answer as one caller gets it; `collapsed` when another request's flight made it. */
+export function toOutcome(
+  r: FlightResult,
+  now: number,
+  tokenId: string,
+  collapsed: boolean,
+): CheckOutcome {
+  // Inactive answers look alike whatever made them inactive (cache-status.ts).
+  const params: CacheStatusParams = r.result.active
+    ? { ...r.params }
+    : inactiveCacheStatus(r.params);
+  if (r.statusTtlFromMs !== undefined && r.result.active)
+    params.ttl = cacheStatusTtl(r.statusTtlFromMs, now);
+  // RFC 9211 §2.6: `collapsed` describes a forward request; a shared KV read is not one.
+  if (collapsed && params.fwd !== undefined) params.collapsed = true;
+  return {
+    result: r.result,
+    cacheStatus: formatCacheStatus(params),
+    freshForS: r.freshUntilMs === undefined ? 0 : remainingFreshnessS(r.freshUntilMs, now),
+    tokenId,
+    source: collapsed ? 'coalesced' : r.source,
+  };
 }
 
 /**

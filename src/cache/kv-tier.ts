@@ -1,8 +1,9 @@
 /**
- * The Workers KV tier (L2). Every KV failure is contained here: a get that throws is reported as
- * `err('error')`, a put that throws (including KV's 429 for more than one write per second to a key)
- * returns false, and both are logged as `cache.kv_error`. Nothing here throws, so KV trouble
- * never fails a request; the caller falls through to GHES.
+ * The Workers KV tier (L2). Every KV failure is contained here: a get that throws is an
+ * `err('error')`, a put that throws (including KV's 429 for more than one write per second to a
+ * key) returns false, and both are logged as `cache.kv_error`. Nothing here throws, so KV trouble
+ * never fails a request; the caller falls through to GHES. A value read back is trusted only as
+ * far as the current policy would trust one it wrote today (`entryFromValue`, at the end).
  *
  * Logs carry the operation and the token id (a prefix of the keyed hash), never a value or a
  * token. KV's own error text is kept (truncated): it names a status and at most the key, and
@@ -10,10 +11,24 @@
  */
 import type { Logger } from '../lib/log';
 import { err, ok, type Result } from '../lib/result';
-import type { FreshnessPolicy } from './policy';
-import { entryFromValue, storedValueProblem } from './policy';
-import { decodeValue, encodeValue, type CacheEntry } from './entry';
-import { epochKey } from './keys';
+import {
+  CROSS_ISOLATE_SLACK_S,
+  capLifetimes,
+  expiresAtMs,
+  revokedLifetimeS,
+  type FreshnessPolicy,
+} from './policy';
+import {
+  INACTIVE,
+  decodeValue,
+  encodeValue,
+  fromEpochS,
+  positiveResult,
+  type CacheEntry,
+  type EntryKind,
+  type StoredValue,
+} from './entry';
+import { epochKey, grantScope } from './keys';
 
 /** Why a KV read gave nothing usable: KV failed, or the value is unreadable. */
 export type KvFailure = 'error' | 'corrupt';
@@ -140,4 +155,62 @@ export class KvTier {
       error: message.slice(0, 200),
     });
   }
+}
+
+/**
+ * The longest a value of this kind is fresh, counted from its `stored_at`, under the current
+ * policy: what the gateway itself would write today.
+ */
+export function freshLimitS(kind: EntryKind, policy: FreshnessPolicy): number {
+  if (kind === 'positive') return policy.positiveTtlS;
+  if (kind === 'negative') return policy.negativeTtlS;
+  return revokedLifetimeS(policy);
+}
+
+/**
+ * Why a validated KV value must not be used at all, or undefined. A `stored_at` later than now
+ * (beyond the clock difference allowed between machines) was not written by a gateway: it would
+ * move the freshness cap below into the future and put a positive entry after every grant epoch.
+ */
+export function storedValueProblem(value: StoredValue, nowMs: number): string | undefined {
+  if (fromEpochS(value.stored_at) > nowMs + CROSS_ISOLATE_SLACK_S * 1000)
+    return 'stored_at in the future';
+  return undefined;
+}
+
+/**
+ * Rebuild the in-memory entry from a validated KV value under the current policy. `fresh_until`
+ * is trusted only up to `stored_at` + the current lifetime of its kind: a value written under a
+ * longer CACHE_POSITIVE_TTL_S / CACHE_NEGATIVE_TTL_S (or a corrupt or forged `fresh_until`) is
+ * never served longer than the gateway would serve one it wrote today.
+ */
+export function entryFromValue(
+  value: StoredValue,
+  clientId: string,
+  policy: FreshnessPolicy,
+): CacheEntry {
+  const storedAtMs = fromEpochS(value.stored_at);
+  const freshUntilMs = Math.min(
+    fromEpochS(value.fresh_until),
+    storedAtMs + freshLimitS(value.kind, policy) * 1000,
+  );
+  if (value.kind !== 'positive') {
+    return {
+      kind: value.kind,
+      result: INACTIVE,
+      storedAtMs,
+      freshUntilMs,
+      staleUntilMs: freshUntilMs,
+    };
+  }
+  return {
+    kind: 'positive',
+    userId: value.user_id,
+    scope: value.user_id === null ? null : grantScope(clientId, value.user_id),
+    result: positiveResult(value.auth),
+    storedAtMs,
+    // The expires_at cap is applied again on every read, not only on write: a value written by
+    // a gateway configured with a longer TTL still never outlives its token.
+    ...capLifetimes(freshUntilMs, policy.staleIfErrorS, expiresAtMs(value.auth), storedAtMs),
+  };
 }

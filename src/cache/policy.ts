@@ -13,14 +13,11 @@ import type { ForwardReason } from './cache-status';
 import { grantScope } from './keys';
 import {
   INACTIVE,
-  fromEpochS,
   positiveResult,
   withoutSecrets,
   type CacheEntry,
-  type EntryKind,
   type NegativeEntry,
   type PositiveEntry,
-  type StoredValue,
 } from './entry';
 
 export interface FreshnessPolicy {
@@ -68,7 +65,7 @@ export function positiveLifetimes(
 }
 
 /** Apply the `expires_at` cap to a fresh-until time and derive the stale-if-error end. */
-function capLifetimes(
+export function capLifetimes(
   freshUntilMs: number,
   staleIfErrorS: number,
   expiresMs: number | null,
@@ -265,62 +262,4 @@ export function makeRevokedEntry(nowMs: number, policy: FreshnessPolicy): Negati
 /** Until when KV should keep the entry: the end of its usable life, fresh or stale. */
 export function retainUntilMs(entry: CacheEntry): number {
   return Math.max(entry.freshUntilMs, entry.staleUntilMs);
-}
-
-/**
- * The longest a value of this kind is fresh, counted from its `stored_at`, under the current
- * policy: what the gateway itself would write today.
- */
-export function freshLimitS(kind: EntryKind, policy: FreshnessPolicy): number {
-  if (kind === 'positive') return policy.positiveTtlS;
-  if (kind === 'negative') return policy.negativeTtlS;
-  return revokedLifetimeS(policy);
-}
-
-/**
- * Why a validated KV value must not be used at all, or undefined. A `stored_at` later than now
- * (beyond the clock difference allowed between machines) was not written by a gateway: it would
- * move the freshness cap below into the future and put a positive entry after every grant epoch.
- */
-export function storedValueProblem(value: StoredValue, nowMs: number): string | undefined {
-  if (fromEpochS(value.stored_at) > nowMs + CROSS_ISOLATE_SLACK_S * MS)
-    return 'stored_at in the future';
-  return undefined;
-}
-
-/**
- * Rebuild the in-memory entry from a validated KV value under the current policy. `fresh_until`
- * is trusted only up to `stored_at` + the current lifetime of its kind: a value written under a
- * longer CACHE_POSITIVE_TTL_S / CACHE_NEGATIVE_TTL_S (or a corrupt or forged `fresh_until`) is
- * never served longer than the gateway would serve one it wrote today.
- */
-export function entryFromValue(
-  value: StoredValue,
-  clientId: string,
-  policy: FreshnessPolicy,
-): CacheEntry {
-  const storedAtMs = fromEpochS(value.stored_at);
-  const freshUntilMs = Math.min(
-    fromEpochS(value.fresh_until),
-    storedAtMs + freshLimitS(value.kind, policy) * MS,
-  );
-  if (value.kind !== 'positive') {
-    return {
-      kind: value.kind,
-      result: INACTIVE,
-      storedAtMs,
-      freshUntilMs,
-      staleUntilMs: freshUntilMs,
-    };
-  }
-  return {
-    kind: 'positive',
-    userId: value.user_id,
-    scope: value.user_id === null ? null : grantScope(clientId, value.user_id),
-    result: positiveResult(value.auth),
-    storedAtMs,
-    // The expires_at cap is applied again on every read, not only on write: a value written by
-    // a gateway configured with a longer TTL still never outlives its token.
-    ...capLifetimes(freshUntilMs, policy.staleIfErrorS, expiresAtMs(value.auth), storedAtMs),
-  };
 }

@@ -21,17 +21,13 @@ import {
   createKeyedSingleFlight,
   type KeyedSingleFlight,
 } from '../lib/single-flight';
-import {
-  CACHE_NAME,
-  INACTIVE_L1_HIT,
-  formatCacheStatus,
-  inactiveCacheStatus,
-  type CacheStatusParams,
-} from './cache-status';
-import type { CacheEntry, CheckResult } from './entry';
+import { CACHE_NAME, INACTIVE_L1_HIT } from './cache-status';
+import type { CacheEntry } from './entry';
 import {
   fly,
+  toOutcome,
   type CacheApp,
+  type CheckOutcome,
   type FlightContext,
   type FlightResult,
   type LoadResult,
@@ -40,7 +36,6 @@ import { GrantEpochs } from './grant-epochs';
 import { TokenKeyer, grantScope, tokenIdOf, tokenKey } from './keys';
 import { KvTier } from './kv-tier';
 import {
-  cacheStatusTtl,
   epochRetentionS,
   kvExpirationTtlS,
   makeRevokedEntry,
@@ -51,25 +46,7 @@ import {
 } from './policy';
 
 export type { CheckResult } from './entry';
-export type { CacheApp, LoadResult } from './flight';
-
-export type CheckSource = 'l1' | 'kv' | 'ghes' | 'stale' | 'coalesced';
-
-export interface CheckOutcome {
-  result: CheckResult;
-  /** RFC 9211 `Cache-Status` member for this answer. */
-  cacheStatus: string;
-  /**
-   * Whole seconds this answer may still be reused: the remaining freshness of the entry it came
-   * from or was stored as (the full freshness right after a miss), 0 when it must not be reused
-   * (stale-if-error, not cacheable, revoked meanwhile). For `Cache-Control: private, max-age=N`.
-   */
-  freshForS: number;
-  /** Audit-log handle: a prefix of the token's keyed hash. */
-  tokenId: string;
-  /** Who answered: L1, KV, GHES, a stale entry (GHES failing) or another request's load. */
-  source: CheckSource;
-}
+export type { CacheApp, CheckOutcome, CheckSource, LoadResult } from './flight';
 
 export interface CheckOptions {
   /**
@@ -215,7 +192,7 @@ export class TokenCache {
         return flight;
       });
       if (shared) this.#counters.coalesced++;
-      return this.#outcome(value, req.tokenId, shared);
+      return toOutcome(value, this.#ctx.clock.now(), req.tokenId, shared);
     } catch (e) {
       if (!(e instanceof SharedAttemptFailed)) throw e;
       // Everyone waiting on a failed load gets its error.
@@ -298,25 +275,6 @@ export class TokenCache {
       grantEpochs: epochs.size,
       ...this.#counters,
       kvErrors: kv.errors,
-    };
-  }
-
-  #outcome(r: FlightResult, tokenId: string, collapsed: boolean): CheckOutcome {
-    const now = this.#ctx.clock.now();
-    // Inactive answers look alike whatever made them inactive (cache-status.ts).
-    const params: CacheStatusParams = r.result.active
-      ? { ...r.params }
-      : inactiveCacheStatus(r.params);
-    if (r.statusTtlFromMs !== undefined && r.result.active)
-      params.ttl = cacheStatusTtl(r.statusTtlFromMs, now);
-    // RFC 9211 §2.6: `collapsed` describes a forward request; a shared KV read is not one.
-    if (collapsed && params.fwd !== undefined) params.collapsed = true;
-    return {
-      result: r.result,
-      cacheStatus: formatCacheStatus(params),
-      freshForS: r.freshUntilMs === undefined ? 0 : remainingFreshnessS(r.freshUntilMs, now),
-      tokenId,
-      source: collapsed ? 'coalesced' : r.source,
     };
   }
 
