@@ -12,7 +12,7 @@
  * - an inline key set that jose cannot use at request time → 500 `misconfigured`.
  */
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { GatewayError } from '../lib/errors';
+import { ConfigurationError, GatewayError } from '../lib/errors';
 import type { GatewayConfig } from '../env';
 import {
   createRemoteKeySet,
@@ -43,7 +43,7 @@ const ALG_KTY: Readonly<Record<string, string>> = {
 const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 /**
- * Checks an inline caller JWKS and throws an Error naming the first problem. Rules:
+ * Checks an inline caller JWKS and throws a ConfigurationError naming the first problem. Rules:
  * - only asymmetric public keys (`kty` EC, RSA or OKP); a symmetric `oct` key would let anyone who
  *   can read the config mint caller tokens, and HS* is never accepted anyway;
  * - no private members: the gateway verifies, it never signs caller tokens;
@@ -52,46 +52,45 @@ const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
  * - at least one key is usable with the pinned algorithms.
  */
 export function assertCallerJwks(jwks: unknown, algorithms: readonly string[]): void {
+  const invalid = (message: string) => new ConfigurationError('CALLER_JWKS', message);
   if (
     typeof jwks !== 'object' ||
     jwks === null ||
     !Array.isArray((jwks as { keys?: unknown }).keys)
   )
-    throw new Error('caller JWKS must be an object with a "keys" array');
+    throw invalid('must be an object with a "keys" array');
   const keys = (jwks as { keys: unknown[] }).keys;
-  if (keys.length === 0) throw new Error('caller JWKS has no keys');
+  if (keys.length === 0) throw invalid('has no keys');
   const kids = new Set<string>();
   const usableKty = new Set(algorithms.map((a) => ALG_KTY[a]).filter((k) => k !== undefined));
   let usable = false;
   keys.forEach((key, i) => {
-    const where = `caller JWKS key ${i}`;
+    const where = `key ${i}`;
     if (typeof key !== 'object' || key === null || Array.isArray(key))
-      throw new Error(`${where} is not a JSON object`);
+      throw invalid(`${where} is not a JSON object`);
     const jwk = key as Record<string, unknown>;
     if (jwk['kty'] === 'oct')
-      throw new Error(`${where} is a symmetric key (kty "oct"); only public EC, RSA or OKP keys`);
+      throw invalid(`${where} is a symmetric key (kty "oct"); only public EC, RSA or OKP keys`);
     if (jwk['kty'] !== 'EC' && jwk['kty'] !== 'RSA' && jwk['kty'] !== 'OKP')
-      throw new Error(`${where} has unsupported kty; only public EC, RSA or OKP keys`);
+      throw invalid(`${where} has unsupported kty; only public EC, RSA or OKP keys`);
     for (const member of SECRET_MEMBERS) {
-      if (member in jwk) throw new Error(`${where} contains private key material ("${member}")`);
+      if (member in jwk) throw invalid(`${where} contains private key material ("${member}")`);
     }
     const kid = jwk['kid'];
     if (kid === undefined) {
       if (keys.length > 1)
-        throw new Error(`${where} has no "kid"; a set of several keys needs one each`);
+        throw invalid(`${where} has no "kid"; a set of several keys needs one each`);
     } else if (typeof kid !== 'string' || kid.length === 0) {
-      throw new Error(`${where} has a "kid" that is not a non-empty string`);
+      throw invalid(`${where} has a "kid" that is not a non-empty string`);
     } else if (kids.has(kid)) {
-      throw new Error(`${where} repeats kid "${kid}"; kids must be unique`);
+      throw invalid(`${where} repeats kid "${kid}"; kids must be unique`);
     } else {
       kids.add(kid);
     }
     if (usableKty.has(jwk['kty'])) usable = true;
   });
   if (!usable)
-    throw new Error(
-      `caller JWKS has no key usable with the configured algorithms (${algorithms.join(', ')})`,
-    );
+    throw invalid(`has no key usable with the configured algorithms (${algorithms.join(', ')})`);
 }
 
 /**
@@ -103,7 +102,10 @@ export function createCallerKeySet(
   options: CallerKeySetOptions = {},
 ): JWTVerifyGetKey {
   if ((config.jwks === undefined) === (config.jwksUrl === undefined))
-    throw new Error('caller key set needs exactly one of jwks (inline) and jwksUrl');
+    throw new ConfigurationError(
+      'createCallerKeySet',
+      'needs exactly one of jwks (inline) and jwksUrl',
+    );
 
   if (config.jwks !== undefined) {
     assertCallerJwks(config.jwks, config.algorithms);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertCallerJwks, createCallerKeySet } from '../../src/auth/keys';
+import { ConfigurationError } from '../../src/lib/errors';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
 import { T0, createHarness, problemOf } from './harness';
 
@@ -61,6 +62,7 @@ describe('inline key set checks', () => {
   ])('rejects %s', (_name, makeJwks, message) => {
     const jwks = makeJwks();
     expect(() => assertCallerJwks(jwks, ['ES256'])).toThrow(message);
+    expect(() => assertCallerJwks(jwks, ['ES256'])).toThrow(ConfigurationError);
     expect(() =>
       createCallerKeySet({
         jwks: jwks as { keys: Record<string, unknown>[] },
@@ -77,6 +79,9 @@ describe('inline key set checks', () => {
   });
 
   it('needs exactly one source', () => {
+    expect(() =>
+      createCallerKeySet({ jwks: undefined, jwksUrl: undefined, algorithms: ['ES256'] }),
+    ).toThrow(ConfigurationError);
     expect(() =>
       createCallerKeySet({ jwks: undefined, jwksUrl: undefined, algorithms: ['ES256'] }),
     ).toThrow(/exactly one/);
