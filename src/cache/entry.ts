@@ -11,6 +11,7 @@
  * value is a miss, never a crash and never an answer.
  */
 import type { PublicAuthorization } from '../ghes/types';
+import { err, ok, type Result } from '../lib/result';
 
 export const VALUE_VERSION = 1;
 
@@ -109,8 +110,6 @@ export function encodeValue(entry: CacheEntry): string {
   return JSON.stringify(value);
 }
 
-export type DecodeResult = { ok: true; value: StoredValue } | { ok: false; reason: string };
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -151,43 +150,36 @@ function authProblem(auth: unknown): string | undefined {
   return undefined;
 }
 
-/** Parse and validate a KV value. */
-export function decodeValue(text: string): DecodeResult {
+/** Parse and validate a KV value; the error says what is wrong with it. */
+export function decodeValue(text: string): Result<StoredValue> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'not JSON' };
+    return err('not JSON');
   }
-  if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
-  if (raw['v'] !== VALUE_VERSION) return { ok: false, reason: 'unknown version' };
-  if (!isEpochS(raw['fresh_until']) || !isEpochS(raw['stored_at']))
-    return { ok: false, reason: 'bad timestamps' };
+  if (!isRecord(raw)) return err('not an object');
+  if (raw['v'] !== VALUE_VERSION) return err('unknown version');
+  if (!isEpochS(raw['fresh_until']) || !isEpochS(raw['stored_at'])) return err('bad timestamps');
   const kind = raw['kind'];
   if (kind === 'negative' || kind === 'revoked') {
-    return {
-      ok: true,
-      value: { v: 1, kind, fresh_until: raw['fresh_until'], stored_at: raw['stored_at'] },
-    };
+    return ok({ v: 1, kind, fresh_until: raw['fresh_until'], stored_at: raw['stored_at'] });
   }
-  if (kind !== 'positive') return { ok: false, reason: 'unknown kind' };
+  if (kind !== 'positive') return err('unknown kind');
   const problem = authProblem(raw['auth']);
-  if (problem !== undefined) return { ok: false, reason: problem };
+  if (problem !== undefined) return err(problem);
   const auth = raw['auth'] as unknown as PublicAuthorization;
   const userId = raw['user_id'];
   const authUserId = auth.user?.id ?? null;
-  if (userId !== authUserId) return { ok: false, reason: 'user_id does not match auth.user' };
-  return {
-    ok: true,
-    value: {
-      v: 1,
-      kind,
-      auth,
-      user_id: authUserId,
-      fresh_until: raw['fresh_until'],
-      stored_at: raw['stored_at'],
-    },
-  };
+  if (userId !== authUserId) return err('user_id does not match auth.user');
+  return ok({
+    v: 1,
+    kind,
+    auth,
+    user_id: authUserId,
+    fresh_until: raw['fresh_until'],
+    stored_at: raw['stored_at'],
+  });
 }
 
 export function fromEpochS(s: number): number {

@@ -1,26 +1,37 @@
 /**
- * The Workers KV tier (L2). Every KV failure is contained here: a get that throws is reported as
- * `error`, a put that throws (including KV's 429 for more than one write per second to a key)
- * returns false, and both are logged as `cache.kv_error`. Nothing here throws, so KV trouble
- * never fails a request; the caller falls through to GHES.
+ * The Workers KV tier (L2). Every KV failure is contained here: a get that throws is an
+ * `err('error')`, a put that throws (including KV's 429 for more than one write per second to a
+ * key) returns false, and both are logged as `cache.kv_error`. Nothing here throws, so KV trouble
+ * never fails a request; the caller falls through to GHES. A value read back is trusted only as
+ * far as the current policy would trust one it wrote today (`entryFromValue`, at the end).
  *
  * Logs carry the operation and the token id (a prefix of the keyed hash), never a value or a
  * token. KV's own error text is kept (truncated): it names a status and at most the key, and
  * keys hold only keyed hashes.
  */
 import type { Logger } from '../lib/log';
-import type { FreshnessPolicy } from './policy';
-import { entryFromValue, storedValueProblem } from './policy';
-import { decodeValue, encodeValue, type CacheEntry } from './entry';
-import { epochKey } from './keys';
+import { err, ok, type Result } from '../lib/result';
+import {
+  CROSS_ISOLATE_SLACK_S,
+  capLifetimes,
+  expiresAtMs,
+  revokedLifetimeS,
+  type FreshnessPolicy,
+} from './policy';
+import {
+  INACTIVE,
+  decodeValue,
+  encodeValue,
+  fromEpochS,
+  positiveResult,
+  type CacheEntry,
+  type EntryKind,
+  type StoredValue,
+} from './entry';
+import { epochKey, grantScope } from './keys';
 
-export type KvRead =
-  | { status: 'hit'; entry: CacheEntry }
-  | { status: 'absent' }
-  | { status: 'corrupt' }
-  | { status: 'error' };
-
-export type EpochRead = { status: 'ok'; epochMs: number | undefined } | { status: 'error' };
+/** Why a KV read gave nothing usable: KV failed, or the value is unreadable. */
+export type KvFailure = 'error' | 'corrupt';
 
 type Op = 'get' | 'put' | 'get_epoch' | 'put_epoch';
 
@@ -45,30 +56,31 @@ export class KvTier {
     return this.#errors;
   }
 
+  /** The entry under `key`, undefined when there is none. */
   async readEntry(
     key: string,
     clientId: string,
     tokenId: string,
     policy: FreshnessPolicy,
     nowMs: number,
-  ): Promise<KvRead> {
+  ): Promise<Result<CacheEntry | undefined, KvFailure>> {
     const kv = this.#kv;
-    if (kv === undefined) return { status: 'absent' };
+    if (kv === undefined) return ok(undefined);
     let text: string | null;
     try {
       text = await kv.get(key, 'text');
-    } catch (err) {
-      this.#failed('get', err, tokenId);
-      return { status: 'error' };
+    } catch (e) {
+      this.#failed('get', e, tokenId);
+      return err('error');
     }
-    if (text === null) return { status: 'absent' };
+    if (text === null) return ok(undefined);
     const decoded = decodeValue(text);
-    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.reason;
+    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.error;
     if (!decoded.ok || problem !== undefined) {
       this.#log({ level: 'warn', event: 'cache.kv_corrupt', token_id: tokenId, reason: problem });
-      return { status: 'corrupt' };
+      return err('corrupt');
     }
-    return { status: 'hit', entry: entryFromValue(decoded.value, clientId, policy) };
+    return ok(entryFromValue(decoded.value, clientId, policy));
   }
 
   async writeEntry(
@@ -82,30 +94,33 @@ export class KvTier {
     try {
       await kv.put(key, encodeValue(entry), { expirationTtl: expirationTtlS });
       return true;
-    } catch (err) {
-      this.#failed('put', err, tokenId);
+    } catch (e) {
+      this.#failed('put', e, tokenId);
       return false;
     }
   }
 
-  async readEpoch(clientId: string, userId: number): Promise<EpochRead> {
+  /** The grant epoch in epoch ms, undefined when none was recorded. */
+  async readEpoch(
+    clientId: string,
+    userId: number,
+  ): Promise<Result<number | undefined, KvFailure>> {
     const kv = this.#kv;
-    if (kv === undefined) return { status: 'ok', epochMs: undefined };
+    if (kv === undefined) return ok(undefined);
     let text: string | null;
     try {
       text = await kv.get(epochKey(clientId, userId), 'text');
-    } catch (err) {
-      this.#failed('get_epoch', err);
-      return { status: 'error' };
+    } catch (e) {
+      this.#failed('get_epoch', e);
+      return err('error');
     }
-    if (text === null) return { status: 'ok', epochMs: undefined };
+    if (text === null) return ok(undefined);
     if (!EPOCH_VALUE.test(text)) {
-      // An unreadable epoch cannot prove an entry is still good: treat it as an error, which
-      // makes the caller re-check GHES instead of trusting the entry.
+      // An unreadable epoch cannot prove an entry is still good: the caller re-checks GHES.
       this.#log({ level: 'warn', event: 'cache.kv_corrupt', key_kind: 'epoch' });
-      return { status: 'error' };
+      return err('corrupt');
     }
-    return { status: 'ok', epochMs: Number(text) };
+    return ok(Number(text));
   }
 
   async writeEpoch(
@@ -121,15 +136,15 @@ export class KvTier {
         expirationTtl: expirationTtlS,
       });
       return true;
-    } catch (err) {
-      this.#failed('put_epoch', err);
+    } catch (e) {
+      this.#failed('put_epoch', e);
       return false;
     }
   }
 
-  #failed(op: Op, err: unknown, tokenId?: string): void {
+  #failed(op: Op, e: unknown, tokenId?: string): void {
     this.#errors++;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = e instanceof Error ? e.message : String(e);
     this.#log({
       level: 'warn',
       event: 'cache.kv_error',
@@ -140,4 +155,62 @@ export class KvTier {
       error: message.slice(0, 200),
     });
   }
+}
+
+/**
+ * The longest a value of this kind is fresh, counted from its `stored_at`, under the current
+ * policy: what the gateway itself would write today.
+ */
+export function freshLimitS(kind: EntryKind, policy: FreshnessPolicy): number {
+  if (kind === 'positive') return policy.positiveTtlS;
+  if (kind === 'negative') return policy.negativeTtlS;
+  return revokedLifetimeS(policy);
+}
+
+/**
+ * Why a validated KV value must not be used at all, or undefined. A `stored_at` later than now
+ * (beyond the clock difference allowed between machines) was not written by a gateway: it would
+ * move the freshness cap below into the future and put a positive entry after every grant epoch.
+ */
+export function storedValueProblem(value: StoredValue, nowMs: number): string | undefined {
+  if (fromEpochS(value.stored_at) > nowMs + CROSS_ISOLATE_SLACK_S * 1000)
+    return 'stored_at in the future';
+  return undefined;
+}
+
+/**
+ * Rebuild the in-memory entry from a validated KV value under the current policy. `fresh_until`
+ * is trusted only up to `stored_at` + the current lifetime of its kind: a value written under a
+ * longer CACHE_POSITIVE_TTL_S / CACHE_NEGATIVE_TTL_S (or a corrupt or forged `fresh_until`) is
+ * never served longer than the gateway would serve one it wrote today.
+ */
+export function entryFromValue(
+  value: StoredValue,
+  clientId: string,
+  policy: FreshnessPolicy,
+): CacheEntry {
+  const storedAtMs = fromEpochS(value.stored_at);
+  const freshUntilMs = Math.min(
+    fromEpochS(value.fresh_until),
+    storedAtMs + freshLimitS(value.kind, policy) * 1000,
+  );
+  if (value.kind !== 'positive') {
+    return {
+      kind: value.kind,
+      result: INACTIVE,
+      storedAtMs,
+      freshUntilMs,
+      staleUntilMs: freshUntilMs,
+    };
+  }
+  return {
+    kind: 'positive',
+    userId: value.user_id,
+    scope: value.user_id === null ? null : grantScope(clientId, value.user_id),
+    result: positiveResult(value.auth),
+    storedAtMs,
+    // The expires_at cap is applied again on every read, not only on write: a value written by
+    // a gateway configured with a longer TTL still never outlives its token.
+    ...capLifetimes(freshUntilMs, policy.staleIfErrorS, expiresAtMs(value.auth), storedAtMs),
+  };
 }

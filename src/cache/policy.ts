@@ -1,23 +1,23 @@
 /**
- * Freshness and lifetime rules of the token cache. Pure: every function takes `nowMs` (epoch
- * milliseconds) and does no I/O, so the rules are tested with a fixed clock.
+ * Freshness and lifetime rules of the token cache, and its tier decisions (which entry may
+ * answer, why a check goes on to GHES, what to do with GHES's answer). Pure: every function takes
+ * `nowMs` (epoch milliseconds) and does no I/O, so the rules are tested with a fixed clock.
  *
  * Workers KV refuses an `expirationTtl` under 60 s, so KV's own expiry is only a garbage
  * collector: a value may sit in KV longer than it may be used, and its `fresh_until` decides.
  */
 import type { PublicAuthorization } from '../ghes/types';
 import { isGatewayError, type ErrorCode } from '../lib/errors';
+import type { Result } from '../lib/result';
+import type { ForwardReason } from './cache-status';
 import { grantScope } from './keys';
 import {
   INACTIVE,
-  fromEpochS,
   positiveResult,
   withoutSecrets,
   type CacheEntry,
-  type EntryKind,
   type NegativeEntry,
   type PositiveEntry,
-  type StoredValue,
 } from './entry';
 
 export interface FreshnessPolicy {
@@ -65,7 +65,7 @@ export function positiveLifetimes(
 }
 
 /** Apply the `expires_at` cap to a fresh-until time and derive the stale-if-error end. */
-function capLifetimes(
+export function capLifetimes(
   freshUntilMs: number,
   staleIfErrorS: number,
   expiresMs: number | null,
@@ -124,6 +124,62 @@ export function isFresh(entry: CacheEntry, nowMs: number): boolean {
 /** A positive entry asked for no later than the grant's revocation is not trusted. */
 export function invalidatedByEpoch(storedAtMs: number, epochMs: number | undefined): boolean {
   return epochMs !== undefined && storedAtMs <= epochMs;
+}
+
+/**
+ * May this entry answer? Fresh; if positive, asked for after `epochMs` (the grant revocation known
+ * here); if negative, only where the app allows negatives (tombstones always answer).
+ */
+export function servable(
+  entry: CacheEntry,
+  nowMs: number,
+  negativeAllowed: boolean,
+  epochMs: number | undefined,
+): boolean {
+  if (!isFresh(entry, nowMs)) return false;
+  if (entry.kind === 'positive') return !invalidatedByEpoch(entry.storedAtMs, epochMs);
+  return entry.kind === 'revoked' || negativeAllowed;
+}
+
+export interface MissDecision {
+  /** RFC 9211 `fwd`: `stale` if all entries found had expired, `miss` if one was unusable. */
+  fwd: ForwardReason;
+  /** For stale-if-error: the newest entry, so a stale L1 positive never beats a newer KV tombstone. */
+  fallback: CacheEntry | undefined;
+}
+
+/** Neither tier answered (a fresh entry found was unusable, or KV failed): go on to GHES. */
+export function missDecision(
+  l1: CacheEntry | undefined,
+  kv: Result<CacheEntry | undefined, unknown>,
+  nowMs: number,
+): MissDecision {
+  const fromKv = kv.ok ? kv.value : undefined;
+  let unusable = !kv.ok;
+  let expired = false;
+  for (const entry of [l1, fromKv]) {
+    if (entry === undefined) continue;
+    if (isFresh(entry, nowMs)) unusable = true;
+    else expired = true;
+  }
+  const fwd: ForwardReason = unusable ? 'miss' : expired ? 'stale' : 'uri-miss';
+  if (l1 === undefined || fromKv === undefined) return { fwd, fallback: l1 ?? fromKv };
+  return { fwd, fallback: l1.storedAtMs >= fromKv.storedAtMs ? l1 : fromKv };
+}
+
+/**
+ * GHES's answer as an entry: store it; pass it on unkept (a negative the app may not cache, an
+ * `expires_at` already past); or answer as revoked (a grant revocation here overtook the load).
+ */
+export function loadedDecision(
+  entry: CacheEntry,
+  nowMs: number,
+  negativeAllowed: boolean,
+  epochMs: number | undefined,
+): 'store' | 'pass' | 'revoked' {
+  if (entry.kind !== 'positive') return negativeAllowed ? 'store' : 'pass';
+  if (invalidatedByEpoch(entry.storedAtMs, epochMs)) return 'revoked';
+  return isFresh(entry, nowMs) ? 'store' : 'pass';
 }
 
 /**
@@ -206,62 +262,4 @@ export function makeRevokedEntry(nowMs: number, policy: FreshnessPolicy): Negati
 /** Until when KV should keep the entry: the end of its usable life, fresh or stale. */
 export function retainUntilMs(entry: CacheEntry): number {
   return Math.max(entry.freshUntilMs, entry.staleUntilMs);
-}
-
-/**
- * The longest a value of this kind is fresh, counted from its `stored_at`, under the current
- * policy: what the gateway itself would write today.
- */
-export function freshLimitS(kind: EntryKind, policy: FreshnessPolicy): number {
-  if (kind === 'positive') return policy.positiveTtlS;
-  if (kind === 'negative') return policy.negativeTtlS;
-  return revokedLifetimeS(policy);
-}
-
-/**
- * Why a validated KV value must not be used at all, or undefined. A `stored_at` later than now
- * (beyond the clock difference allowed between machines) was not written by a gateway: it would
- * move the freshness cap below into the future and put a positive entry after every grant epoch.
- */
-export function storedValueProblem(value: StoredValue, nowMs: number): string | undefined {
-  if (fromEpochS(value.stored_at) > nowMs + CROSS_ISOLATE_SLACK_S * MS)
-    return 'stored_at in the future';
-  return undefined;
-}
-
-/**
- * Rebuild the in-memory entry from a validated KV value under the current policy. `fresh_until`
- * is trusted only up to `stored_at` + the current lifetime of its kind: a value written under a
- * longer CACHE_POSITIVE_TTL_S / CACHE_NEGATIVE_TTL_S (or a corrupt or forged `fresh_until`) is
- * never served longer than the gateway would serve one it wrote today.
- */
-export function entryFromValue(
-  value: StoredValue,
-  clientId: string,
-  policy: FreshnessPolicy,
-): CacheEntry {
-  const storedAtMs = fromEpochS(value.stored_at);
-  const freshUntilMs = Math.min(
-    fromEpochS(value.fresh_until),
-    storedAtMs + freshLimitS(value.kind, policy) * MS,
-  );
-  if (value.kind !== 'positive') {
-    return {
-      kind: value.kind,
-      result: INACTIVE,
-      storedAtMs,
-      freshUntilMs,
-      staleUntilMs: freshUntilMs,
-    };
-  }
-  return {
-    kind: 'positive',
-    userId: value.user_id,
-    scope: value.user_id === null ? null : grantScope(clientId, value.user_id),
-    result: positiveResult(value.auth),
-    storedAtMs,
-    // The expires_at cap is applied again on every read, not only on write: a value written by
-    // a gateway configured with a longer TTL still never outlives its token.
-    ...capLifetimes(freshUntilMs, policy.staleIfErrorS, expiresAtMs(value.auth), storedAtMs),
-  };
 }

@@ -1,22 +1,25 @@
 /**
- * One run at a time per isolate, shared by the requests that need it at the same moment, so that
- * a burst of tokens with made-up `kid`s (or a cold isolate under load) costs one JWKS fetch, not
- * one per request.
+ * One run at a time per key and isolate, shared by the requests that need it at the same moment:
+ * a burst of tokens with made-up `kid`s costs one JWKS fetch (src/auth/remote-jwks.ts), and a
+ * burst of checks of one token costs one GHES check (src/cache/token-cache.ts).
  *
  * The rule about cancelled requests: on Workers, a promise created by one request may never
  * settle if that request is cancelled (client gone, CPU limit) — why jose turns its own fetch
  * de-duplication off on Workers (panva/jose#355, #509). So a follower waits on the shared run
  * only while it is live, bounded by its own signal and by the run's age: a run older than
  * `staleAfterMs` that never finished is treated as abandoned and the follower leads a new one.
- * Both bounds are timers of the injected clock.
+ * Both bounds are timers of the injected clock; nothing polls.
  */
 import type { Clock } from './clock';
+import type { Result } from './result';
 
 export interface SingleFlightOptions {
   /** Ages runs and times the followers' waits. */
   clock: Clock;
   /** An unfinished run older than this is abandoned (its request was cancelled). */
   staleAfterMs: number;
+  /** Called once per run found abandoned, before a follower leads a new one. */
+  onAbandoned?: (key: string) => void;
 }
 
 export interface FlightResult<T> {
@@ -30,10 +33,110 @@ export class SharedAttemptFailed extends Error {
   override readonly name = 'SharedAttemptFailed';
 }
 
+/**
+ * `run` gets a signal that aborts when the run is `forget`-ten: whoever forgot it decided that
+ * its outcome is out of date (the cache's token revocation).
+ */
+export type Run<T> = (forgotten: AbortSignal) => Promise<T>;
+
+export interface KeyedSingleFlight<T> {
+  /** Join the live run for `key`, or lead a new one. `signal` bounds this caller's wait. */
+  run(key: string, signal: AbortSignal | undefined, run: Run<T>): Promise<FlightResult<T>>;
+  /** The next caller for `key` leads a new run; the old one's `forgotten` signal aborts. */
+  forget(key: string): void;
+  /** Runs in progress. */
+  readonly size: number;
+}
+
 interface Attempt<T> {
   startedAt: number;
   /** Settles with the run; never rejects. */
-  settled: Promise<{ ok: true; value: T } | { ok: false }>;
+  settled: Promise<Result<T, unknown>>;
+  forgotten: AbortController;
+}
+
+const ABANDONED = Symbol('abandoned');
+
+export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedSingleFlight<T> {
+  const { clock, staleAfterMs, onAbandoned } = options;
+  const attempts = new Map<string, Attempt<T>>();
+
+  const abandon = (key: string, attempt: Attempt<T>): void => {
+    if (attempts.get(key) !== attempt) return;
+    attempts.delete(key);
+    onAbandoned?.(key);
+  };
+
+  /** The run's outcome, ABANDONED once it is too old, or the signal's rejection. */
+  const follow = (joined: Attempt<T>, signal: AbortSignal | undefined) => {
+    const stale = clock.timeout(joined.startedAt + staleAfterMs - clock.now());
+    return new Promise<Result<T, unknown> | typeof ABANDONED>((resolve, reject) => {
+      const done = (): void => {
+        stale.removeEventListener('abort', onStale);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onStale = (): void => {
+        done();
+        resolve(ABANDONED);
+      };
+      const onAbort = (): void => {
+        done();
+        reject((signal as AbortSignal).reason as Error);
+      };
+      if (signal?.aborted === true) return onAbort();
+      if (stale.aborted) return onStale();
+      stale.addEventListener('abort', onStale, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void joined.settled.then((outcome) => {
+        done();
+        resolve(outcome);
+      });
+    });
+  };
+
+  return {
+    async run(key, signal, run) {
+      for (;;) {
+        const joined = attempts.get(key);
+        if (joined === undefined) break;
+        if (clock.now() - joined.startedAt >= staleAfterMs) {
+          abandon(key, joined);
+          break;
+        }
+        const outcome = await follow(joined, signal);
+        if (outcome === ABANDONED) {
+          abandon(key, joined);
+          continue;
+        }
+        if (outcome.ok) return { value: outcome.value, shared: true };
+        throw new SharedAttemptFailed('a concurrent run failed', { cause: outcome.error });
+      }
+      const forgotten = new AbortController();
+      const running = run(forgotten.signal);
+      const mine: Attempt<T> = {
+        startedAt: clock.now(),
+        settled: running.then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+        forgotten,
+      };
+      attempts.set(key, mine);
+      void mine.settled.then(() => {
+        if (attempts.get(key) === mine) attempts.delete(key);
+      });
+      return { value: await running, shared: false };
+    },
+    forget(key) {
+      const attempt = attempts.get(key);
+      if (attempt === undefined) return;
+      attempts.delete(key);
+      attempt.forgotten.abort();
+    },
+    get size() {
+      return attempts.size;
+    },
+  };
 }
 
 export type SingleFlight<T> = (
@@ -41,66 +144,8 @@ export type SingleFlight<T> = (
   run: () => Promise<T>,
 ) => Promise<FlightResult<T>>;
 
-const ABANDONED = Symbol('abandoned');
-
+/** One run at a time, for a single resource (one key). */
 export function createSingleFlight<T>(options: SingleFlightOptions): SingleFlight<T> {
-  const { clock, staleAfterMs } = options;
-  let current: Attempt<T> | undefined;
-
-  /** The run's outcome, ABANDONED once it is too old, or the signal's rejection. */
-  const follow = (joined: Attempt<T>, signal: AbortSignal) => {
-    const stale = clock.timeout(joined.startedAt + staleAfterMs - clock.now());
-    return new Promise<{ ok: true; value: T } | { ok: false } | typeof ABANDONED>(
-      (resolve, reject) => {
-        const done = (): void => {
-          stale.removeEventListener('abort', onStale);
-          signal.removeEventListener('abort', onAbort);
-        };
-        const onStale = (): void => {
-          done();
-          resolve(ABANDONED);
-        };
-        const onAbort = (): void => {
-          done();
-          reject(signal.reason as Error);
-        };
-        if (signal.aborted) return onAbort();
-        if (stale.aborted) return onStale();
-        stale.addEventListener('abort', onStale, { once: true });
-        signal.addEventListener('abort', onAbort, { once: true });
-        void joined.settled.then((outcome) => {
-          done();
-          resolve(outcome);
-        });
-      },
-    );
-  };
-
-  return async function singleFlight(signal, run) {
-    for (;;) {
-      const joined = current;
-      if (joined === undefined || clock.now() - joined.startedAt >= staleAfterMs) break;
-      const outcome = await follow(joined, signal);
-      if (outcome === ABANDONED) {
-        if (current === joined) current = undefined;
-        continue;
-      }
-      if (outcome.ok) return { value: outcome.value, shared: true };
-      throw new SharedAttemptFailed('a concurrent run failed');
-    }
-    const running = run();
-    const mine: Attempt<T> = {
-      startedAt: clock.now(),
-      settled: running.then(
-        (value) => ({ ok: true as const, value }),
-        () => ({ ok: false as const }),
-      ),
-    };
-    current = mine;
-    try {
-      return { value: await running, shared: false };
-    } finally {
-      if (current === mine) current = undefined;
-    }
-  };
+  const flights = createKeyedSingleFlight<T>(options);
+  return (signal, run) => flights.run('', signal, run);
 }

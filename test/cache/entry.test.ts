@@ -109,7 +109,7 @@ describe('decodeValue (values read back from KV are untrusted)', () => {
   ])('rejects auth.%s = %j, naming the field', (field, value) => {
     const r = decodeValue(bad({ auth: { ...goodAuth, [field]: value } }));
     expect(r).toMatchObject({ ok: false });
-    expect(r.ok ? '' : r.reason).toContain(
+    expect(r.ok ? '' : r.error).toContain(
       field === 'created_at' || field === 'updated_at' ? 'timestamps' : field,
     );
   });

@@ -1,20 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError, type ErrorCode } from '../../src/lib/errors';
+import { err, ok } from '../../src/lib/result';
 import {
   KV_MIN_TTL_S,
-  entryFromValue,
-  freshLimitS,
-  storedValueProblem,
   epochRetentionS,
   invalidatedByEpoch,
   kvExpirationTtlS,
+  loadedDecision,
   makeNegativeEntry,
   makePositiveEntry,
   makeRevokedEntry,
+  missDecision,
   positiveLifetimes,
   remainingFreshnessS,
   revokedLifetimeS,
+  servable,
   staleIfErrorAllowed,
   type FreshnessPolicy,
 } from '../../src/cache/policy';
@@ -190,70 +191,82 @@ describe('staleIfErrorAllowed', () => {
   });
 });
 
-describe('entryFromValue', () => {
-  it('applies the expires_at cap again on read', () => {
-    const entry = entryFromValue(
-      {
-        v: 1,
-        kind: 'positive',
-        auth: authFor({ expiresAt: iso(T0 + 5_000) }),
-        user_id: 42,
-        fresh_until: (T0 + 3_600_000) / 1000,
-        stored_at: T0 / 1000,
-      },
-      APP.clientId,
-      POLICY,
-    );
-    expect(entry.freshUntilMs).toBe(T0 + 5_000);
-    expect(entry.kind === 'positive' && entry.scope).toBe(`${APP.clientId}:42`);
-  });
+describe('tier decisions', () => {
+  const positive = makePositiveEntry(authFor(), APP.clientId, T0, T0, POLICY); // fresh 60 s
+  const negative = makeNegativeEntry(T0, T0, POLICY); // fresh 30 s
+  const tombstone = makeRevokedEntry(T0, POLICY);
 
-  it('round-trips millisecond timestamps exactly', () => {
-    const entry = entryFromValue(
-      { v: 1, kind: 'negative', fresh_until: (T0 + 1234) / 1000, stored_at: (T0 + 7) / 1000 },
-      APP.clientId,
-      POLICY,
-    );
-    expect(entry.freshUntilMs).toBe(T0 + 1234);
-    expect(entry.storedAtMs).toBe(T0 + 7);
-  });
-});
-
-describe('entryFromValue: fresh_until capped by the current lifetimes', () => {
-  const stored = T0 / 1000;
-  const far = 9_999_999_999;
-  it.each([
-    ['positive', POLICY.positiveTtlS],
-    ['negative', POLICY.negativeTtlS],
-    ['revoked', revokedLifetimeS(POLICY)],
-  ] as const)('%s: at most stored_at + its lifetime (%i s)', (kind, lifeS) => {
-    const value =
-      kind === 'positive'
-        ? { v: 1 as const, kind, auth: authFor(), user_id: 42, fresh_until: far, stored_at: stored }
-        : { v: 1 as const, kind, fresh_until: far, stored_at: stored };
-    const entry = entryFromValue(value, APP.clientId, POLICY);
-    expect(entry.freshUntilMs).toBe(T0 + lifeS * 1000);
-    expect(entry.staleUntilMs).toBe(T0 + lifeS * 1000);
-    expect(freshLimitS(kind, POLICY)).toBe(lifeS);
-  });
-
-  it('keeps an earlier fresh_until as it is', () => {
-    const entry = entryFromValue(
-      { v: 1, kind: 'negative', fresh_until: stored + 5, stored_at: stored },
-      APP.clientId,
-      POLICY,
-    );
-    expect(entry.freshUntilMs).toBe(T0 + 5_000);
-  });
-
-  it('refuses a stored_at beyond the allowed clock difference', () => {
-    const at = (s: number) => ({
-      v: 1 as const,
-      kind: 'negative' as const,
-      fresh_until: s + 30,
-      stored_at: s,
+  describe('servable', () => {
+    it('serves a fresh entry up to the last millisecond of its freshness', () => {
+      expect(servable(positive, T0 + 59_999, true, undefined)).toBe(true);
+      expect(servable(positive, T0 + 60_000, true, undefined)).toBe(false);
     });
-    expect(storedValueProblem(at(stored + 180), T0)).toBeUndefined();
-    expect(storedValueProblem(at(stored + 181), T0)).toBe('stored_at in the future');
+
+    it('refuses a positive entry asked for at or before a known grant epoch', () => {
+      expect(servable(positive, T0 + 1, true, T0)).toBe(false);
+      expect(servable(positive, T0 + 1, true, T0 - 1)).toBe(true);
+    });
+
+    it('serves a negative entry only where the app allows negatives; a tombstone always', () => {
+      expect(servable(negative, T0, true, undefined)).toBe(true);
+      expect(servable(negative, T0, false, undefined)).toBe(false);
+      expect(servable(tombstone, T0, false, undefined)).toBe(true);
+    });
+  });
+
+  describe('missDecision', () => {
+    const none = ok(undefined);
+
+    it('uri-miss when no tier holds anything', () => {
+      expect(missDecision(undefined, none, T0)).toEqual({ fwd: 'uri-miss', fallback: undefined });
+    });
+
+    it('stale when every entry found had expired, with the entry as fallback', () => {
+      expect(missDecision(positive, none, T0 + 60_000)).toEqual({
+        fwd: 'stale',
+        fallback: positive,
+      });
+      expect(missDecision(undefined, ok(positive), T0 + 60_000).fwd).toBe('stale');
+    });
+
+    it('miss when a fresh entry was found (it was unusable) or KV failed', () => {
+      expect(missDecision(positive, none, T0).fwd).toBe('miss');
+      expect(missDecision(undefined, ok(negative), T0).fwd).toBe('miss');
+      expect(missDecision(positive, ok(negative), T0 + 45_000).fwd).toBe('miss');
+      expect(missDecision(undefined, err('error'), T0).fwd).toBe('miss');
+      expect(missDecision(undefined, err('corrupt'), T0).fwd).toBe('miss');
+    });
+
+    it('falls back on the newest entry, so a stale L1 positive never beats a newer KV tombstone', () => {
+      const later = makeRevokedEntry(T0 + 1, POLICY);
+      expect(missDecision(positive, ok(later), T0 + 90_000).fallback).toBe(later);
+      expect(missDecision(later, ok(positive), T0 + 90_000).fallback).toBe(later);
+      // On a tie L1 wins.
+      expect(missDecision(positive, ok(tombstone), T0 + 90_000).fallback).toBe(positive);
+    });
+  });
+
+  describe('loadedDecision', () => {
+    it('stores a fresh positive answer, and passes on one that is already past expires_at', () => {
+      expect(loadedDecision(positive, T0, true, undefined)).toBe('store');
+      const expired = makePositiveEntry(
+        authFor({ expiresAt: iso(T0 - 1) }),
+        APP.clientId,
+        T0,
+        T0,
+        POLICY,
+      );
+      expect(loadedDecision(expired, T0, true, undefined)).toBe('pass');
+    });
+
+    it('answers revoked when a grant revocation here came at or after the load started', () => {
+      expect(loadedDecision(positive, T0, true, T0)).toBe('revoked');
+      expect(loadedDecision(positive, T0, true, T0 - 1)).toBe('store');
+    });
+
+    it('stores a negative answer only where the app allows negatives', () => {
+      expect(loadedDecision(negative, T0, true, undefined)).toBe('store');
+      expect(loadedDecision(negative, T0, false, undefined)).toBe('pass');
+    });
   });
 });

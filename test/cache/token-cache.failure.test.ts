@@ -101,22 +101,23 @@ describe('corrupt KV values are misses', () => {
       JSON.stringify({ v: 9, kind: 'negative', fresh_until: 2e9, stored_at: 1.7e9 }),
     ],
   ])('%s: logged, reloaded, then overwritten with a good value', async (_name, text) => {
-    const { cache, kv, logs } = harness();
+    // L1 off, so that every check reads KV.
+    const { cache, kv, logs } = harness({ l1MaxEntries: 0 });
     // Write a good value first, then corrupt it in place.
-    await cache.check(APP, token(7), loader(found()), { bypassL1: true });
+    await cache.check(APP, token(7), loader(found()));
     const written = kv.puts[0]!.key;
     expect(written.startsWith(tokenKey(await cache.tokenId(APP, token(7))))).toBe(true);
     await kv.plant(written, text);
 
     const load = loader(found());
-    const o = await cache.check(APP, token(7), load, { bypassL1: true });
+    const o = await cache.check(APP, token(7), load);
     expect(o).toMatchObject({ result: { active: true }, source: 'ghes' });
     expect(o.cacheStatus).toContain('fwd=miss');
     expect(load.calls).toBe(1);
     expect(logs.events('cache.kv_corrupt')).toEqual([
       expect.objectContaining({ level: 'warn', token_id: o.tokenId }),
     ]);
-    expect((await cache.check(APP, token(7), load, { bypassL1: true })).source).toBe('kv');
+    expect((await cache.check(APP, token(7), load)).source).toBe('kv');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * A revocation that lands while a load's positive answer is being written: the load must not
- * answer "active" (src/cache/token-cache.ts, the `flight.revoked` check after `#store`). Without
+ * answer "active" (src/cache/flight.ts, the `revoked` check after `store`). Without
  * `waitUntil` the store waits for KV, which is the window tested here; the held KV write orders
  * the steps, no timing involved.
  */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createSingleFlight, SharedAttemptFailed } from '../../src/lib/single-flight';
+import {
+  createKeyedSingleFlight,
+  createSingleFlight,
+  SharedAttemptFailed,
+} from '../../src/lib/single-flight';
 import { TestClock } from '../helpers/clock';
 
 /** A run the test settles by hand, counting how often it was started. */
@@ -152,5 +156,93 @@ describe('listeners', () => {
     c.resolve('v');
     await expect(shared).resolves.toEqual({ value: 'v', shared: true });
     expect(follower.live()).toBe(0);
+  });
+});
+
+describe('createKeyedSingleFlight', () => {
+  it('runs each key on its own: one run per key, not one overall', async () => {
+    const flights = createKeyedSingleFlight<string>({
+      clock: new TestClock(0),
+      staleAfterMs: 1000,
+    });
+    const a = controlled<string>();
+    const b = controlled<string>();
+    const a1 = flights.run('a', undefined, a.run);
+    const a2 = flights.run('a', undefined, a.run);
+    const b1 = flights.run('b', undefined, b.run);
+    await flush();
+    expect([a.starts(), b.starts(), flights.size]).toEqual([1, 1, 2]);
+    a.resolve('A');
+    b.resolve('B');
+    expect(await Promise.all([a1, a2, b1])).toEqual([
+      { value: 'A', shared: false },
+      { value: 'A', shared: true },
+      { value: 'B', shared: false },
+    ]);
+    await flush();
+    expect(flights.size).toBe(0);
+  });
+
+  it('hands followers of a failed run the cause, once as SharedAttemptFailed', async () => {
+    const flights = createKeyedSingleFlight<string>({
+      clock: new TestClock(0),
+      staleAfterMs: 1000,
+    });
+    const c = controlled<string>();
+    const cause = new Error('HTTP 503');
+    const leader = flights.run('k', undefined, c.run);
+    const follower = flights.run('k', undefined, c.run);
+    c.reject(cause);
+    await expect(leader).rejects.toBe(cause);
+    await expect(follower).rejects.toMatchObject({ name: 'SharedAttemptFailed', cause });
+  });
+
+  it('forget: the run learns it is out of date, waiters keep it, the next caller leads anew', async () => {
+    const flights = createKeyedSingleFlight<string>({
+      clock: new TestClock(0),
+      staleAfterMs: 1000,
+    });
+    let forgotten: AbortSignal | undefined;
+    const old = controlled<string>();
+    const leader = flights.run('k', undefined, (signal) => ((forgotten = signal), old.run()));
+    const waiter = flights.run('k', undefined, old.run);
+    await flush();
+    expect(forgotten?.aborted).toBe(false);
+    flights.forget('k');
+    expect(forgotten?.aborted).toBe(true);
+    expect(flights.size).toBe(0);
+    const fresh = controlled<string>();
+    const after = flights.run('k', undefined, fresh.run);
+    await flush();
+    expect(fresh.starts()).toBe(1);
+    old.resolve('old');
+    fresh.resolve('new');
+    expect(await Promise.all([leader, waiter, after])).toEqual([
+      { value: 'old', shared: false },
+      { value: 'old', shared: true },
+      { value: 'new', shared: false },
+    ]);
+  });
+
+  it('reports an abandoned run once, however many followers find it', async () => {
+    const clock = new TestClock(0);
+    const abandoned: string[] = [];
+    const flights = createKeyedSingleFlight<string>({
+      clock,
+      staleAfterMs: 3000,
+      onAbandoned: (key) => abandoned.push(key),
+    });
+    void flights.run('k', undefined, controlled<string>().run);
+    const fresh = controlled<string>();
+    const followers = [
+      flights.run('k', undefined, fresh.run),
+      flights.run('k', undefined, fresh.run),
+    ];
+    clock.advanceMs(3000);
+    await flush();
+    expect(abandoned).toEqual(['k']);
+    expect(fresh.starts()).toBe(1);
+    fresh.resolve('v');
+    expect((await Promise.all(followers)).map((r) => r.shared).sort()).toEqual([false, true]);
   });
 });
