@@ -94,7 +94,8 @@ async function defaultCap(): Promise<number> {
   };
   const field = env.varsSchema?.shape?.['CACHE_L1_MAX_ENTRIES'];
   const value = field?.parse(undefined);
-  if (typeof value !== 'number') throw new Error('src/config/schema.ts has no CACHE_L1_MAX_ENTRIES default');
+  if (typeof value !== 'number')
+    throw new Error('src/config/schema.ts has no CACHE_L1_MAX_ENTRIES default');
   return value;
 }
 
