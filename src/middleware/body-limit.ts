@@ -1,18 +1,9 @@
 /**
- * Request bodies of at most `maxBytes`, refused with 413 `payload-too-large` otherwise, and, for a
- * body whose length is not declared (chunked, or a stream over HTTP/2), refused only after the
- * rest of it has been read and dropped, up to `drainBytes`.
- *
- * Why drain: a Worker that answers while the request body is half read leaves the rest of the
- * upload on the connection. workerd then breaks that connection under the client, and under
- * `wrangler dev` its proxy takes the broken connection for a Worker restart and fails the next
- * request with 503 "Your worker restarted mid-request" (seen 5 of 5 times after a 413 on a chunked
- * body; a body never read at all, as after a 401, and a body read to its end are both fine). Read
- * to its end, the upload finishes and the 413 arrives cleanly. Draining costs reads, not memory
- * (chunks are dropped), and is bounded: beyond `drainBytes` the stream is cancelled instead.
- * A declared Content-Length over the limit is refused before any byte is read.
- *
- * Replaces hono/body-limit, which stops reading at the limit and leaves the stream locked.
+ * Request bodies of at most `maxBytes`, else 413 `payload-too-large`; a declared Content-Length
+ * over the limit is refused before any byte is read. An undeclared length (chunked) is refused
+ * only after the rest is read and dropped, up to `drainBytes`: workerd breaks a connection
+ * answered with its upload half read, and `wrangler dev` then fails the next request with 503
+ * "worker restarted mid-request". Replaces hono/body-limit, which leaves the stream locked.
  */
 import type { MiddlewareHandler } from 'hono';
 import { ConfigurationError, GatewayError } from '../lib/errors';

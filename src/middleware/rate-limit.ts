@@ -1,38 +1,14 @@
 /**
- * Per-caller rate limits on the Workers rate-limiting binding (wrangler.toml `[[ratelimits]]`):
- * `env.<BINDING>.limit({ key })` counts one request against `simple.limit` per `simple.period`
- * and answers `{ success }`. It exists in production and runs under miniflare in tests.
+ * Per-caller limits on the Workers rate-limiting binding (`[[ratelimits]]`), keyed
+ * `<bucket>:<caller sub>` after caller auth, so callers cannot grow the key space. Buckets:
+ * - `introspection`: checks that need GHES, charged right before the GHES call (`ghesCheckBudget`),
+ *   never for a cached answer: RFC 7662 §4, an open check lets a caller fish for valid tokens;
+ * - `client`: the same checks per end-user client address (src/lib/client-address.ts);
+ * - `mutation`: reset, scoped, delete, grant delete, per request.
+ * Over the limit → 429 with `Retry-After` = the binding's period (it reports no reset time).
  *
- * Runs after `callerAuth`: the key is `<bucket>:<caller sub>`, and subs are CALLER_POLICY keys,
- * so the key space is fixed by configuration and cannot be grown by callers. Buckets:
- * - `introspection`: token checks that need GHES (check, introspection, forward auth), charged by
- *   `ghesCheckBudget` right before the GHES call, never for an answer from the cache or for a
- *   token no app could have issued. RFC 7662 §4: an endpoint that says whether a token is active
- *   lets whoever may call it test guesses; a per-caller limit bounds how fast even an
- *   authenticated caller can fish for valid tokens. Counting every request instead let end users
- *   behind an API gateway spend its whole budget with garbage tokens (issue 9).
- * - `client`: the same GHES-bound checks per end-user client address of a caller (the hop the
- *   caller's proxy reports, src/lib/client-address.ts), so that one client spraying tokens is
- *   refused while the caller's other clients go on.
- * - `mutation`: reset, scoped, delete token, delete grant (`callerRateLimit`, per request: each
- *   is a GHES write that mints or revokes credentials; a runaway or compromised caller must not
- *   be able to do thousands).
- * Over the limit → 429 `rate-limited` with `Retry-After` = the binding's period: the binding
- * reports only `success`, no reset time, and the period is the window its count covers. The
- * binding counts per Cloudflare location and is eventually consistent: the limit is approximate,
- * which is enough for abuse protection.
- *
- * Failure semantics, and why they fail OPEN:
- * - binding not configured (absent from `env`) → the limit is off, with one warning per isolate;
- *   an environment without rate limiting is an operator's choice to fix, not a reason to refuse
- *   authenticated callers;
- * - binding present but not a rate limiter, `limit()` throws or answers nonsense → the request
- *   goes on and the failure is logged (error). The limiter is abuse protection, not
- *   authentication or authorization: every request here has already been authenticated and is
- *   still checked against the caller policy. Failing closed would turn a fault in a secondary
- *   service into an outage of every token check of the company; failing open only removes a
- *   throttle from callers we already know, while GHES stays protected by the circuit breaker
- *   and the cache.
+ * Fails open (logged): a missing or broken binding lets authenticated, policy-checked callers
+ * through. It is abuse protection, not authorization; GHES stays behind the breaker and the cache.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller, CallerAuthVariables } from '../auth/caller';

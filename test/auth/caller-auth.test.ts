@@ -1,23 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
 import { ConfigurationError, PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
-import {
-  TEST_CALLER_AUDIENCE,
-  TEST_CALLER_ISSUER,
-  createTestCallerKeys,
-  mintCallerJwt,
-  type TestCallerKeys,
-} from '../helpers/caller';
-import { T0, TEST_POLICY, createHarness } from './harness';
+import { TEST_CALLER_AUDIENCE, TEST_CALLER_ISSUER, createTestCallerKeys } from '../helpers/caller';
+import { TEST_POLICY, createHarness, minterFor } from './harness';
 
-let keys: TestCallerKeys;
-beforeAll(async () => {
-  keys = await createTestCallerKeys();
-});
-
-const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
-  mintCallerJwt(keys, claims, header, { now: T0 });
+const keys = await createTestCallerKeys();
+const mint = minterFor(keys);
 
 describe('callerAuth middleware', () => {
   it('reads X-Gateway-Authorization when configured, ignoring Authorization', async () => {

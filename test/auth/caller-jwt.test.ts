@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callerAuth } from '../../src/auth/caller-auth';
 import { createCallerVerifier, type CallerJwtOptions } from '../../src/auth/caller-jwt';
 import { createCallerKeySet } from '../../src/auth/keys';
@@ -8,18 +8,11 @@ import {
   TEST_CALLER_ISSUER,
   TEST_CALLER_SUB,
   createTestCallerKeys,
-  mintCallerJwt,
-  type TestCallerKeys,
 } from '../helpers/caller';
-import { T0, TEST_POLICY, challenge, createHarness } from './harness';
+import { T0, TEST_POLICY, challenge, createHarness, minterFor } from './harness';
 
-let keys: TestCallerKeys;
-beforeAll(async () => {
-  keys = await createTestCallerKeys();
-});
-
-const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
-  mintCallerJwt(keys, claims, header, { now: T0 });
+const keys = await createTestCallerKeys();
+const mint = minterFor(keys);
 
 describe('caller JWT verification, happy path', () => {
   it('sets the caller with its policy and verified claims, then runs the handler', async () => {

@@ -14,11 +14,21 @@ import {
   TEST_CALLER_AUDIENCE,
   TEST_CALLER_ISSUER,
   TEST_CALLER_SUB,
+  mintCallerJwt,
   type TestCallerKeys,
 } from '../helpers/caller';
 
 /** A fixed instant (ms) for tests that freeze time. */
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+/** Where the remote key-set tests serve their JWKS. */
+export const JWKS_URL = 'https://idp.test/.well-known/jwks.json';
+
+/** Caller JWTs signed with `keys`, issued at T0. */
+export const minterFor =
+  (keys: TestCallerKeys) =>
+  (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    mintCallerJwt(keys, claims, header, { now: T0 });
 
 export const TEST_POLICY: Record<string, CallerPolicyEntry> = {
   [TEST_CALLER_SUB]: {

@@ -1,19 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assertCallerJwks, createCallerKeySet } from '../../src/auth/keys';
 import { ConfigurationError } from '../../src/lib/errors';
-import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
-import { T0, createHarness, problemOf } from './harness';
+import { createTestCallerKeys, type TestCallerKeys } from '../helpers/caller';
+import { JWKS_URL, createHarness, minterFor, problemOf } from './harness';
 
-let keys: TestCallerKeys;
-let rotated: TestCallerKeys;
-beforeAll(async () => {
-  keys = await createTestCallerKeys('remote-key-1');
-  rotated = await createTestCallerKeys('remote-key-2');
-});
-
-const JWKS_URL = 'https://idp.test/.well-known/jwks.json';
-const mint = (k: TestCallerKeys, header: Record<string, unknown> = {}) =>
-  mintCallerJwt(k, {}, header, { now: T0 });
+const keys = await createTestCallerKeys('remote-key-1');
+const rotated = await createTestCallerKeys('remote-key-2');
+const mint = (k: TestCallerKeys, header: Record<string, unknown> = {}) => minterFor(k)({}, header);
 
 describe('inline key set checks', () => {
   const ec = () => ({ ...keys.publicJwk });

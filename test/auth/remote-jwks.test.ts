@@ -1,23 +1,16 @@
 /** The remote caller key set (src/auth/remote-jwks.ts), built through createCallerKeySet. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCallerKeySet, type CallerKeySetOptions } from '../../src/auth/keys';
 import { JWKS_DEFAULTS } from '../../src/auth/remote-jwks';
 import { PROBLEM_TYPE_PREFIX } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from '../helpers/caller';
 import { TestClock } from '../helpers/clock';
-import { T0, challenge, createHarness, problemOf } from './harness';
+import { JWKS_URL, T0, challenge, createHarness, minterFor, problemOf } from './harness';
 
-let keys: TestCallerKeys;
-let rotated: TestCallerKeys;
-beforeAll(async () => {
-  keys = await createTestCallerKeys('remote-key-1');
-  rotated = await createTestCallerKeys('remote-key-2');
-});
-
-const JWKS_URL = 'https://idp.test/.well-known/jwks.json';
-const mint = (k: TestCallerKeys, header: Record<string, unknown> = {}) =>
-  mintCallerJwt(k, {}, header, { now: T0 });
+const keys = await createTestCallerKeys('remote-key-1');
+const rotated = await createTestCallerKeys('remote-key-2');
+const mint = (k: TestCallerKeys, header: Record<string, unknown> = {}) => minterFor(k)({}, header);
 
 /** A JWKS endpoint double: counts fetches, records their init, answers what the test says. */
 function jwksServer(initial: () => Response | Promise<Response>) {
