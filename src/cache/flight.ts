@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock';
 import type { GatewayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { Lru } from '../lib/lru';
+import type { RunState } from '../lib/single-flight';
 import {
   formatCacheStatus,
   inactiveCacheStatus,
@@ -99,18 +100,18 @@ export interface FlightRequest {
 }
 
 /**
- * One load. `revoked` aborts when `invalidateToken` ran meanwhile: the answer must then be neither
+ * One load. `revoked.forgotten` turns true when `invalidateToken` ran meanwhile: the answer must then be neither
  * stored nor served as active.
  */
 export async function fly(
   ctx: FlightContext,
   req: FlightRequest,
-  revoked: AbortSignal,
+  revoked: RunState,
 ): Promise<FlightResult> {
   const { app, key, tokenId } = req;
   const l1Entry = ctx.l1.peek(key);
   const read = await ctx.kv.readEntry(key, app.clientId, tokenId, ctx.policy, ctx.clock.now());
-  if (revoked.aborted) return revokedMeanwhile(ctx, app, undefined, 'kv');
+  if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
 
   const now = ctx.clock.now();
   const kvEntry = read.ok ? read.value : undefined;
@@ -119,7 +120,7 @@ export async function fly(
     servable(kvEntry, now, ctx.negativeAllowed(app), ctx.epochs.known(kvEntry, now))
   ) {
     const trusted = await ctx.epochs.trustedByKv(app.clientId, kvEntry);
-    if (revoked.aborted) return revokedMeanwhile(ctx, app, undefined, 'kv');
+    if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
     if (trusted) {
       ctx.l1.set(key, kvEntry);
       ctx.counters.kvHits++;
@@ -145,7 +146,7 @@ export async function fly(
     throw err;
   }
   const fwdStatus = loaded.found ? 200 : 404;
-  if (revoked.aborted) return revokedMeanwhile(ctx, app, fwd, 'ghes', fwdStatus);
+  if (revoked.forgotten) return revokedMeanwhile(ctx, app, fwd, 'ghes', fwdStatus);
 
   const at = ctx.clock.now();
   const entry = loaded.found
@@ -163,7 +164,7 @@ export async function fly(
     };
   }
   const stored = await store(ctx, req, entry, at);
-  if (entry.kind === 'positive' && revoked.aborted)
+  if (entry.kind === 'positive' && revoked.forgotten)
     return revokedMeanwhile(ctx, app, fwd, 'ghes', 200);
   return {
     result: entry.result,
@@ -179,14 +180,14 @@ async function staleIfError(
   req: FlightRequest,
   fallback: CacheEntry | undefined,
   err: unknown,
-  revoked: AbortSignal,
+  revoked: RunState,
 ): Promise<FlightResult | undefined> {
   const now = ctx.clock.now();
-  if (revoked.aborted || !staleIfErrorAllowed(fallback, now, ctx.policy, err)) return undefined;
+  if (revoked.forgotten || !staleIfErrorAllowed(fallback, now, ctx.policy, err)) return undefined;
   const entry = fallback;
   if (invalidatedByEpoch(entry.storedAtMs, ctx.epochs.known(entry, now))) return undefined;
   const trusted = await ctx.epochs.trustedByKv(req.app.clientId, entry);
-  if (!trusted || revoked.aborted) return undefined;
+  if (!trusted || revoked.forgotten) return undefined;
   ctx.counters.staleServed++;
   const upstream = err as GatewayError;
   ctx.log({

@@ -34,15 +34,22 @@ export class SharedAttemptFailed extends Error {
 }
 
 /**
- * `run` gets a signal that aborts when the run is `forget`-ten: whoever forgot it decided that
- * its outcome is out of date (the cache's token revocation).
+ * What a run can read of itself: `forgotten` turns true when the run is `forget`-ten, because
+ * whoever forgot it decided that its outcome is out of date (the cache's token revocation).
+ * A plain flag, not an AbortSignal: the run belongs to one request and `forget` is called by
+ * another, and workerd refuses to let one request abort an AbortController created by another
+ * ("Cannot perform I/O on behalf of a different request", I/O type RefcountedCanceler).
  */
-export type Run<T> = (forgotten: AbortSignal) => Promise<T>;
+export interface RunState {
+  readonly forgotten: boolean;
+}
+
+export type Run<T> = (state: RunState) => Promise<T>;
 
 export interface KeyedSingleFlight<T> {
   /** Join the live run for `key`, or lead a new one. `signal` bounds this caller's wait. */
   run(key: string, signal: AbortSignal | undefined, run: Run<T>): Promise<FlightResult<T>>;
-  /** The next caller for `key` leads a new run; the old one's `forgotten` signal aborts. */
+  /** The next caller for `key` leads a new run; the old one's `forgotten` turns true. */
   forget(key: string): void;
   /** Runs in progress. */
   readonly size: number;
@@ -52,7 +59,7 @@ interface Attempt<T> {
   startedAt: number;
   /** Settles with the run; never rejects. */
   settled: Promise<Result<T, unknown>>;
-  forgotten: AbortController;
+  state: { forgotten: boolean };
 }
 
 const ABANDONED = Symbol('abandoned');
@@ -111,15 +118,15 @@ export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedS
         if (outcome.ok) return { value: outcome.value, shared: true };
         throw new SharedAttemptFailed('a concurrent run failed', { cause: outcome.error });
       }
-      const forgotten = new AbortController();
-      const running = run(forgotten.signal);
+      const state = { forgotten: false };
+      const running = run(state);
       const mine: Attempt<T> = {
         startedAt: clock.now(),
         settled: running.then(
           (value) => ({ ok: true as const, value }),
           (error: unknown) => ({ ok: false as const, error }),
         ),
-        forgotten,
+        state,
       };
       attempts.set(key, mine);
       void mine.settled.then(() => {
@@ -131,7 +138,7 @@ export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedS
       const attempt = attempts.get(key);
       if (attempt === undefined) return;
       attempts.delete(key);
-      attempt.forgotten.abort();
+      attempt.state.forgotten = true;
     },
     get size() {
       return attempts.size;

@@ -3,6 +3,7 @@ import {
   createKeyedSingleFlight,
   createSingleFlight,
   SharedAttemptFailed,
+  type RunState,
 } from '../../src/lib/single-flight';
 import { TestClock } from '../helpers/clock';
 
@@ -202,14 +203,14 @@ describe('createKeyedSingleFlight', () => {
       clock: new TestClock(0),
       staleAfterMs: 1000,
     });
-    let forgotten: AbortSignal | undefined;
+    let forgotten: RunState | undefined;
     const old = controlled<string>();
     const leader = flights.run('k', undefined, (signal) => ((forgotten = signal), old.run()));
     const waiter = flights.run('k', undefined, old.run);
     await flush();
-    expect(forgotten?.aborted).toBe(false);
+    expect(forgotten?.forgotten).toBe(false);
     flights.forget('k');
-    expect(forgotten?.aborted).toBe(true);
+    expect(forgotten?.forgotten).toBe(true);
     expect(flights.size).toBe(0);
     const fresh = controlled<string>();
     const after = flights.run('k', undefined, fresh.run);
