@@ -20,7 +20,8 @@ import {
 import { createEmulatorFetch } from './fetch';
 import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from './faults';
 import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
-import { apiNotFound, registerApiRoutes, type EmulatorEnv } from './routes-api';
+import { apiNotFound, type EmulatorEnv } from './pipeline';
+import { registerApiRoutes } from './routes-api';
 import {
   appInfos,
   describeToken,
@@ -40,6 +41,13 @@ import { DEFAULT_VERSION, parseVersion } from './versions';
 
 export type { ActiveFault, FaultSpec, OperationName } from './faults';
 export { OPERATIONS } from './faults';
+export {
+  AUTHORIZATION_OPERATIONS,
+  TOKEN_OPERATIONS,
+  type ApiOperation,
+  type AuthorizationOperation,
+  type TokenOperation,
+} from './operations';
 export type { AppInfo, CreatedToken } from './routes-admin';
 export type { DemoSeed } from './seed';
 export {
