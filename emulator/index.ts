@@ -88,6 +88,8 @@ export interface GhesEmulatorOptions {
   rateLimit?: number;
   /** How latency is waited for; inject to observe delays without real sleeps in tests. */
   sleep?: Sleep;
+  /** PKCE on the web flow (default: as the release, which is off for every GHES release). */
+  pkce?: boolean;
 }
 
 export interface GhesEmulator {
@@ -132,6 +134,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     badCredentialsStatus: options.badCredentialsStatus ?? 404,
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     baseUrl: options.baseUrl === undefined ? undefined : new URL(options.baseUrl).origin,
+    pkce: options.pkce,
   };
   const now = options.now ?? Date.now;
   const core = new EmulatorCore({ ...initialConfig }, now, options.sleep ?? defaultSleep);
@@ -139,6 +142,9 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
 
   const restore = (): void => {
     core.state.clear();
+    core.users.clear();
+    core.oauth.clear();
+    core.grantIds.clear();
     core.faults.clear();
     core.calls = emptyCalls();
     core.bodyStreams = [];
