@@ -65,10 +65,11 @@ export interface TokenRecord {
   token: string;
   readonly clientId: string;
   readonly userId: number;
-  readonly scopes: readonly string[];
-  readonly note: string | null;
-  readonly noteUrl: string | null;
-  readonly fingerprint: string | null;
+  /** These four change with PATCH /authorizations/{id}. */
+  scopes: readonly string[];
+  note: string | null;
+  noteUrl: string | null;
+  fingerprint: string | null;
   readonly createdAt: number;
   updatedAt: number;
   /** Epoch ms, or null for a token that never expires. */
