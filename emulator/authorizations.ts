@@ -12,7 +12,7 @@
 import type { Hono } from 'hono';
 import { parseAuthorizationBody, type AuthorizationBody } from './authorizations-body';
 import type { EmulatorCore } from './core';
-import { applicationGrant } from './grants';
+import { applicationGrant, grantsOf } from './grants';
 import type { AuthorizationOperation } from './operations';
 import {
   afterCommit,
@@ -195,14 +195,14 @@ function ownAuthorization(args: Args): TokenRecord | undefined {
 
 function ownGrant(args: Args) {
   const id = Number(args.c.req.param('grant_id'));
-  return args.core.grantIds.of(args.core.state, args.user.id).find((g) => g.id === id);
+  return grantsOf(args.core.state, args.user.id).find((g) => g.id === id);
 }
 
 export function registerAuthorizationRoutes(app: Hono<EmulatorEnv>, core: EmulatorCore): void {
   const grants = (args: Args) =>
-    core.grantIds
-      .of(core.state, args.user.id)
-      .filter((g) => (args.c.req.query('client_id') ?? g.clientId) === g.clientId);
+    grantsOf(core.state, args.user.id).filter(
+      (g) => (args.c.req.query('client_id') ?? g.clientId) === g.clientId,
+    );
 
   app.get(
     '/api/v3/applications/grants',

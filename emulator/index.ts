@@ -147,7 +147,6 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     core.state.clear();
     core.users.clear();
     core.oauth.clear();
-    core.grantIds.clear();
     core.faults.clear();
     core.calls = emptyCalls();
     core.bodyStreams = [];
