@@ -4,7 +4,12 @@
  * reveal which clients exist) or 401 when configured; a refused request changes nothing.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createGhesEmulator, TOKEN_OPERATIONS, type GhesEmulator, type TokenOperation } from './index';
+import {
+  createGhesEmulator,
+  TOKEN_OPERATIONS,
+  type GhesEmulator,
+  type TokenOperation,
+} from './index';
 import { basic, call, credentials, FIXED_NOW, jsonOf } from './test-client';
 
 const LEGACY = new Set<TokenOperation>([

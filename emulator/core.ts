@@ -3,7 +3,6 @@
  * faults, call counts, the rate-limit window, the clock and the pending hangs.
  */
 import { FaultBook, OPERATIONS, type OperationName } from './faults';
-import { GrantIds } from './grants';
 import { OAuthBook } from './oauth-codes';
 import { RateWindow, type BodyStream } from './responses';
 import { EmulatorState } from './state';
@@ -92,7 +91,6 @@ export class EmulatorCore {
   readonly users = new UserBook();
   /** Web-flow codes and refresh tokens. */
   readonly oauth = new OAuthBook();
-  readonly grantIds = new GrantIds();
   calls: Record<OperationName, number> = emptyCalls();
   /** Generated (`body_bytes`) answers served so far, with how far each was read. */
   bodyStreams: BodyStream[] = [];

@@ -2,8 +2,7 @@
  * Grants as the Authorizations API shows them: one per user × app (the state's grant map), with
  * an id, the union of the scopes of its live tokens ("if an application has one token with
  * `repo` scope and another token with `user` scope, the grant will return ["repo", "user"]",
- * GitHub's "List your grants"). Ids are given on first sight, in the order grants were made; a
- * grant deleted and made again gets a new id.
+ * GitHub's "List your grants"). A grant deleted and made again gets a new id.
  */
 import { isoSeconds, type RenderContext } from './render';
 import { grantKey, type EmulatorState } from './state';
@@ -15,29 +14,17 @@ export interface GrantView {
   readonly createdAt: number;
 }
 
-export class GrantIds {
-  private readonly ids = new Map<string, { id: number; createdAt: number }>();
-  private next = 1;
-
-  /** The user's grants, oldest first. */
-  of(state: EmulatorState, userId: number): GrantView[] {
-    const out: GrantView[] = [];
-    for (const [key, createdAt] of state.grants) {
-      const colon = key.lastIndexOf(':');
-      const clientId = key.slice(0, colon);
-      const owner = Number(key.slice(colon + 1));
-      const known = this.ids.get(key);
-      const id = known && known.createdAt === createdAt ? known.id : this.next++;
-      this.ids.set(key, { id, createdAt });
-      if (owner === userId) out.push({ id, clientId, userId: owner, createdAt });
-    }
-    return out;
+/** The user's grants, oldest first. */
+export function grantsOf(state: EmulatorState, userId: number): GrantView[] {
+  const out: GrantView[] = [];
+  for (const [key, createdAt] of state.grants) {
+    const colon = key.lastIndexOf(':');
+    const owner = Number(key.slice(colon + 1));
+    const id = state.grantIds.get(key);
+    if (owner === userId && id !== undefined)
+      out.push({ id, clientId: key.slice(0, colon), userId: owner, createdAt });
   }
-
-  clear(): void {
-    this.ids.clear();
-    this.next = 1;
-  }
+  return out;
 }
 
 export function applicationGrant(

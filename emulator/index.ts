@@ -21,6 +21,9 @@ import { createEmulatorFetch } from './fetch';
 import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from './faults';
 import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
 import { apiNotFound, type EmulatorEnv } from './pipeline';
+import { registerAuthAdminRoutes } from './admin-auth';
+import { registerAuthorizationRoutes } from './authorizations';
+import { registerWebFlowRoutes } from './oauth-web';
 import { registerApiRoutes } from './routes-api';
 import {
   appInfos,
@@ -144,7 +147,6 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     core.state.clear();
     core.users.clear();
     core.oauth.clear();
-    core.grantIds.clear();
     core.faults.clear();
     core.calls = emptyCalls();
     core.bodyStreams = [];
@@ -152,7 +154,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     core.rate.limit = initialConfig.rateLimit;
     core.rate.reset();
     if (options.latencyMs !== undefined) core.faults.add({ latency_ms: options.latencyMs });
-    if (material) applyDemoSeed(core.state, material, now());
+    if (material) applyDemoSeed(core.state, core.users, material, now());
   };
   restore();
 
@@ -160,8 +162,11 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     describeToken(core.state.createToken(input, now()), core.state);
 
   const app = new Hono<EmulatorEnv>();
+  registerAuthAdminRoutes(app, core);
   registerAdminRoutes(app, core, { createToken, reset: restore });
   registerApiRoutes(app, core);
+  registerAuthorizationRoutes(app, core);
+  registerWebFlowRoutes(app, core);
   app.notFound((c) => apiNotFound(core, c));
   app.onError((err, c) => {
     // Dropped connections and aborts are not answers: let them reach the caller (emulator.fetch

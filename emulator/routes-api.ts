@@ -36,7 +36,6 @@ import { ValidationFailure, type App, type TokenRecord } from './state';
 import { safeEqual } from './tokens';
 import { docsBase, featuresOf, SUPPORTED_API_VERSION, type VersionFeatures } from './versions';
 
-
 interface OperationInfo {
   served: (f: VersionFeatures) => boolean;
   docs: string;
@@ -61,12 +60,8 @@ const OPERATION_INFO: Readonly<Record<TokenOperation, OperationInfo>> = {
   },
 };
 
-
-
-
 /** What one operation does once the request has passed faults, auth and the version gate. */
 type Handler = (args: { c: Ctx; core: EmulatorCore; reply: Reply; app: App }) => Promise<Response>;
-
 
 type Auth = { ok: true; app: App } | { ok: false; missing: boolean };
 
@@ -153,7 +148,6 @@ async function answerAuthorization(
 ): Promise<Response> {
   return json(reply, 200, await authorization(record, core.state, renderContext(core, c)));
 }
-
 
 const tokenPath = '/api/v3/applications/:client_id/token';
 const legacyTokenPath = '/api/v3/applications/:client_id/tokens/:access_token';

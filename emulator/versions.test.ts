@@ -4,7 +4,12 @@
  * tests pin the boundaries the issue names (2.19/2.20, 2.22/3.0, 3.3/3.4).
  */
 import { describe, expect, it } from 'vitest';
-import { createGhesEmulator, TOKEN_OPERATIONS, type GhesEmulator, type TokenOperation } from './index';
+import {
+  createGhesEmulator,
+  TOKEN_OPERATIONS,
+  type GhesEmulator,
+  type TokenOperation,
+} from './index';
 import { call, FIXED_NOW, jsonOf } from './test-client';
 
 function emulator(version: string): GhesEmulator {
