@@ -21,19 +21,6 @@ import {
 
 const VERIFIER = 'V3ry-s3cret.verifier_~' + 'x'.repeat(30);
 
-async function kvText(kv: KVNamespace): Promise<string> {
-  const parts: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page: KVNamespaceListResult<unknown> = await kv.list(
-      cursor === undefined ? {} : { cursor },
-    );
-    for (const k of page.keys) parts.push(k.name, (await kv.get(k.name, 'text')) ?? '');
-    cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor !== undefined);
-  return parts.join('\n');
-}
-
 interface Seen {
   status: number;
   headers: string;
@@ -45,15 +32,20 @@ async function seen(res: Response): Promise<Seen> {
 }
 
 /** Everything the gateway wrote outside answers: logs, KV, the URLs it called. */
-async function outside(gw: TestGateway, kv: KVNamespace): Promise<string> {
+async function outside(gw: TestGateway, kv: StrictKv): Promise<string> {
   await gw.settle();
-  return [JSON.stringify(gw.logs), await kvText(kv), JSON.stringify(gw.outbound)].join('\n');
+  return [
+    JSON.stringify(gw.logs),
+    JSON.stringify(kv.puts),
+    JSON.stringify(await kv.dump()),
+    JSON.stringify(gw.outbound),
+  ].join('\n');
 }
 
 describe('secrets stay where they belong', () => {
   it('a full flow — exchange, refresh, failures — leaks nothing outside the answers that carry it', async () => {
-    const kv = new StrictKv(env.TOKEN_CACHE) as unknown as KVNamespace;
-    const gw = await createTestGateway({ kv });
+    const kv = new StrictKv(env.TOKEN_CACHE);
+    const gw = await createTestGateway({ kv: kv.kv });
     const secrets = secretsOf(gw);
     const answers: Seen[] = [];
 
@@ -90,6 +82,8 @@ describe('secrets stay where they belong', () => {
     ];
     const forbidden = [...secrets, oauthCode, ghCode, lostCode, VERIFIER, ...minted];
     const elsewhere = await outside(gw, kv);
+    // The refresh moved a grant epoch: KV was written, and is scanned.
+    expect(kv.puts.some((p) => p.key.includes('epoch'))).toBe(true);
     for (const s of forbidden) expect(elsewhere, 'a secret in logs, KV or a URL').not.toContain(s);
     for (const f of failures) for (const s of forbidden) expect(JSON.stringify(f)).not.toContain(s);
     // Each minted credential is in its own answer's body, never in a header.
