@@ -92,3 +92,21 @@ describe('the audit line', () => {
     });
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the route, both grants and the answer', async () => {
+    const gw = await createTestGateway();
+    const doc = (await (await gw.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }
+      >;
+      components: { schemas: Record<string, unknown> };
+    };
+    const op = doc.paths['/v1/apps/{app}/oauth/token']?.post;
+    expect(op?.responses?.['200']).toBeDefined();
+    expect(op?.responses?.['400']).toBeDefined();
+    for (const name of ['AuthorizationCodeGrant', 'RefreshTokenGrant', 'OAuthToken'])
+      expect(doc.components.schemas[name], name).toBeDefined();
+  });
+});
