@@ -18,6 +18,9 @@ import { parseArgs } from 'node:util';
 import { startEmulator } from './emulator';
 import { mintDevCallerToken } from './caller-token';
 
+/** The demo caller's redirect URI (wrangler.toml CALLER_POLICY `redirect_uris`). */
+const DEMO_REDIRECT = 'http://127.0.0.1:9999/callback';
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const { values } = parseArgs({
@@ -133,6 +136,13 @@ async function main(): Promise<void> {
     login: 'octocat',
     scopes: ['repo'],
   }).token;
+  // What GHES hands the browser after the user authorizes (valid 10 minutes, works once).
+  const codeAnswer = await emulator.emulator.fetch(`${emulator.url}/_emulator/oauth/codes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ app: 'demo-github-app', login: 'octocat', redirect_uri: DEMO_REDIRECT }),
+  });
+  const { code } = (await codeAnswer.json()) as { code: string };
   const caller = await mintDevCallerToken({});
   const auth = `-H "Authorization: Bearer ${caller}"`;
   const json = `-H 'content-type: application/json'`;
@@ -163,6 +173,11 @@ ${v1('demo-oauth', 'token/delete', `{"access_token":"${oauthToken}"}`)}
 
 # delete the app authorization (every token of that user for the app)
 ${v1('demo-github-app', 'grant/delete', `{"access_token":"${appToken}"}`)}
+
+# OAuth web flow: exchange an authorization code (GitHub Apps answer a refresh_token too) …
+${v1('demo-github-app', 'oauth/token', `{"grant_type":"authorization_code","code":"${code}","redirect_uri":"${DEMO_REDIRECT}"}`)}
+# … and refresh (the old user token and refresh token stop working)
+${v1('demo-github-app', 'oauth/token', '{"grant_type":"refresh_token","refresh_token":"<refresh_token from above>"}')}
 
 # the gateway's OpenAPI document, and a fresh caller JWT
 curl -s ${gatewayUrl}/openapi.json

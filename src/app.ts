@@ -15,6 +15,7 @@ import { validationHook } from './middleware/validation';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerHealthRoutes } from './routes/health';
 import { registerIntrospectionRoutes } from './routes/introspect';
+import { registerOAuthRoutes } from './routes/oauth';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerWellKnownRoutes } from './routes/well-known';
 
@@ -34,6 +35,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app);
   registerTokenRoutes(app, deps);
+  // After the token routes: their /v1/* caller auth, body limit and no-store cover it.
+  registerOAuthRoutes(app, deps);
   registerIntrospectionRoutes(app, deps);
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);

@@ -69,6 +69,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         style: config.ghes.apiStyle,
         context: {
           baseUrl: ghes.baseUrl,
+          webUrl: ghes.webUrl,
           fetch: outbound,
           timeoutMs: ghes.timeoutMs,
           deadlineMs: ghes.deadlineMs,

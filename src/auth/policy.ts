@@ -177,3 +177,25 @@ export function checkScopedCeiling(
     extensions: { errors: violations },
   });
 }
+
+/**
+ * Throws 403 `forbidden` unless a code exchange names one of the caller's `redirect_uris`
+ * (exact string match; call it before any GHES call). A caller with `code_exchange` always has
+ * a list (src/config/parse.ts), and a request that names none is refused too: GHES would then
+ * exchange a code issued for any redirect URI of the app, another service's included.
+ */
+export function checkRedirectUri(
+  caller: Pick<Caller, 'sub' | 'policy'>,
+  redirectUri: string | undefined,
+): void {
+  const allowed = caller.policy.redirect_uris ?? [];
+  if (redirectUri !== undefined && allowed.includes(redirectUri)) return;
+  throw new GatewayError('forbidden', {
+    detail:
+      redirectUri === undefined
+        ? `body.redirect_uri is required: caller "${caller.sub}" may exchange codes only for its own redirect URIs`
+        : `body.redirect_uri is not one of the redirect URIs caller "${caller.sub}" may exchange codes for`,
+    reason:
+      redirectUri === undefined ? 'code exchange without redirect_uri' : 'redirect_uri not allowed',
+  });
+}

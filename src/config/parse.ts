@@ -59,6 +59,12 @@ function checkRelations(v: Vars, issue: Issue): void {
         ['CALLER_POLICY', sub, 'scoped', 'require_repositories'],
         'cannot be false when repositories is set (a repository ceiling always requires repositories)',
       );
+    // Without its own list a caller could exchange codes sent to any service's callback.
+    if (entry.operations.includes('code_exchange') && entry.redirect_uris === undefined)
+      issue(
+        ['CALLER_POLICY', sub, 'redirect_uris'],
+        'must list the redirect URIs this caller may exchange codes for (it has code_exchange)',
+      );
     for (const app of entry.apps)
       if (app !== '*' && !names.has(app))
         issue(['CALLER_POLICY', sub, 'apps'], `unknown app "${app}"`);
@@ -175,6 +181,7 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
   return ok({
     ghes: {
       baseUrl: v.GHES_BASE_URL,
+      webUrl: v.GHES_WEB_URL ?? v.GHES_BASE_URL.slice(0, -'/api/v3'.length),
       version: v.GHES_VERSION,
       apiStyle: apiStyle.value,
       timeoutMs: v.GHES_TIMEOUT_MS,

@@ -81,11 +81,28 @@ const scopedCeilingSchema = z.strictObject({
   require_repositories: z.boolean().optional(),
 });
 
+/**
+ * A redirect URI a caller may exchange codes for: absolute, no fragment (RFC 6749 §3.1.2), no
+ * userinfo. Kept as written: GHES compares the `redirect_uri` it is sent as a string.
+ */
+const redirectUriSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.href === value && url.hash === '' && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute URL in canonical form, without fragment or user name');
+
 const policyEntrySchema: z.ZodType<CallerPolicyEntry> = z.strictObject({
   apps: z.array(z.string()).min(1),
   operations: z.array(z.enum(OPERATIONS)).min(1),
   default_app: z.string().optional(),
   scoped: scopedCeilingSchema.optional(),
+  redirect_uris: z.array(redirectUriSchema).min(1).max(100).optional(),
 });
 
 /** One Access application AUD tag, or a JSON array of them. */
@@ -150,6 +167,13 @@ export const varsSchema = z.object({
   GHES_BASE_URL: secureUrl()
     .transform((u) => u.replace(/\/+$/, ''))
     .refine((u) => u.endsWith('/api/v3'), 'must end with /api/v3'),
+  /** The GHES web host for `/login/oauth/access_token`; default: GHES_BASE_URL without `/api/v3`. */
+  GHES_WEB_URL: optional(
+    secureUrl()
+      .transform((u) => u.replace(/\/+$/, ''))
+      .refine((u) => !/[?#]/.test(u), 'must have no query or fragment')
+      .refine((u) => !u.endsWith('/api/v3'), 'is the web host, not the API URL (no /api/v3)'),
+  ),
   GHES_VERSION: ghesVersionSchema,
   /** `auto`: body style where the version has it (2.20+), legacy path style before. */
   GHES_API_STYLE: blankIsUnset(z.enum(['auto', 'body', 'legacy']).default('auto')),

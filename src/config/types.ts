@@ -11,6 +11,8 @@ export const OPERATIONS = [
   'grant_delete',
   'introspect',
   'forward_auth',
+  'code_exchange',
+  'refresh',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -80,6 +82,11 @@ export interface CallerPolicyEntry {
   default_app?: string | undefined;
   /** Ceiling for scoped tokens this caller mints; none means GHES's own rules only. */
   scoped?: ScopedCeiling | undefined;
+  /**
+   * Absolute URLs this caller may exchange authorization codes for (`code_exchange`): a code
+   * exchange must name one of them. Required with `code_exchange` (src/config/parse.ts).
+   */
+  redirect_uris?: string[] | undefined;
 }
 
 export interface AppConfig {
@@ -131,6 +138,8 @@ export interface ClientRateLimitConfig extends RateLimitConfig {
 export interface GatewayConfig {
   ghes: {
     baseUrl: string;
+    /** The GHES web host (`/login/oauth/…`), no trailing slash: GHES_WEB_URL, else the API URL without `/api/v3`. */
+    webUrl: string;
     version: GhesVersion;
     /** Resolved against the version: never a style the version lacks. */
     apiStyle: ApiStyle;

@@ -8,6 +8,12 @@ import { GatewayError } from '../lib/errors';
 import { checkToken } from './check-token';
 import { deleteGrant } from './delete-grant';
 import { deleteToken } from './delete-token';
+import {
+  exchangeCode,
+  refreshUserToken,
+  type ExchangeCodeOptions,
+  type OAuthToken,
+} from './oauth-access-token';
 import type { GhesContext } from './request';
 import { resetToken } from './reset-token';
 import { scopeToken, type ScopeTokenOptions } from './scope-token';
@@ -20,6 +26,8 @@ export interface GhesClient {
   delete(app: AppConfig, token: string): Promise<void>;
   deleteGrant(app: AppConfig, token: string): Promise<void>;
   scoped(app: AppConfig, options: ScopeTokenOptions): Promise<MintedAuthorization>;
+  exchangeCode(app: AppConfig, options: ExchangeCodeOptions): Promise<OAuthToken>;
+  refresh(app: AppConfig, refreshToken: string): Promise<OAuthToken>;
 }
 
 export interface GhesClientOptions {
@@ -49,6 +57,15 @@ export function createGhesClient(options: GhesClientOptions): GhesClient {
         });
       }
       return scopeToken(ctx(app), opts);
+    },
+    exchangeCode: (app, opts) => exchangeCode(ctx(app), opts),
+    refresh: async (app, refreshToken) => {
+      if (app.kind !== 'github_app') {
+        throw new GatewayError('grant-type-unsupported', {
+          detail: `app "${app.name}" is an OAuth app; refresh tokens exist only for GitHub Apps with expiring user tokens`,
+        });
+      }
+      return refreshUserToken(ctx(app), refreshToken);
     },
   };
 }

@@ -23,9 +23,11 @@ import {
   rateLimited,
   refusal,
   retryAfterSeconds,
+  type Refusal,
   serverError,
   unusableAnswer,
 } from './outcome';
+import { wireRequest } from './wire';
 
 export type GhesOperation =
   | 'check'
@@ -36,7 +38,9 @@ export type GhesOperation =
   | 'legacy_check'
   | 'legacy_reset'
   | 'legacy_delete'
-  | 'legacy_grant';
+  | 'legacy_grant'
+  | 'code_exchange'
+  | 'refresh';
 
 /**
  * Operations that change something in GHES. A failure after such a call may have reached GHES
@@ -52,11 +56,15 @@ const MUTATES: Readonly<Record<GhesOperation, boolean>> = {
   legacy_reset: true,
   legacy_delete: true,
   legacy_grant: true,
+  code_exchange: true,
+  refresh: true,
 };
 
 export interface GhesContext {
   /** Ends with `/api/v3`, no trailing slash. */
   baseUrl: string;
+  /** The GHES web host (`/login/oauth/…`), no trailing slash; needed by `web` calls only. */
+  webUrl?: string;
   app: Pick<AppConfig, 'name' | 'clientId' | 'clientSecret'>;
   fetch: typeof fetch;
   /** Per attempt. */
@@ -80,8 +88,16 @@ export interface GhesContext {
 export interface GhesCall<T> {
   operation: GhesOperation;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Below `/applications/{client_id}`, e.g. `/token` or `/tokens/<encoded token>`. */
+  /**
+   * `api` (default): below `<baseUrl>/applications/{client_id}`, e.g. `/token`, Basic auth.
+   * `web`: the OAuth web flow below `webUrl` (`/login/oauth/access_token`): `form` is sent
+   * form-encoded with the client id and secret added, `Accept: application/json` (wire.ts).
+   */
+  host?: 'api' | 'web';
+  /** Below the host's root (see `host`), e.g. `/token` or `/tokens/<encoded token>`. */
   path: string;
+  /** `web` calls: the form fields besides the client credentials. */
+  form?: Readonly<Record<string, string>>;
   /** `path` with any token replaced, the only form that may be logged. */
   logPath: string;
   body?: unknown;
@@ -91,6 +107,8 @@ export interface GhesCall<T> {
    * unclear failure is `upstream-outcome-unknown`, never a retry.
    */
   retry: 'idempotent' | 'never';
+  /** How this call's refusals (3xx, 4xx but rate limits) map, when not as the REST API's. */
+  refusal?: typeof refusal;
   /** Deletes: a 404 after an earlier attempt whose outcome is unknown means the first one worked. */
   notFoundAfterAmbiguousIsSuccess?: boolean;
   /** Strings to scrub from anything GHES says back (the token in a 422 message, say). */
@@ -111,11 +129,8 @@ export interface GhesResult<T> {
 
 const MAX_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 100;
-const USER_AGENT = 'ghes-token-gateway';
 
-export function basicAuth(clientId: string, clientSecret: string): string {
-  return `Basic ${btoa(`${clientId}:${clientSecret}`)}`;
-}
+export { basicAuth } from './wire';
 
 function isTimeout(e: unknown): boolean {
   return e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
@@ -126,16 +141,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
   const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const random = ctx.random ?? Math.random;
   const deadline = clock.now() + ctx.deadlineMs;
-  const url = `${ctx.baseUrl}/applications/${encodeURIComponent(ctx.app.clientId)}${call.path}`;
-  const headers: Record<string, string> = {
-    accept: 'application/vnd.github+json',
-    authorization: basicAuth(ctx.app.clientId, ctx.app.clientSecret),
-    'user-agent': USER_AGENT,
-    'x-github-api-version': '2022-11-28',
-  };
+  const { url, headers, bodyText } = wireRequest(ctx, call);
   const minting = call.retry === 'never';
-  const bodyText = call.body === undefined ? undefined : JSON.stringify(call.body);
-  if (bodyText !== undefined) headers['content-type'] = 'application/json';
 
   /**
    * Whether an attempt so far may have reached GHES and been carried out without us learning
@@ -169,8 +176,7 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
     const mayRetry = !minting && attempt < MAX_ATTEMPTS;
     const admitted = ctx.breaker?.tryAcquire(clock.now());
     if (admitted !== undefined && !admitted.ok) {
-      const host = new URL(ctx.baseUrl).host;
-      throw breakerOpen(host, admitted.error.retryAfterMs, mayHaveApplied(false));
+      throw breakerOpen(new URL(url).host, admitted.error.retryAfterMs, mayHaveApplied(false));
     }
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
@@ -250,7 +256,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
         return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
     }
     const secrets = [...call.secrets, ctx.app.clientSecret];
-    const refused = refusal(status, text, ctx.app.clientId, secrets, mayHaveApplied(false));
+    const refuse = call.refusal ?? refusal;
+    const refused: Refusal = refuse(status, text, ctx.app.clientId, secrets, mayHaveApplied(false));
     if (refused.log !== undefined) fail(refused.log, { status });
     throw refused.error;
   }

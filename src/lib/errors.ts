@@ -28,6 +28,10 @@ export const ERROR_CODES = [
   'upstream-error',
   'upstream-unavailable',
   'upstream-outcome-unknown',
+  'code-invalid',
+  'redirect-uri-mismatch',
+  'refresh-token-invalid',
+  'grant-type-unsupported',
   'caller-keys-unavailable',
   'rate-limited',
   'misconfigured',
@@ -135,6 +139,14 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 503, title: 'GHES unavailable' };
     case 'upstream-outcome-unknown':
       return { status: 502, title: 'Outcome at GHES unknown' };
+    case 'code-invalid':
+      return { status: 400, title: 'Authorization code invalid, expired or already used' };
+    case 'redirect-uri-mismatch':
+      return { status: 400, title: "redirect_uri does not match the app's callback URL" };
+    case 'refresh-token-invalid':
+      return { status: 400, title: 'Refresh token invalid, expired or already used' };
+    case 'grant-type-unsupported':
+      return { status: 422, title: 'GHES does not offer this grant type for this app' };
     case 'caller-keys-unavailable':
       return { status: 503, title: 'Caller key set unavailable' };
     case 'rate-limited':

@@ -23,6 +23,8 @@ export interface AuditFields {
   ghes_status?: number;
   cache_status?: string;
   token_id?: string;
+  /** After a refresh: whether the user's grant epoch moved (`grant_epoch`) or could not (`failed`). */
+  invalidation?: 'grant_epoch' | 'failed';
   /** Mutations (reset, scoped, delete, grant delete) are audit events. */
   audit_event?: boolean;
 }

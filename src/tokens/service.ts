@@ -10,6 +10,8 @@
  *   answer is an error.
  * - `scoped`: mints a narrower token beside the source token; GHES does not revoke the source,
  *   so the cache is left as it is whatever the outcome.
+ * - `exchangeCode`, `refresh`: the OAuth web flow (docs/cache.md, "OAuth web flow"). A refresh
+ *   revokes the user's old token, which the gateway never saw: it moves the user's grant epoch.
  *
  * Routes build one `TokenRequest` per request; the service itself holds no per-request state.
  * Trust boundary: tokens pass through to the cache key and the GHES client only; nothing here
@@ -20,6 +22,7 @@ import type { AppConfig } from '../config/types';
 import { GatewayError, isGatewayError } from '../lib/errors';
 import type { GhesClient } from '../ghes/client';
 import type { CredentialHealth } from '../ghes/credential-health';
+import type { ExchangeCodeOptions, OAuthToken } from '../ghes/oauth-access-token';
 import type { ScopeTokenOptions } from '../ghes/scope-token';
 import { toPublicAuthorization, type GhesAuthorization } from '../ghes/types';
 import { mustInvalidateAfter } from './outcome';
@@ -29,6 +32,7 @@ export interface TokenAudit {
   ghes_status?: number;
   cache_status?: string;
   token_id?: string;
+  invalidation?: 'grant_epoch' | 'failed';
 }
 
 /** One request's view: its id, its audit record, its `waitUntil`, its hooks. */
@@ -140,6 +144,39 @@ export class TokenService {
     const scoped = await this.#ghes(req).scoped(app, options);
     req.audit.ghes_status = 200;
     return scoped;
+  }
+
+  /** The web flow's code exchange: a new user token; nothing the cache holds changes. */
+  async exchangeCode(
+    req: TokenRequest,
+    app: AppConfig,
+    options: ExchangeCodeOptions,
+  ): Promise<OAuthToken> {
+    const answer = await this.#ghes(req).exchangeCode(app, options);
+    req.audit.ghes_status = 200;
+    return answer;
+  }
+
+  /**
+   * A GitHub App's refresh: GHES mints a new user token and refresh token, and the old user
+   * token stops working (GitHub, "Refreshing user access tokens"). The gateway only has the
+   * refresh token, so it learns the user from one check of the new token and moves the user's
+   * grant epoch: every cached answer about that user's tokens of this app is then re-checked,
+   * and the old one answers 404. The new token goes back whatever that costs or however it ends.
+   */
+  async refresh(req: TokenRequest, app: AppConfig, refreshToken: string): Promise<OAuthToken> {
+    const answer = await this.#ghes(req).refresh(app, refreshToken);
+    req.audit.ghes_status = 200;
+    try {
+      const userId = grantUserId(await this.#ghes(req).check(app, answer.access_token));
+      if (userId === undefined) throw new TypeError('no user in the check answer');
+      await this.#cache.invalidateGrant(app, userId);
+      req.audit.invalidation = 'grant_epoch';
+    } catch {
+      // Residual window: the old token's cached "active" lives out its TTL (docs/cache.md).
+      req.audit.invalidation = 'failed';
+    }
+    return answer;
   }
 
   /**

@@ -143,3 +143,37 @@ describe('scoped tokens', () => {
     },
   );
 });
+
+describe('OAuth web flow', () => {
+  const answer = {
+    access_token: 'ghu_16C7e42F292c6912E7710c838347Ae178B4a',
+    token_type: 'bearer',
+    scope: '',
+  };
+
+  it('refresh for an OAuth app is grant-type-unsupported before any request', async () => {
+    const h = harness([json(200, answer)]);
+    const c = createGhesClient({
+      version: version('3.22'),
+      style: 'body',
+      context: { ...contextOf(h), webUrl: 'https://ghes.example.test' },
+    });
+    await expectGatewayError(c.refresh(OAUTH_APP, 'ghr_x'), 'grant-type-unsupported');
+    expect(h.calls).toHaveLength(0);
+  });
+
+  it('refresh and code exchange go to the web host for a GitHub App', async () => {
+    const h = harness([json(200, answer), json(200, answer)]);
+    const c = createGhesClient({
+      version: version('2.22'),
+      style: 'body',
+      context: { ...contextOf(h), webUrl: 'https://ghes.example.test' },
+    });
+    await c.refresh(GITHUB_APP, 'ghr_x');
+    await c.exchangeCode(OAUTH_APP, { code: 'abc' });
+    expect(h.calls.map((x) => x.url)).toEqual([
+      'https://ghes.example.test/login/oauth/access_token',
+      'https://ghes.example.test/login/oauth/access_token',
+    ]);
+  });
+});

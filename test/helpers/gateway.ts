@@ -18,6 +18,8 @@ export const CALLER_AUD = 'ghes-token-gateway';
 export const GATEWAY_URL = 'https://gateway.test';
 
 export const ALL_OPERATIONS = OPERATIONS;
+/** The redirect URI `svc-demo` may exchange codes for (its `redirect_uris`). */
+export const TEST_REDIRECT_URI = 'https://svc-demo.test/callback';
 
 export interface TestGatewayOptions {
   version?: string;
@@ -54,7 +56,12 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const secretBinding = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`;
   const logs: LogRecord[] = [];
   const policy = options.policy ?? {
-    'svc-demo': { apps: ['*'], operations: [...ALL_OPERATIONS], default_app: 'demo-oauth' },
+    'svc-demo': {
+      apps: ['*'],
+      operations: [...ALL_OPERATIONS],
+      default_app: 'demo-oauth',
+      redirect_uris: [TEST_REDIRECT_URI],
+    },
     'svc-readonly': {
       apps: ['demo-oauth'],
       operations: ['check', 'introspect', 'forward_auth'],

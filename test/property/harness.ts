@@ -22,6 +22,9 @@
  */
 import { base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { OPERATIONS } from '../../src/config/types';
+
+/** The redirect URI `svc-prop` may exchange codes for. */
+export const PROPERTY_REDIRECT_URI = 'https://svc-prop.test/callback';
 import { buildGateway } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
 import { createGhesEmulator, type GhesEmulator } from '../../emulator/index';
@@ -149,6 +152,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
         apps: ['*'],
         operations: [...OPERATIONS],
         default_app: OAUTH,
+        redirect_uris: [PROPERTY_REDIRECT_URI],
       },
     }),
     INTROSPECTION_SIGNING_KEYS: JSON.stringify({ keys: [signing] }),

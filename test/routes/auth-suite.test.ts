@@ -16,7 +16,8 @@ import {
   unsecuredCallerJwt,
   withPayload,
 } from '../helpers/caller';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, TEST_REDIRECT_URI, type TestGateway } from '../helpers/gateway';
+import { codeGrant, issueCode, refreshGrant } from './oauth-token.harness';
 
 type CallerCredential = string | undefined;
 
@@ -91,7 +92,50 @@ const ROUTES: ProtectedRoute[] = [
         },
       }),
   },
+  {
+    name: 'POST /v1/apps/{app}/oauth/token (code exchange)',
+    okStatus: 200,
+    send: async (gw, credential, app = 'demo-oauth') =>
+      oauthToken(gw, credential, app, codeGrant(await issueCode(gw, app))),
+  },
+  {
+    name: 'POST /v1/apps/{app}/oauth/token (refresh)',
+    okStatus: 200,
+    send: async (gw, credential, app = 'demo-github-app') =>
+      oauthToken(gw, credential, app, refreshGrant(await refreshTokenAtGhes(gw))),
+  },
 ];
+
+function oauthToken(gw: TestGateway, credential: CallerCredential, app: string, body: unknown) {
+  return gw.request(`/v1/apps/${app}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      ...(credential !== undefined && { authorization: credential }),
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A live refresh token, got from GHES directly; the calls it took are not the route's. */
+async function refreshTokenAtGhes(gw: TestGateway): Promise<string> {
+  const app = gw.apps.find((a) => a.name === 'demo-github-app');
+  if (app === undefined) throw new Error('the demo seed has a GitHub App');
+  const res = await gw.emulator.fetch('https://ghes.test/login/oauth/access_token', {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      code: await issueCode(gw, 'demo-github-app'),
+      redirect_uri: TEST_REDIRECT_URI,
+    }).toString(),
+  });
+  const { refresh_token: refreshToken } = (await res.json()) as { refresh_token?: string };
+  if (refreshToken === undefined) throw new Error('GHES issued no refresh token');
+  gw.emulator.resetCalls();
+  return refreshToken;
+}
 
 interface Attack {
   name: string;
@@ -247,6 +291,8 @@ describe('caller policy', () => {
     ['check on an app that does not exist', ROUTES[0] as ProtectedRoute, 'no-such-app'],
     ['introspect on an app outside its policy', ROUTES[5] as ProtectedRoute, 'demo-github-app'],
     ['forward auth on an app outside its policy', ROUTES[6] as ProtectedRoute, 'demo-github-app'],
+    ['code exchange', ROUTES[7] as ProtectedRoute, undefined],
+    ['refresh', ROUTES[8] as ProtectedRoute, undefined],
   ];
 
   it.each(readonlyDenied)(

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../src/config/types';
 import { GatewayError } from '../../src/lib/errors';
 import type { GhesClient } from '../../src/ghes/client';
 import { CredentialHealth } from '../../src/ghes/credential-health';
+import type { OAuthToken } from '../../src/ghes/oauth-access-token';
 import type { GhesAuthorization } from '../../src/ghes/types';
 import { TokenService, type TokenAudit, type TokenRequest } from '../../src/tokens/service';
 import { APP, authFor, harness, token } from '../cache/fixtures';
@@ -64,6 +65,26 @@ class ScriptedGhes implements GhesClient {
       for (const [k, v] of this.live) if (v === owner) this.live.delete(k);
     });
   };
+  /** The user a refresh token belongs to, and the user token GHES last minted for it. */
+  readonly refreshable = new Map<string, { user: number; current: string }>();
+  exchangeCode = async (_app: AppConfig, o: { code: string }) =>
+    (await this.#run('exchangeCode', o.code, () => {
+      const t = token(`code-${o.code}`);
+      this.live.set(t, USER);
+      return { access_token: t, token_type: 'bearer', scope: 'repo' };
+    })) as OAuthToken;
+  /** As GitHub: the refresh token and the old user token stop working, new ones are minted. */
+  refresh = async (_app: AppConfig, r: string) =>
+    (await this.#run('refresh', r, () => {
+      const grant = this.refreshable.get(r);
+      if (grant === undefined) throw new GatewayError('refresh-token-invalid');
+      this.refreshable.delete(r);
+      this.live.delete(grant.current);
+      const fresh = token(`${grant.current}-next`);
+      this.live.set(fresh, grant.user);
+      this.refreshable.set(`${r}-next`, { user: grant.user, current: fresh });
+      return { access_token: fresh, token_type: 'bearer', scope: '', refresh_token: `${r}-next` };
+    })) as OAuthToken;
   scoped = async (_app: AppConfig, o: { access_token: string }) =>
     (await this.#run('scoped', o.access_token, () => ({
       ...authFor(),
@@ -311,5 +332,77 @@ describe('scoped', () => {
       expect(req.audit.token_id).toBeDefined();
       expect(await s.probe(t)).toEqual({ active: true, askedGhes: false });
     }
+  });
+});
+
+describe('exchangeCode', () => {
+  it('answers the new token and leaves every cached answer alone', async () => {
+    const s = setup();
+    const other = token('other');
+    s.ghes.live.set(other, USER);
+    expect((await s.probe(other)).active).toBe(true);
+    const req = s.request();
+    const answer = await s.service.exchangeCode(req, APP_CONFIG, { code: 'c1' });
+    expect(answer.access_token).toBe(token('code-c1'));
+    expect(req.audit.ghes_status).toBe(200);
+    expect(s.ghes.count('check')).toBe(1);
+    expect(await s.probe(other)).toEqual({ active: true, askedGhes: false });
+  });
+});
+
+describe('refresh', () => {
+  function refreshSetup() {
+    const s = setup();
+    const old = token('user-old');
+    const sibling = token('user-sibling');
+    const stranger = token('stranger');
+    s.ghes.live.set(old, USER);
+    s.ghes.live.set(sibling, USER);
+    s.ghes.live.set(stranger, USER + 1);
+    s.ghes.refreshable.set('ghr_1', { user: USER, current: old });
+    return { ...s, old, sibling, stranger };
+  }
+
+  it("GHES revokes the old user token: the user's cached answers are re-checked, the old one is then inactive", async () => {
+    const s = refreshSetup();
+    for (const x of [s.old, s.sibling, s.stranger]) expect((await s.probe(x)).active).toBe(true);
+    const req = s.request();
+    const answer = await s.service.refresh(req, APP_CONFIG, 'ghr_1');
+    expect(answer.refresh_token).toBe('ghr_1-next');
+    expect(req.audit.invalidation).toBe('grant_epoch');
+    expect(await s.probe(s.old)).toEqual({ active: false, askedGhes: true });
+    expect(await s.probe(s.sibling)).toEqual({ active: true, askedGhes: true });
+    expect(await s.probe(s.stranger)).toEqual({ active: true, askedGhes: false });
+    expect(await s.probe(answer.access_token)).toEqual({ active: true, askedGhes: true });
+  });
+
+  it('a failed check of the new token still answers it; the audit line says the epoch did not move', async () => {
+    const s = refreshSetup();
+    expect((await s.probe(s.old)).active).toBe(true);
+    s.ghes.script('check', thrower(new GatewayError('upstream-timeout')));
+    const req = s.request();
+    const answer = await s.service.refresh(req, APP_CONFIG, 'ghr_1');
+    expect(answer.access_token).toBe(token(`${s.old}-next`));
+    expect(req.audit.invalidation).toBe('failed');
+    // The residual window docs/cache.md describes: the old token's entry lives out its TTL.
+    expect(await s.probe(s.old)).toEqual({ active: true, askedGhes: false });
+  });
+
+  it('a new token whose check names no user leaves the cache alone and says so', async () => {
+    const s = refreshSetup();
+    s.ghes.script('check', () => ({ ...authFor({ userId: USER }), user: null }));
+    const req = s.request();
+    await s.service.refresh(req, APP_CONFIG, 'ghr_1');
+    expect(req.audit.invalidation).toBe('failed');
+  });
+
+  it('a refused refresh checks nothing and changes nothing', async () => {
+    const s = refreshSetup();
+    expect((await s.probe(s.old)).active).toBe(true);
+    await expect(s.service.refresh(s.request(), APP_CONFIG, 'ghr_wrong')).rejects.toMatchObject({
+      code: 'refresh-token-invalid',
+    });
+    expect(s.ghes.count('check')).toBe(1);
+    expect(await s.probe(s.old)).toEqual({ active: true, askedGhes: false });
   });
 });

@@ -1,0 +1,130 @@
+/**
+ * The OAuth web flow for services that must not hold the app's client secret:
+ *
+ *   POST /v1/apps/{app}/oauth/token   {"grant_type": "authorization_code", "code", "redirect_uri", "code_verifier"?}
+ *                                     {"grant_type": "refresh_token", "refresh_token"}
+ *                                     → 200 {access_token, token_type, scope, expires_in?, refresh_token?, refresh_token_expires_in?}
+ *
+ * The gateway adds the client id and secret and calls GHES's `POST /login/oauth/access_token`
+ * (src/ghes/oauth-access-token.ts). Codes, verifiers and tokens travel only in JSON bodies.
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv, GatewayDeps } from '../context';
+import { checkRedirectUri } from '../auth/policy';
+import type { OAuthToken } from '../ghes/oauth-access-token';
+import { callerRateLimit } from '../middleware/rate-limit';
+import { appFor, tokenRequest } from './common';
+import { AppParams, commonProblems, problem } from './schemas';
+
+/** What an authorization code or a refresh token can be: printable ASCII, bounded. */
+const credential = (what: string, example: string) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(512, `is longer than any GitHub ${what}`)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .openapi({ example });
+
+const CodeGrant = z
+  .strictObject({
+    grant_type: z.literal('authorization_code'),
+    code: credential('authorization code', '0123456789abcdef0123'),
+    redirect_uri: z.string().max(2048).optional().openapi({
+      description: "Required: one of the caller's `redirect_uris` (CALLER_POLICY)",
+      example: 'http://127.0.0.1:9999/callback',
+    }),
+    // RFC 7636 §4.1: 43–128 unreserved characters.
+    code_verifier: z
+      .string()
+      .regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43–128 characters of A–Z a–z 0–9 - . _ ~')
+      .optional()
+      .openapi({ description: 'PKCE (RFC 7636), when the authorization request had a challenge' }),
+  })
+  .openapi('AuthorizationCodeGrant');
+
+const RefreshGrant = z
+  .strictObject({
+    grant_type: z.literal('refresh_token'),
+    refresh_token: credential('refresh token', 'ghr_1B4a2e77838347a7E420ce178F2E7c6912E1'),
+  })
+  .openapi('RefreshTokenGrant');
+
+const TokenGrant = z.discriminatedUnion('grant_type', [CodeGrant, RefreshGrant]);
+
+const seconds = z.number().int().positive();
+const OAuthTokenAnswer = z
+  .object({
+    access_token: z.string().openapi({ description: 'The user token (gho_…, ghu_…)' }),
+    token_type: z.string().openapi({ example: 'bearer' }),
+    scope: z.string().openapi({ description: 'Comma-separated; empty for GitHub Apps' }),
+    expires_in: seconds.optional().openapi({ description: 'Expiring GitHub-App tokens only' }),
+    refresh_token: z.string().optional().openapi({ description: 'ghr_…; works once' }),
+    refresh_token_expires_in: seconds.optional(),
+  })
+  .openapi('OAuthToken');
+
+const tokenRoute = createRoute({
+  method: 'post',
+  path: '/v1/apps/{app}/oauth/token',
+  tags: ['oauth'],
+  security: [{ callerJwt: [] }],
+  summary: 'Exchange an authorization code, or refresh a GitHub-App user token',
+  request: {
+    params: AppParams,
+    body: { content: { 'application/json': { schema: TokenGrant } }, required: true },
+  },
+  responses: {
+    200: {
+      description: 'The new token',
+      content: { 'application/json': { schema: OAuthTokenAnswer } },
+    },
+    ...commonProblems,
+    400: problem('GHES refused the code, refresh token or redirect_uri'),
+  },
+});
+
+/** Allow-list copy: only what GitHub documents goes back. */
+function answerOf(t: OAuthToken): z.infer<typeof OAuthTokenAnswer> {
+  const out: z.infer<typeof OAuthTokenAnswer> = {
+    access_token: t.access_token,
+    token_type: t.token_type,
+    scope: t.scope,
+  };
+  if (t.expires_in !== undefined) out.expires_in = t.expires_in;
+  if (t.refresh_token !== undefined) out.refresh_token = t.refresh_token;
+  if (t.refresh_token_expires_in !== undefined)
+    out.refresh_token_expires_in = t.refresh_token_expires_in;
+  return out;
+}
+
+export function registerOAuthRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+  const { config } = deps;
+  // Mints credentials: the mutation budget, like reset and scoped (same binding and key).
+  app.use(
+    '/v1/apps/:app/oauth/token',
+    callerRateLimit({
+      limiter: config.rateLimits.mutation.binding,
+      bucket: 'mutation',
+      periodS: config.rateLimits.mutation.periodS,
+      log: deps.log,
+    }),
+  );
+
+  app.openapi(tokenRoute, async (c) => {
+    const name = c.req.valid('param').app;
+    const body = c.req.valid('json');
+    if (body.grant_type === 'authorization_code') {
+      const app = appFor(c, deps, name, 'code_exchange');
+      checkRedirectUri(c.get('caller'), body.redirect_uri);
+      const answer = await deps.tokens.exchangeCode(tokenRequest(c), app, {
+        code: body.code,
+        redirect_uri: body.redirect_uri,
+        code_verifier: body.code_verifier,
+      });
+      return c.json(answerOf(answer), 200);
+    }
+    const app = appFor(c, deps, name, 'refresh');
+    const answer = await deps.tokens.refresh(tokenRequest(c), app, body.refresh_token);
+    return c.json(answerOf(answer), 200);
+  });
+}
