@@ -15,6 +15,8 @@ import type { Logger } from '../lib/log';
 import { ok, type Result } from '../lib/result';
 import { DEFAULT_MAX_RESPONSE_BYTES, parseAnswer, readBody, type Unusable } from './answer';
 import type { CircuitBreaker } from './breaker';
+import type { UserAuth, UserOperation } from './authorizations/user-call';
+import { USER_MUTATES } from './authorizations/user-call';
 import {
   breakerOpen,
   deadlineSpent,
@@ -36,7 +38,8 @@ export type GhesOperation =
   | 'legacy_check'
   | 'legacy_reset'
   | 'legacy_delete'
-  | 'legacy_grant';
+  | 'legacy_grant'
+  | UserOperation;
 
 /**
  * Operations that change something in GHES. A failure after such a call may have reached GHES
@@ -52,6 +55,7 @@ const MUTATES: Readonly<Record<GhesOperation, boolean>> = {
   legacy_reset: true,
   legacy_delete: true,
   legacy_grant: true,
+  ...USER_MUTATES,
 };
 
 export interface GhesContext {
@@ -79,9 +83,14 @@ export interface GhesContext {
 
 export interface GhesCall<T> {
   operation: GhesOperation;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Below `/applications/{client_id}`, e.g. `/token` or `/tokens/<encoded token>`. */
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /**
+   * Below `/applications/{client_id}`, e.g. `/token` or `/tokens/<encoded token>`; for a `user`
+   * call, below the API root (`/authorizations/1`).
+   */
   path: string;
+  /** The call authenticates as a GHES user, not as the app (src/ghes/authorizations/). */
+  user?: UserAuth;
   /** `path` with any token replaced, the only form that may be logged. */
   logPath: string;
   body?: unknown;
@@ -126,10 +135,13 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
   const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const random = ctx.random ?? Math.random;
   const deadline = clock.now() + ctx.deadlineMs;
-  const url = `${ctx.baseUrl}/applications/${encodeURIComponent(ctx.app.clientId)}${call.path}`;
+  const url = call.user
+    ? `${ctx.baseUrl}${call.path}`
+    : `${ctx.baseUrl}/applications/${encodeURIComponent(ctx.app.clientId)}${call.path}`;
   const headers: Record<string, string> = {
+    ...call.user?.headers,
     accept: 'application/vnd.github+json',
-    authorization: basicAuth(ctx.app.clientId, ctx.app.clientSecret),
+    authorization: call.user?.authorization ?? basicAuth(ctx.app.clientId, ctx.app.clientSecret),
     'user-agent': USER_AGENT,
     'x-github-api-version': '2022-11-28',
   };
@@ -250,6 +262,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
         return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
     }
     const secrets = [...call.secrets, ctx.app.clientSecret];
+    const own = call.user?.refuse(res, text, secrets, mayHaveApplied(false));
+    if (own !== undefined) throw own;
     const refused = refusal(status, text, ctx.app.clientId, secrets, mayHaveApplied(false));
     if (refused.log !== undefined) fail(refused.log, { status });
     throw refused.error;
