@@ -11,7 +11,13 @@ import { GatewayError } from '../lib/errors';
 import type { TokenRequest } from '../tokens/service';
 
 /** Operations that change state at GHES: their log line is an `audit` event. */
-const MUTATIONS: ReadonlySet<Operation> = new Set(['reset', 'scoped', 'delete', 'grant_delete']);
+const MUTATIONS: ReadonlySet<Operation> = new Set([
+  'reset',
+  'scoped',
+  'delete',
+  'grant_delete',
+  'authorizations_write',
+]);
 
 /**
  * The app a request acts on — the one it names, else the caller's `default_app` — checked once:
