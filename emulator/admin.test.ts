@@ -1,6 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readyLine } from './banner';
-import { createGhesEmulator, type AppInfo, type CreatedToken, type GhesEmulator } from './index';
+import {
+  AUTHORIZATION_OPERATIONS,
+  createGhesEmulator,
+  OPERATIONS,
+  type AppInfo,
+  type CreatedToken,
+  type GhesEmulator,
+} from './index';
 import { admin, call, FIXED_NOW, jsonOf } from './test-client';
 
 let ghes: GhesEmulator;
@@ -144,9 +151,11 @@ describe('calls', () => {
       legacy_reset: 0,
       legacy_delete: 0,
       legacy_grant: 0,
+      ...Object.fromEntries(AUTHORIZATION_OPERATIONS.map((op) => [op, 0])),
+      oauth_access_token: 0,
     });
     expect((await admin(ghes, 'DELETE', 'calls')).status).toBe(204);
-    expect(Object.values(ghes.calls())).toEqual(Array(9).fill(0));
+    expect(Object.values(ghes.calls())).toEqual(Array(OPERATIONS.length).fill(0));
   });
 });
 
@@ -209,7 +218,7 @@ describe('POST /_emulator/reset and reset()', () => {
     expect(ghes.apps().map((a) => a.client_secret)).toEqual(secrets);
     expect(ghes.faults()).toEqual([]);
     expect(ghes.config().version).toBe('3.22');
-    expect(Object.values(ghes.calls())).toEqual(Array(9).fill(0));
+    expect(Object.values(ghes.calls())).toEqual(Array(OPERATIONS.length).fill(0));
     expect(ghes.state.tokens.size).toBe(4);
     for (const [name, token] of Object.entries(seedTokens)) {
       const app = name.endsWith('GithubApp') ? 'demo-github-app' : 'demo-oauth';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createGhesEmulator, type GhesEmulator, type OperationName } from './index';
+import { createGhesEmulator, type GhesEmulator, type TokenOperation } from './index';
 import { call, FIXED_NOW, jsonOf } from './test-client';
 
 let clock = FIXED_NOW;
@@ -13,7 +13,7 @@ beforeEach(() => {
   tokens = ghes.seed.tokens;
 });
 
-const BODY_OPS: OperationName[] = ['check', 'reset', 'delete', 'grant'];
+const BODY_OPS: TokenOperation[] = ['check', 'reset', 'delete', 'grant'];
 const CHECK_DOCS =
   'https://docs.github.com/enterprise-server@3.22/rest/apps/oauth-applications#check-a-token';
 

@@ -4,21 +4,26 @@
  * reveal which clients exist) or 401 when configured; a refused request changes nothing.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createGhesEmulator, OPERATIONS, type GhesEmulator, type OperationName } from './index';
+import {
+  createGhesEmulator,
+  TOKEN_OPERATIONS,
+  type GhesEmulator,
+  type TokenOperation,
+} from './index';
 import { basic, call, credentials, FIXED_NOW, jsonOf } from './test-client';
 
-const LEGACY = new Set<OperationName>([
+const LEGACY = new Set<TokenOperation>([
   'legacy_check',
   'legacy_reset',
   'legacy_delete',
   'legacy_grant',
 ]);
 
-function appFor(op: OperationName): string {
+function appFor(op: TokenOperation): string {
   return op === 'scoped' ? 'demo-github-app' : 'demo-oauth';
 }
 
-function tokenFor(ghes: GhesEmulator, op: OperationName): string {
+function tokenFor(ghes: GhesEmulator, op: TokenOperation): string {
   const t = ghes.seed?.tokens;
   if (!t) throw new Error('demo seed missing');
   return op === 'scoped' ? t.octocatGithubApp : t.octocatOauth;
@@ -43,7 +48,7 @@ function badAuthorizations(
   ];
 }
 
-for (const op of OPERATIONS) {
+for (const op of TOKEN_OPERATIONS) {
   const version = LEGACY.has(op) ? '3.3' : '3.22';
 
   describe(`${op} on GHES ${version}`, () => {

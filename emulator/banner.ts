@@ -9,6 +9,7 @@ export function readyLine(url: string, version: string, apps: readonly AppInfo[]
   const listed = apps.map((a) => `${a.name} (${a.kind}, ${a.client_id})`).join(', ') || 'none';
   return (
     `GHES ${version} emulator ready at ${url} — API ${url}/api/v3, admin ${url}/_emulator; ` +
-    `apps: ${listed}; client secrets: GET ${url}/_emulator/apps`
+    `apps: ${listed}; client secrets: GET ${url}/_emulator/apps; ` +
+    `user passwords: GET ${url}/_emulator/users; web flow: POST ${url}/login/oauth/access_token`
   );
 }

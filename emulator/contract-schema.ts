@@ -7,7 +7,7 @@
  * absolute so one dereferenced lookup per release serves every check. Example values are dropped.
  */
 import { dereference, validate, type OutputUnit, type Schema } from '@cfworker/json-schema';
-import type { OperationName } from './faults';
+import type { ApiOperation } from './operations';
 
 type Json = unknown;
 type JsonObject = Record<string, Json>;
@@ -21,7 +21,7 @@ export interface OpenApiDocument {
 }
 
 /** Where each operation lives in GitHub's description. */
-export const OPENAPI_OPERATIONS: Readonly<Record<OperationName, { path: string; method: string }>> =
+export const OPENAPI_OPERATIONS: Readonly<Record<ApiOperation, { path: string; method: string }>> =
   {
     check: { path: '/applications/{client_id}/token', method: 'post' },
     reset: { path: '/applications/{client_id}/token', method: 'patch' },
@@ -32,6 +32,19 @@ export const OPENAPI_OPERATIONS: Readonly<Record<OperationName, { path: string; 
     legacy_reset: { path: '/applications/{client_id}/tokens/{access_token}', method: 'post' },
     legacy_delete: { path: '/applications/{client_id}/tokens/{access_token}', method: 'delete' },
     legacy_grant: { path: '/applications/{client_id}/grants/{access_token}', method: 'delete' },
+    list_grants: { path: '/applications/grants', method: 'get' },
+    get_grant: { path: '/applications/grants/{grant_id}', method: 'get' },
+    delete_grant: { path: '/applications/grants/{grant_id}', method: 'delete' },
+    list_authorizations: { path: '/authorizations', method: 'get' },
+    create_authorization: { path: '/authorizations', method: 'post' },
+    get_or_create_authorization: { path: '/authorizations/clients/{client_id}', method: 'put' },
+    get_or_create_authorization_fingerprint: {
+      path: '/authorizations/clients/{client_id}/{fingerprint}',
+      method: 'put',
+    },
+    get_authorization: { path: '/authorizations/{authorization_id}', method: 'get' },
+    update_authorization: { path: '/authorizations/{authorization_id}', method: 'patch' },
+    delete_authorization: { path: '/authorizations/{authorization_id}', method: 'delete' },
   };
 
 function isObject(value: Json): value is JsonObject {
@@ -79,17 +92,17 @@ export class ReleaseContract {
     this.lookup = dereference({ ...(this.doc as unknown as Schema), $id: this.base });
   }
 
-  has(op: OperationName): boolean {
+  has(op: ApiOperation): boolean {
     const { path, method } = OPENAPI_OPERATIONS[op];
     return this.doc.paths[path]?.[method] !== undefined;
   }
 
   /** Status codes the description lists for the operation. */
-  documentedStatuses(op: OperationName): string[] {
+  documentedStatuses(op: ApiOperation): string[] {
     return Object.keys(this.operation(op)['responses'] as JsonObject);
   }
 
-  private operation(op: OperationName): JsonObject {
+  private operation(op: ApiOperation): JsonObject {
     const { path, method } = OPENAPI_OPERATIONS[op];
     const operation = this.doc.paths[path]?.[method];
     if (!operation)
@@ -104,7 +117,7 @@ export class ReleaseContract {
     return schema;
   }
 
-  private responseObject(op: OperationName, status: string): JsonObject | undefined {
+  private responseObject(op: ApiOperation, status: string): JsonObject | undefined {
     let response = (this.operation(op)['responses'] as JsonObject)[status];
     if (isObject(response) && typeof response['$ref'] === 'string') {
       const name = response['$ref'].split('/').pop() ?? '';
@@ -114,7 +127,7 @@ export class ReleaseContract {
   }
 
   /** Validates one answer of `op` with HTTP `status` and parsed JSON `body` (undefined if empty). */
-  check(op: OperationName, status: number, body: Json): Checked {
+  check(op: ApiOperation, status: number, body: Json): Checked {
     const key = String(status);
     const response = this.responseObject(op, key);
     if (!response) {

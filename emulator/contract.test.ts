@@ -12,9 +12,9 @@ import { parseContract, ReleaseContract, type Checked } from './contract-schema'
 import {
   createGhesEmulator,
   KNOWN_VERSIONS,
-  OPERATIONS,
+  TOKEN_OPERATIONS,
   type GhesEmulator,
-  type OperationName,
+  type TokenOperation,
 } from './index';
 import { appPermissions } from './permissions';
 import { call, FIXED_NOW, type CallOptions } from './test-client';
@@ -125,8 +125,8 @@ describe.each(Object.keys(versions))('GHES %s', (version) => {
   const contract = new ReleaseContract(version, doc);
 
   it('serves exactly the operations the release describes', async () => {
-    const served: OperationName[] = [];
-    for (const op of OPERATIONS) {
+    const served: TokenOperation[] = [];
+    for (const op of TOKEN_OPERATIONS) {
       const ghes = emulator(version);
       const res = await call(ghes, op, appFor(op), {
         token: tokenFor(ghes, op),
@@ -134,7 +134,7 @@ describe.each(Object.keys(versions))('GHES %s', (version) => {
       });
       if (res.status !== 404) served.push(op);
     }
-    expect(served).toEqual(OPERATIONS.filter((op) => contract.has(op)));
+    expect(served).toEqual(TOKEN_OPERATIONS.filter((op) => contract.has(op)));
   });
 
   // Not where only an older revision is at hand (named in global setup's line).
@@ -157,7 +157,7 @@ describe.each(Object.keys(versions))('GHES %s', (version) => {
 
   it('every answer of every described operation validates against the release schema', async () => {
     const results: Array<{ scenario: string; checked: Checked }> = [];
-    for (const op of OPERATIONS.filter((o) => contract.has(o))) {
+    for (const op of TOKEN_OPERATIONS.filter((o) => contract.has(o))) {
       for (const scenario of scenarios(op)) {
         const ghes = emulator(version);
         const res = await scenario.run(ghes);
@@ -187,13 +187,13 @@ function emulator(version: string): GhesEmulator {
   return createGhesEmulator({ version, now: () => FIXED_NOW });
 }
 
-function appFor(op: OperationName): string {
+function appFor(op: TokenOperation): string {
   return op === 'scoped' ? 'demo-github-app' : 'demo-oauth';
 }
 
 function tokenFor(
   ghes: GhesEmulator,
-  op: OperationName,
+  op: TokenOperation,
   which: 'oauth' | 'app' = op === 'scoped' ? 'app' : 'oauth',
 ): string {
   const t = ghes.seed?.tokens;
@@ -207,7 +207,7 @@ interface Scenario {
   run(ghes: GhesEmulator): Promise<Response>;
 }
 
-const SUCCESS: Readonly<Record<OperationName, number>> = {
+const SUCCESS: Readonly<Record<TokenOperation, number>> = {
   check: 200,
   reset: 200,
   delete: 204,
@@ -220,7 +220,7 @@ const SUCCESS: Readonly<Record<OperationName, number>> = {
 };
 
 /** Every way an operation can answer: success, invalid token, credentials, bodies, faults. */
-function scenarios(op: OperationName): Scenario[] {
+function scenarios(op: TokenOperation): Scenario[] {
   const plain = (
     name: string,
     status: number,

@@ -3,9 +3,11 @@
  * faults, call counts, the rate-limit window, the clock and the pending hangs.
  */
 import { FaultBook, OPERATIONS, type OperationName } from './faults';
+import { OAuthBook } from './oauth-codes';
 import { RateWindow, type BodyStream } from './responses';
 import { EmulatorState } from './state';
-import { parseVersion, type GhesVersion } from './versions';
+import { UserBook } from './users';
+import { featuresOf, parseVersion, type GhesVersion } from './versions';
 
 export type BadCredentialsStatus = 404 | 401;
 
@@ -16,6 +18,8 @@ export interface EmulatorConfig {
   rateLimit: number;
   /** Origin used in `url` fields; the request's own origin when undefined. */
   baseUrl: string | undefined;
+  /** PKCE on the web flow; undefined follows the release (no GHES release has it). */
+  pkce: boolean | undefined;
 }
 
 /** Wire form of the configuration (admin API). */
@@ -24,6 +28,8 @@ export interface EmulatorConfigView {
   bad_credentials_status: BadCredentialsStatus;
   rate_limit: number;
   base_url: string | null;
+  /** null: as the release (off for every GHES release); true: github.com's S256 PKCE. */
+  pkce: boolean | null;
 }
 
 export function isAbsoluteUrl(value: string): boolean {
@@ -81,6 +87,10 @@ export class EmulatorCore {
   readonly state = new EmulatorState(() => this.config.version);
   readonly faults = new FaultBook();
   readonly rate: RateWindow;
+  /** Passwords and two-factor settings (Authorizations API). */
+  readonly users = new UserBook();
+  /** Web-flow codes and refresh tokens. */
+  readonly oauth = new OAuthBook();
   calls: Record<OperationName, number> = emptyCalls();
   /** Generated (`body_bytes`) answers served so far, with how far each was read. */
   bodyStreams: BodyStream[] = [];
@@ -124,6 +134,11 @@ export class EmulatorCore {
     return pending.length;
   }
 
+  /** Whether the web flow checks PKCE now. */
+  get pkce(): boolean {
+    return this.config.pkce ?? featuresOf(this.config.version).pkce;
+  }
+
   get hanging(): number {
     return this.hangs.size;
   }
@@ -134,6 +149,7 @@ export class EmulatorCore {
       bad_credentials_status: this.config.badCredentialsStatus,
       rate_limit: this.config.rateLimit,
       base_url: this.config.baseUrl ?? null,
+      pkce: this.config.pkce ?? null,
     };
   }
 
@@ -163,6 +179,10 @@ export class EmulatorCore {
             return 'base_url must be an absolute URL or null';
           }
           next.baseUrl = value === null ? undefined : new URL(value).origin;
+          break;
+        case 'pkce':
+          if (value !== null && typeof value !== 'boolean') return 'pkce must be a boolean or null';
+          next.pkce = value ?? undefined;
           break;
         default:
           return `unknown config field ${key}`;

@@ -8,6 +8,8 @@
  * TypeScript API.
  */
 
+import { OPERATIONS, type OperationName } from './operations';
+
 function isAbsoluteUrl(value: string): boolean {
   try {
     new URL(value);
@@ -17,18 +19,7 @@ function isAbsoluteUrl(value: string): boolean {
   }
 }
 
-export const OPERATIONS = [
-  'check',
-  'reset',
-  'delete',
-  'grant',
-  'scoped',
-  'legacy_check',
-  'legacy_reset',
-  'legacy_delete',
-  'legacy_grant',
-] as const;
-export type OperationName = (typeof OPERATIONS)[number];
+export { OPERATIONS, type OperationName } from './operations';
 
 export interface FaultSpec {
   /** Only requests for this operation; every API request (unknown routes too) when omitted. */

@@ -10,7 +10,7 @@
  */
 import type { Hono } from 'hono';
 import { abortReason, ConnectionDropped } from './core';
-import type { EmulatorEnv } from './routes-api';
+import type { EmulatorEnv } from './pipeline';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;

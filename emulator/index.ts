@@ -20,7 +20,11 @@ import {
 import { createEmulatorFetch } from './fetch';
 import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from './faults';
 import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
-import { apiNotFound, registerApiRoutes, type EmulatorEnv } from './routes-api';
+import { apiNotFound, type EmulatorEnv } from './pipeline';
+import { registerAuthAdminRoutes } from './admin-auth';
+import { registerAuthorizationRoutes } from './authorizations';
+import { registerWebFlowRoutes } from './oauth-web';
+import { registerApiRoutes } from './routes-api';
 import {
   appInfos,
   describeToken,
@@ -40,6 +44,13 @@ import { DEFAULT_VERSION, parseVersion } from './versions';
 
 export type { ActiveFault, FaultSpec, OperationName } from './faults';
 export { OPERATIONS } from './faults';
+export {
+  AUTHORIZATION_OPERATIONS,
+  TOKEN_OPERATIONS,
+  type ApiOperation,
+  type AuthorizationOperation,
+  type TokenOperation,
+} from './operations';
 export type { AppInfo, CreatedToken } from './routes-admin';
 export type { DemoSeed } from './seed';
 export {
@@ -80,6 +91,8 @@ export interface GhesEmulatorOptions {
   rateLimit?: number;
   /** How latency is waited for; inject to observe delays without real sleeps in tests. */
   sleep?: Sleep;
+  /** PKCE on the web flow (default: as the release, which is off for every GHES release). */
+  pkce?: boolean;
 }
 
 export interface GhesEmulator {
@@ -124,6 +137,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     badCredentialsStatus: options.badCredentialsStatus ?? 404,
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     baseUrl: options.baseUrl === undefined ? undefined : new URL(options.baseUrl).origin,
+    pkce: options.pkce,
   };
   const now = options.now ?? Date.now;
   const core = new EmulatorCore({ ...initialConfig }, now, options.sleep ?? defaultSleep);
@@ -131,6 +145,8 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
 
   const restore = (): void => {
     core.state.clear();
+    core.users.clear();
+    core.oauth.clear();
     core.faults.clear();
     core.calls = emptyCalls();
     core.bodyStreams = [];
@@ -138,7 +154,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     core.rate.limit = initialConfig.rateLimit;
     core.rate.reset();
     if (options.latencyMs !== undefined) core.faults.add({ latency_ms: options.latencyMs });
-    if (material) applyDemoSeed(core.state, material, now());
+    if (material) applyDemoSeed(core.state, core.users, material, now());
   };
   restore();
 
@@ -146,8 +162,11 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     describeToken(core.state.createToken(input, now()), core.state);
 
   const app = new Hono<EmulatorEnv>();
+  registerAuthAdminRoutes(app, core);
   registerAdminRoutes(app, core, { createToken, reset: restore });
   registerApiRoutes(app, core);
+  registerAuthorizationRoutes(app, core);
+  registerWebFlowRoutes(app, core);
   app.notFound((c) => apiNotFound(core, c));
   app.onError((err, c) => {
     // Dropped connections and aborts are not answers: let them reach the caller (emulator.fetch

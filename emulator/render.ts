@@ -50,10 +50,22 @@ export function simpleUser(account: Account, ctx: RenderContext): Record<string,
   };
 }
 
+/**
+ * How the Authorizations API differs from the app-token API: `token` is the token only when just
+ * created (an empty string otherwise, as GitHub's deprecation of `token` there says), null
+ * members stay (its `authorization` schema requires them in every release), and no `user` or
+ * `installation` (GitHub's examples of these endpoints have neither).
+ */
+export interface AuthorizationView {
+  authorizationsApi: true;
+  showToken: boolean;
+}
+
 export async function authorization(
   record: TokenRecord,
   state: EmulatorState,
   ctx: RenderContext,
+  view?: AuthorizationView,
 ): Promise<Record<string, unknown>> {
   const app: App | undefined = state.apps.get(record.clientId);
   const user = state.accounts.get(record.userId);
@@ -62,7 +74,7 @@ export async function authorization(
     id: record.id,
     url: `${ctx.origin}/api/v3/authorizations/${record.id}`,
     scopes: [...record.scopes],
-    token: record.token,
+    token: view && !view.showToken ? '' : record.token,
     token_last_eight: record.token.slice(-8),
     hashed_token: await hashToken(record.token),
     app: { client_id: app.clientId, name: app.name, url: app.url },
@@ -73,12 +85,13 @@ export async function authorization(
     fingerprint: record.fingerprint,
   };
   const features = featuresOf(ctx.version);
-  if (!features.nullableAuthorizationFields) {
+  if (!features.nullableAuthorizationFields && !view) {
     for (const key of ['note', 'note_url', 'fingerprint']) if (body[key] === null) delete body[key];
   }
   if (features.expiresAt) {
     body['expires_at'] = record.expiresAt === null ? null : isoSeconds(record.expiresAt);
   }
+  if (view) return body;
   body['user'] = simpleUser(user, ctx);
   if (record.scope) {
     const account = state.accounts.get(record.scope.accountId);

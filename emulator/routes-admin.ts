@@ -7,7 +7,7 @@ import type { Context, Hono } from 'hono';
 import { emptyCalls, type EmulatorCore } from './core';
 import { parseFault, type FaultSpec } from './faults';
 import { isoSeconds } from './render';
-import type { EmulatorEnv } from './routes-api';
+import type { EmulatorEnv } from './pipeline';
 import {
   EmulatorInputError,
   type AppKind,

@@ -6,16 +6,23 @@
  * Trust boundary: the Basic credentials and the token are the only things checked; anything else
  * in the request is ignored like GHES ignores it.
  */
-import type { Context, Hono } from 'hono';
-import { ConnectionDropped, type EmulatorCore } from './core';
-import type { FaultEffect, OperationName } from './faults';
-import { authorization, type RenderContext } from './render';
+import type { Hono } from 'hono';
+import type { EmulatorCore } from './core';
+import type { TokenOperation } from './operations';
+import {
+  afterCommit,
+  apiNotFound,
+  applyFaults,
+  renderContext,
+  replyFor,
+  type Ctx,
+  type EmulatorEnv,
+} from './pipeline';
+import { authorization } from './render';
 import { parseJsonText, parseScopedBody, parseTokenBody, type BodyResult } from './request-body';
 import {
   badCredentials,
-  faultResponse,
   invalidRequest,
-  newRequestId,
   noContent,
   notFound,
   problemsParsingJson,
@@ -29,20 +36,13 @@ import { ValidationFailure, type App, type TokenRecord } from './state';
 import { safeEqual } from './tokens';
 import { docsBase, featuresOf, SUPPORTED_API_VERSION, type VersionFeatures } from './versions';
 
-/** Hono bindings: `signal` lets emulator.fetch pass the caller's AbortSignal through. */
-export interface EmulatorBindings {
-  signal?: AbortSignal;
-}
-export type EmulatorEnv = { Bindings: EmulatorBindings };
-type Ctx = Context<EmulatorEnv>;
-
 interface OperationInfo {
   served: (f: VersionFeatures) => boolean;
   docs: string;
 }
 
 const OAUTH_DOCS = 'apps/oauth-applications';
-const OPERATION_INFO: Readonly<Record<OperationName, OperationInfo>> = {
+const OPERATION_INFO: Readonly<Record<TokenOperation, OperationInfo>> = {
   check: { served: (f) => f.bodyStyle, docs: `${OAUTH_DOCS}#check-a-token` },
   reset: { served: (f) => f.bodyStyle, docs: `${OAUTH_DOCS}#reset-a-token` },
   delete: { served: (f) => f.bodyStyle, docs: `${OAUTH_DOCS}#delete-an-app-token` },
@@ -60,57 +60,8 @@ const OPERATION_INFO: Readonly<Record<OperationName, OperationInfo>> = {
   },
 };
 
-export function signalOf(c: Ctx): AbortSignal | undefined {
-  return c.env?.signal ?? c.req.raw.signal ?? undefined;
-}
-
-function replyFor(core: EmulatorCore, docsUrl: string): Reply {
-  const now = core.now();
-  return {
-    version: core.config.version,
-    now,
-    rate: core.rate.hit(now),
-    requestId: newRequestId(),
-    docsUrl,
-  };
-}
-
-function renderContext(core: EmulatorCore, c: Ctx): RenderContext {
-  return { version: core.config.version, origin: core.config.baseUrl ?? new URL(c.req.url).origin };
-}
-
 /** What one operation does once the request has passed faults, auth and the version gate. */
 type Handler = (args: { c: Ctx; core: EmulatorCore; reply: Reply; app: App }) => Promise<Response>;
-
-/**
- * Applies latency and faults; returns the fault's answer, or undefined to go on. The latency is
- * served before the effect, as a slow failing upstream would.
- */
-async function applyFaults(
-  core: EmulatorCore,
-  c: Ctx,
-  reply: Reply,
-  op: OperationName | undefined,
-): Promise<{
-  response?: Response;
-  commitThenFail?: Extract<FaultEffect, { kind: 'commit_then_fail' }>;
-}> {
-  const plan = core.faults.take(op);
-  const signal = signalOf(c);
-  await core.sleep(plan.latencyMs, signal);
-  const effect = plan.effect;
-  if (!effect) return {};
-  switch (effect.kind) {
-    case 'status':
-      return { response: faultResponse(reply, effect, core.bodyStreams) };
-    case 'hang':
-      return core.hang(signal);
-    case 'drop':
-      throw new ConnectionDropped();
-    case 'commit_then_fail':
-      return { commitThenFail: effect };
-  }
-}
 
 type Auth = { ok: true; app: App } | { ok: false; missing: boolean };
 
@@ -137,7 +88,7 @@ function authenticate(core: EmulatorCore, header: string | undefined, clientId: 
   return { ok: true, app };
 }
 
-function run(core: EmulatorCore, op: OperationName, handler: Handler) {
+function run(core: EmulatorCore, op: TokenOperation, handler: Handler) {
   return async (c: Ctx): Promise<Response> => {
     const info = OPERATION_INFO[op];
     if (!info.served(featuresOf(core.config.version))) return apiNotFound(core, c);
@@ -162,20 +113,7 @@ function run(core: EmulatorCore, op: OperationName, handler: Handler) {
       return auth.missing ? requiresAuthentication(reply) : badCredentials(reply);
     }
     const response = await handler({ c, core, reply, app: auth.app });
-    const fail = fault.commitThenFail;
-    if (!fail) return response;
-    if (fail.drop) throw new ConnectionDropped();
-    return faultResponse(
-      reply,
-      {
-        kind: 'status',
-        status: fail.status,
-        ...(fail.retryAfter !== undefined && { retryAfter: fail.retryAfter }),
-        ...(fail.body !== undefined && { body: fail.body }),
-        ...(fail.contentType !== undefined && { contentType: fail.contentType }),
-      },
-      core.bodyStreams,
-    );
+    return afterCommit(core, reply, fault.commitThenFail, response);
   };
 }
 
@@ -209,14 +147,6 @@ async function answerAuthorization(
   record: TokenRecord,
 ): Promise<Response> {
   return json(reply, 200, await authorization(record, core.state, renderContext(core, c)));
-}
-
-/** 404 for routes the configured release does not have (and anything else unknown). */
-export async function apiNotFound(core: EmulatorCore, c: Ctx): Promise<Response> {
-  const reply = replyFor(core, docsBase(core.config.version));
-  const fault = await applyFaults(core, c, reply, undefined);
-  if (fault.response) return fault.response;
-  return notFound(reply);
 }
 
 const tokenPath = '/api/v3/applications/:client_id/token';

@@ -7,6 +7,7 @@
  */
 import type { EmulatorState } from './state';
 import { newClientSecret, newUserToken } from './tokens';
+import type { UserBook } from './users';
 import type { GhesVersion } from './versions';
 
 export const DEMO_OAUTH_APP = 'demo-oauth';
@@ -16,6 +17,11 @@ export const DEMO_GITHUB_APP_CLIENT_ID = 'Iv1.9d2c5e8f1a3b4c6d';
 
 export interface DemoSeed {
   readonly apps: { readonly oauth: string; readonly githubApp: string };
+  /**
+   * Passwords for the Authorizations API (secrets: shown by GET /_emulator/users, never
+   * logged): octocat without two-factor authentication, monalisa with an authenticator app.
+   */
+  readonly passwords: { readonly octocat: string; readonly monalisa: string };
   /** Tokens as the seed created them; reset/delete in tests make them stale, `reset()` restores them. */
   readonly tokens: {
     readonly octocatOauth: string;
@@ -38,6 +44,7 @@ export function drawSeedMaterial(version: GhesVersion): SeedMaterial {
     githubAppSecret: newClientSecret(),
     seed: {
       apps: { oauth: DEMO_OAUTH_APP, githubApp: DEMO_GITHUB_APP },
+      passwords: { octocat: newClientSecret(), monalisa: newClientSecret() },
       tokens: {
         octocatOauth: newUserToken('oauth_app', version),
         monalisaOauth: newUserToken('oauth_app', version),
@@ -48,9 +55,16 @@ export function drawSeedMaterial(version: GhesVersion): SeedMaterial {
   };
 }
 
-export function applyDemoSeed(state: EmulatorState, material: SeedMaterial, now: number): void {
+export function applyDemoSeed(
+  state: EmulatorState,
+  users: UserBook,
+  material: SeedMaterial,
+  now: number,
+): void {
   state.addAccount('octocat', 'User', 1);
   state.addAccount('monalisa', 'User', 2);
+  users.set(1, material.seed.passwords.octocat, null);
+  users.set(2, material.seed.passwords.monalisa, 'app');
   state.addAccount('octo-org', 'Organization', 3);
   state.addMember('octo-org', 'octocat');
   state.addRepository('octocat', 'hello-world', 1296269);

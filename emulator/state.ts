@@ -65,10 +65,11 @@ export interface TokenRecord {
   token: string;
   readonly clientId: string;
   readonly userId: number;
-  readonly scopes: readonly string[];
-  readonly note: string | null;
-  readonly noteUrl: string | null;
-  readonly fingerprint: string | null;
+  /** These four change with PATCH /authorizations/{id}. */
+  scopes: readonly string[];
+  note: string | null;
+  noteUrl: string | null;
+  fingerprint: string | null;
   readonly createdAt: number;
   updatedAt: number;
   /** Epoch ms, or null for a token that never expires. */
@@ -147,6 +148,9 @@ export class EmulatorState {
   readonly tokens = new Map<string, TokenRecord>();
   /** Key `${clientId}:${userId}` → grant creation time. */
   readonly grants = new Map<string, number>();
+  /** Key `${clientId}:${userId}` → grant id (Authorizations API); a new grant gets a new id. */
+  readonly grantIds = new Map<string, number>();
+  private nextGrantId = 1;
   private nextAccountId = 1;
   private nextAuthorizationId = 1;
   private nextInstallationId = 1;
@@ -296,7 +300,10 @@ export class EmulatorState {
   private store(record: TokenRecord, now: number): void {
     this.tokens.set(record.token, record);
     const key = grantKey(record.clientId, record.userId);
-    if (!this.grants.has(key)) this.grants.set(key, now);
+    if (!this.grants.has(key)) {
+      this.grants.set(key, now);
+      this.grantIds.set(key, this.nextGrantId++);
+    }
   }
 
   /** The live token of this app, or undefined when unknown, revoked, expired or another app's. */
@@ -333,6 +340,7 @@ export class EmulatorState {
       }
     }
     this.grants.delete(grantKey(clientId, userId));
+    this.grantIds.delete(grantKey(clientId, userId));
     return removed;
   }
 
@@ -461,6 +469,8 @@ export class EmulatorState {
     this.repositories.clear();
     this.tokens.clear();
     this.grants.clear();
+    this.grantIds.clear();
+    this.nextGrantId = 1;
     this.nextAccountId = 1;
     this.nextAuthorizationId = 1;
     this.nextInstallationId = 1;

@@ -2,7 +2,7 @@
  * A small GHES client for the emulator's own tests: builds each operation's request (method,
  * path, Basic auth, body) the way GitHub documents it and sends it through `emulator.fetch`.
  */
-import type { GhesEmulator, OperationName } from './index';
+import type { GhesEmulator, TokenOperation } from './index';
 
 export const GHES_ORIGIN = 'https://ghes.example.test';
 export const FIXED_NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -14,7 +14,7 @@ interface Route {
   body: boolean;
 }
 
-export const ROUTES: Readonly<Record<OperationName, Route>> = {
+export const ROUTES: Readonly<Record<TokenOperation, Route>> = {
   check: { method: 'POST', path: (id) => `/applications/${id}/token`, body: true },
   reset: { method: 'PATCH', path: (id) => `/applications/${id}/token`, body: true },
   delete: { method: 'DELETE', path: (id) => `/applications/${id}/token`, body: true },
@@ -65,7 +65,7 @@ export function credentials(
 
 export function call(
   emulator: GhesEmulator,
-  op: OperationName,
+  op: TokenOperation,
   appName: string,
   options: CallOptions = {},
 ): Promise<Response> {

@@ -80,6 +80,21 @@ export function hasValidChecksum(token: string): boolean {
   return base62(crc32(entropy), 6) === token.slice(34);
 }
 
+/**
+ * A GitHub-App refresh token: `ghr_` and 76 base62 characters from 3.2 (GitHub's docs example),
+ * `r1.` and 80 hex characters before (the 2.22 – 3.1 docs example).
+ */
+export function newRefreshToken(version: GhesVersion): string {
+  if (!atLeast(version, PREFIXED_TOKENS_SINCE))
+    return `r1.${hex(crypto.getRandomValues(new Uint8Array(40)))}`;
+  return `ghr_${randomBase62(76)}`;
+}
+
+/** An authorization code as GitHub hands it to the browser: 20 hex characters. */
+export function newAuthorizationCode(): string {
+  return hex(crypto.getRandomValues(new Uint8Array(10)));
+}
+
 /** 40 lowercase hex characters, the shape of GHES OAuth-app and GitHub-App client secrets. */
 export function newClientSecret(): string {
   return hex(crypto.getRandomValues(new Uint8Array(20)));

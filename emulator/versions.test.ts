@@ -4,14 +4,19 @@
  * tests pin the boundaries the issue names (2.19/2.20, 2.22/3.0, 3.3/3.4).
  */
 import { describe, expect, it } from 'vitest';
-import { createGhesEmulator, OPERATIONS, type GhesEmulator, type OperationName } from './index';
+import {
+  createGhesEmulator,
+  TOKEN_OPERATIONS,
+  type GhesEmulator,
+  type TokenOperation,
+} from './index';
 import { call, FIXED_NOW, jsonOf } from './test-client';
 
 function emulator(version: string): GhesEmulator {
   return createGhesEmulator({ version, now: () => FIXED_NOW });
 }
 
-function validCall(ghes: GhesEmulator, op: OperationName): Promise<Response> {
+function validCall(ghes: GhesEmulator, op: TokenOperation): Promise<Response> {
   const t = ghes.seed?.tokens;
   if (!t) throw new Error('demo seed missing');
   const github = op === 'scoped';
@@ -22,17 +27,17 @@ function validCall(ghes: GhesEmulator, op: OperationName): Promise<Response> {
 }
 
 /** Operations a release serves, found by sending each a valid request. */
-async function served(version: string): Promise<OperationName[]> {
-  const out: OperationName[] = [];
-  for (const op of OPERATIONS) {
+async function served(version: string): Promise<TokenOperation[]> {
+  const out: TokenOperation[] = [];
+  for (const op of TOKEN_OPERATIONS) {
     const res = await validCall(emulator(version), op);
     if (res.status !== 404) out.push(op);
   }
   return out;
 }
 
-const LEGACY: OperationName[] = ['legacy_check', 'legacy_reset', 'legacy_delete', 'legacy_grant'];
-const BODY: OperationName[] = ['check', 'reset', 'delete', 'grant'];
+const LEGACY: TokenOperation[] = ['legacy_check', 'legacy_reset', 'legacy_delete', 'legacy_grant'];
+const BODY: TokenOperation[] = ['check', 'reset', 'delete', 'grant'];
 
 describe('endpoints per release', () => {
   it('2.18 and 2.19 serve only the legacy path-style endpoints', async () => {

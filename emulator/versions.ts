@@ -67,6 +67,19 @@ export interface VersionFeatures {
   readonly userViewType: boolean;
   /** REST API calendar versioning (`X-GitHub-Api-Version`): 3.9 and later. */
   readonly apiVersions: boolean;
+  /**
+   * GitHub-App user tokens that expire (8 h) with a refresh token (6 months): 2.22 and later
+   * (github/docs content/developers/apps/refreshing-user-to-server-access-tokens.md,
+   * `enterprise-server: '>=2.22'`).
+   */
+  readonly expiringUserTokens: boolean;
+  /**
+   * PKCE on the web flow: no release. GitHub added it to github.com on 2025-07-14 (changelog
+   * "PKCE support for OAuth and GitHub App authentication"); github/docs gates its text behind
+   * data/features/pkce_support.yml, which lists fpt and ghec only, and GHES pages say the
+   * `code_challenge` parameters "are not supported at this time". Config `pkce` overrides.
+   */
+  readonly pkce: boolean;
 }
 
 export function featuresOf(v: GhesVersion): VersionFeatures {
@@ -78,6 +91,8 @@ export function featuresOf(v: GhesVersion): VersionFeatures {
     expiresAt: atLeast(v, '2.22'),
     userViewType: atLeast(v, '3.12'),
     apiVersions: atLeast(v, '3.9'),
+    expiringUserTokens: atLeast(v, '2.22'),
+    pkce: false,
   };
 }
 
