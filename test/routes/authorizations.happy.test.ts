@@ -146,8 +146,8 @@ describe('Authorizations API, happy paths', () => {
     expect(a).toHaveLength(1);
     expect(b).toHaveLength(1);
     expect(a[0]?.['id']).not.toBe(b[0]?.['id']);
-    // (The emulator sends no Link header; the gateway's rewrite of GHES's rel="next" is
-    // covered in test/ghes/authorizations/authorizations.test.ts and the error tests.)
+    // The emulator sends no Link header; reading GHES's rel="next" is tested in
+    // test/ghes/authorizations/authorizations.test.ts.
   });
 
   it('OpenAPI documents every route', async () => {
