@@ -166,6 +166,7 @@ describe('config', () => {
       bad_credentials_status: 404,
       rate_limit: 5000,
       base_url: null,
+      pkce: null,
     });
     const res = await admin(ghes, 'POST', 'config', {
       version: '3.3',
@@ -194,6 +195,7 @@ describe('config', () => {
       { version: '1.0' },
       { bad_credentials_status: 403 },
       { rate_limit: 0 },
+      { pkce: 'yes' },
       { colour: 'red' },
       [1],
     ]) {
@@ -280,5 +282,18 @@ describe('ready line of the Node runner', () => {
     expect(line).toContain('demo-oauth (oauth_app, 5f2d4b8a9c1e3f607a8b)');
     expect(line).not.toContain('\n');
     for (const app of ghes.apps()) expect(line).not.toContain(app.client_secret);
+    expect(line).toContain('user passwords: GET http://127.0.0.1:8788/_emulator/users');
+    for (const password of Object.values(ghes.seed?.passwords ?? {}))
+      expect(line).not.toContain(password);
+  });
+
+  it('demo passwords survive reset(); they are only in GET /_emulator/users', async () => {
+    const before = await (await admin(ghes, 'GET', 'users')).json();
+    ghes.reset();
+    expect(await (await admin(ghes, 'GET', 'users')).json()).toEqual(before);
+    expect(before).toEqual([
+      { login: 'octocat', id: 1, password: ghes.seed?.passwords.octocat, two_factor: null },
+      { login: 'monalisa', id: 2, password: ghes.seed?.passwords.monalisa, two_factor: 'app' },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A faithful GitHub Enterprise Server emulator for the app-token API (check, reset, delete,
- * delete grant, scoped, and the legacy path-style endpoints up to 3.3), with fault injection and
- * an admin API. A plain Hono app on web-standard APIs: it runs inside workerd (tests inject
+ * delete grant, scoped, and the legacy path-style endpoints up to 3.3), the OAuth Authorizations
+ * API and the web flow's token endpoint, with fault injection and an admin API. A plain Hono app on web-standard APIs: it runs inside workerd (tests inject
  * `emulator.fetch` as the gateway's outbound fetch) and in Node (scripts/emulator.ts).
  *
  * Independent of src/ on purpose: it is written from GitHub's descriptions of GHES, so it does

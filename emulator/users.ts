@@ -13,7 +13,7 @@ export interface UserCredential {
   /** Secret: never logged. */
   readonly password: string;
   readonly twoFactor: TwoFactor | null;
-  readonly otpSecret: Uint8Array;
+  readonly otpSecret: Uint8Array<ArrayBuffer>;
 }
 
 const OTP_STEP_MS = 30_000;
@@ -52,7 +52,7 @@ export class UserBook {
 }
 
 /** RFC 6238 TOTP with RFC 4226's dynamic truncation. */
-export async function totp(secret: Uint8Array, now: number): Promise<string> {
+export async function totp(secret: Uint8Array<ArrayBuffer>, now: number): Promise<string> {
   const counter = new DataView(new ArrayBuffer(8));
   counter.setBigUint64(0, BigInt(Math.floor(now / OTP_STEP_MS)));
   const key = await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-1' }, false, [

@@ -6,8 +6,9 @@
  * - ../shared/ghes-openapi (see its README; never copied into the repo): 2.18 – 3.22, the only
  *   source of 3.0 – 3.3 and 3.20 – 3.22. Present for developers of this repository and CI.
  * Each npm description (10 – 60 MB) is cut down to the shape the shared file has: an OpenAPI
- * document with only the OAuth-app token path items and the components they reference, so the
- * workerd tests receive one small map whichever source a release came from.
+ * document with only the contract path items (the app-token API and the OAuth Authorizations API)
+ * and the components they reference, so the workerd tests receive one small map whichever source
+ * a release came from. `GHES_OPENAPI_JSON` names the shared file where `../shared` is not beside.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +19,10 @@ type Json = unknown;
 type JsonObject = Record<string, Json>;
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SHARED_OPENAPI = resolve(here, '../../shared/ghes-openapi/ghes-oauth-endpoints.json');
+/** `GHES_OPENAPI_JSON` points elsewhere (a worktree whose `..` has no `shared/`). */
+export const SHARED_OPENAPI =
+  process.env['GHES_OPENAPI_JSON'] ??
+  resolve(here, '../../shared/ghes-openapi/ghes-oauth-endpoints.json');
 
 /**
  * The aliased devDependencies, oldest first; a release several carry is read from the newest.
