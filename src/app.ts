@@ -12,6 +12,7 @@ import { isReusableRequestId } from './lib/request-id';
 import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
 import { validationHook } from './middleware/validation';
+import { registerAuthorizationRoutes } from './routes/authorizations';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerHealthRoutes } from './routes/health';
 import { registerIntrospectionRoutes } from './routes/introspect';
@@ -35,8 +36,9 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app);
   registerTokenRoutes(app, deps);
-  // After the token routes: their /v1/* caller auth, body limit and no-store cover it.
+  // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
   registerOAuthRoutes(app, deps);
+  registerAuthorizationRoutes(app, deps);
   registerIntrospectionRoutes(app, deps);
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);

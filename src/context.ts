@@ -8,6 +8,7 @@ import type { Bindings, GatewayConfig } from './config/types';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/log';
 import type { AuditVariables } from './middleware/audit';
+import type { AuthorizationsService } from './tokens/authorizations';
 import type { TokenService } from './tokens/service';
 
 /** What a route group needs, passed to its `registerXxxRoutes(app, deps)`: the one way in. */
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   accessKeySet?: JWTVerifyGetKey | undefined;
   /** Checks and revocations through the cache and GHES (src/tokens/service.ts). */
   tokens: TokenService;
+  /** The OAuth Authorizations API, as a GHES user (src/tokens/authorizations.ts). */
+  authorizations: AuthorizationsService;
 }
 
 /** Per-request values: who called, the request id, and the audit record being filled in. */

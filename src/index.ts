@@ -12,10 +12,12 @@ import type { Bindings } from './config/types';
 import { ConfigurationError, GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { createGhesClient } from './ghes/client';
+import { createAuthorizationsClient } from './ghes/authorizations/client';
 import { CredentialHealth } from './ghes/credential-health';
 import { systemClock, type Clock } from './lib/clock';
 import { consoleLogger, type Logger } from './lib/log';
 import { err, ok, type Result } from './lib/result';
+import { AuthorizationsService } from './tokens/authorizations';
 import { TokenService } from './tokens/service';
 
 type GatewayFetch = (
@@ -63,22 +65,23 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
     });
     const breaker = new CircuitBreaker(config.ghes.breaker);
     const { ghes } = config;
+    const contextFor = (requestId: string) => ({
+      baseUrl: ghes.baseUrl,
+      webUrl: ghes.webUrl,
+      fetch: outbound,
+      timeoutMs: ghes.timeoutMs,
+      deadlineMs: ghes.deadlineMs,
+      maxResponseBytes: ghes.maxResponseBytes,
+      log,
+      clock,
+      breaker,
+      requestId,
+    });
     const ghesFor = (requestId: string) =>
       createGhesClient({
         version: ghes.version,
         style: config.ghes.apiStyle,
-        context: {
-          baseUrl: ghes.baseUrl,
-          webUrl: ghes.webUrl,
-          fetch: outbound,
-          timeoutMs: ghes.timeoutMs,
-          deadlineMs: ghes.deadlineMs,
-          maxResponseBytes: ghes.maxResponseBytes,
-          log,
-          clock,
-          breaker,
-          requestId,
-        },
+        context: contextFor(requestId),
       });
     const app = createApp({
       config,
@@ -90,6 +93,10 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
           ? createAccessKeySet(config.caller.access, { fetch: outbound, log, clock })
           : undefined,
       tokens: new TokenService({ cache, credentialHealth, ghesFor }),
+      authorizations: new AuthorizationsService({
+        cache,
+        ghesFor: (requestId) => createAuthorizationsClient(contextFor(requestId)),
+      }),
     });
     return ok(app.fetch);
   } catch (e) {

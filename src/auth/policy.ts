@@ -12,6 +12,7 @@ import {
   type PermissionLevel,
 } from '../config/types';
 import { GatewayError } from '../lib/errors';
+import { effectiveScopes } from '../introspection/github-scopes';
 import type { Caller } from './caller';
 
 /** Whether `entry` allows `operation` on `app`. `"*"` in `apps` means every configured app. */
@@ -197,5 +198,31 @@ export function checkRedirectUri(
         : `body.redirect_uri is not one of the redirect URIs caller "${caller.sub}" may exchange codes for`,
     reason:
       redirectUri === undefined ? 'code exchange without redirect_uri' : 'redirect_uri not allowed',
+  });
+}
+
+/**
+ * Throws 403 `forbidden` when an Authorizations API request asks for an OAuth scope above the
+ * caller's `authorization_scopes` ceiling (a child of a listed scope is within it: `repo` covers
+ * `public_repo`, src/introspection/github-scopes.ts). Call it before any GHES call.
+ */
+export function checkAuthorizationScopes(
+  entry: Readonly<CallerPolicyEntry>,
+  field: string,
+  requested: readonly string[] | null | undefined,
+): void {
+  const ceiling = entry.authorization_scopes;
+  if (ceiling === undefined || requested === undefined || requested === null) return;
+  const allowed = effectiveScopes(ceiling);
+  const above = requested.filter((s) => !allowed.has(s));
+  if (above.length === 0) return;
+  const errors = above.map((s) => ({
+    field: `body.${field}`,
+    message: `"${shown(s)}" is above this caller's scope ceiling`,
+  }));
+  throw new GatewayError('forbidden', {
+    detail: `body.${field} asks for scopes above this caller's ceiling: ${above.map(shown).join(', ')}`,
+    reason: `authorization scopes above the caller ceiling (${field})`,
+    extensions: { errors },
   });
 }

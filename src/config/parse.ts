@@ -40,6 +40,9 @@ function checkRelations(v: Vars, issue: Issue): void {
   v.APPS.forEach((app, i) => {
     if (names.has(app.name)) issue(['APPS', i, 'name'], 'duplicate app name');
     if (ids.has(app.client_id)) issue(['APPS', i, 'client_id'], 'duplicate client_id');
+    // GHES's Authorizations API takes an OAuth app's client key; GitHub Apps have no such tokens.
+    if (app.authorizations_api === true && app.kind !== 'oauth_app')
+      issue(['APPS', i, 'authorizations_api'], 'is only for OAuth apps (kind "oauth_app")');
     names.add(app.name);
     ids.add(app.client_id);
   });
@@ -135,6 +138,7 @@ function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
       clientId: app.client_id,
       kind: app.kind,
       clientSecret: secret,
+      ...(app.authorizations_api === true && { authorizationsApi: true }),
     });
   }
 
@@ -229,6 +233,10 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
         binding: RATE_LIMIT_BINDINGS.client,
         periodS: v.CLIENT_RATE_LIMIT_PERIOD_S,
         header: v.CLIENT_ADDRESS_HEADER,
+      },
+      userLogin: {
+        binding: RATE_LIMIT_BINDINGS.userLogin,
+        periodS: v.USER_LOGIN_RATE_LIMIT_PERIOD_S,
       },
     },
     cache: {

@@ -64,6 +64,8 @@ const appSchema = z.strictObject({
   client_secret_binding: z
     .string()
     .regex(SECRET_BINDING, 'must name a Worker secret (UPPER_SNAKE_CASE)'),
+  /** Serve the OAuth Authorizations API for this app (OAuth apps only; it handles passwords). */
+  authorizations_api: z.boolean().optional(),
 });
 
 /** An empty list is refused as ambiguous: remove the field to allow any. */
@@ -103,6 +105,10 @@ const policyEntrySchema: z.ZodType<CallerPolicyEntry> = z.strictObject({
   default_app: z.string().optional(),
   scoped: scopedCeilingSchema.optional(),
   redirect_uris: z.array(redirectUriSchema).min(1).max(100).optional(),
+  authorization_scopes: z
+    .array(z.string().regex(/^[a-z][a-z0-9_:]{0,63}$/, 'is not an OAuth scope'))
+    .min(1)
+    .optional(),
 });
 
 /** One Access application AUD tag, or a JSON array of them. */
@@ -207,6 +213,7 @@ export const varsSchema = z.object({
   INTROSPECTION_RATE_LIMIT_PERIOD_S: periodVar(),
   MUTATION_RATE_LIMIT_PERIOD_S: periodVar(),
   CLIENT_RATE_LIMIT_PERIOD_S: periodVar(),
+  USER_LOGIN_RATE_LIMIT_PERIOD_S: periodVar(),
   CLIENT_ADDRESS_HEADER: clientAddressHeaderSchema,
   CACHE_POSITIVE_TTL_S: intVar(60, 1, 86_400),
   CACHE_NEGATIVE_TTL_S: intVar(60, 1, 86_400),

@@ -13,6 +13,9 @@ export const OPERATIONS = [
   'forward_auth',
   'code_exchange',
   'refresh',
+  // The OAuth Authorizations API (src/routes/authorizations.ts), acting as a GHES user.
+  'authorizations_read',
+  'authorizations_write',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -52,6 +55,7 @@ export const RATE_LIMIT_BINDINGS = {
   introspection: 'INTROSPECTION_RATE_LIMITER',
   mutation: 'MUTATION_RATE_LIMITER',
   client: 'CLIENT_RATE_LIMITER',
+  userLogin: 'USER_LOGIN_RATE_LIMITER',
 } as const;
 
 /** The default PUBLIC_URL under LOCAL_DEV: where `wrangler dev` listens unless told otherwise. */
@@ -87,6 +91,8 @@ export interface CallerPolicyEntry {
    * exchange must name one of them. Required with `code_exchange` (src/config/parse.ts).
    */
   redirect_uris?: string[] | undefined;
+  /** OAuth scopes this caller may request through the Authorizations API; none: no ceiling. */
+  authorization_scopes?: string[] | undefined;
 }
 
 export interface AppConfig {
@@ -95,6 +101,8 @@ export interface AppConfig {
   kind: AppKind;
   /** Trust boundary: the client secret. Only src/ghes/request.ts may put it on the wire. */
   clientSecret: string;
+  /** The OAuth Authorizations API (user passwords pass through) is served for this app. */
+  authorizationsApi?: boolean | undefined;
 }
 
 export interface GhesVersion {
@@ -169,6 +177,8 @@ export interface GatewayConfig {
     mutation: RateLimitConfig;
     /** GHES-bound token checks per end-user client address of a caller. */
     client: ClientRateLimitConfig;
+    /** Authorizations API calls that present a user's password, per caller and per login. */
+    userLogin: RateLimitConfig;
   };
   cache: {
     positiveTtlS: number;
@@ -194,5 +204,6 @@ export interface Bindings {
   INTROSPECTION_RATE_LIMITER?: RateLimit;
   MUTATION_RATE_LIMITER?: RateLimit;
   CLIENT_RATE_LIMITER?: RateLimit;
+  USER_LOGIN_RATE_LIMITER?: RateLimit;
   [name: string]: unknown;
 }

@@ -15,6 +15,8 @@ import type { Logger } from '../lib/log';
 import { ok, type Result } from '../lib/result';
 import { DEFAULT_MAX_RESPONSE_BYTES, parseAnswer, readBody, type Unusable } from './answer';
 import type { CircuitBreaker } from './breaker';
+import type { UserAuth, UserOperation } from './authorizations/user-call';
+import { USER_MUTATES } from './authorizations/user-call';
 import {
   breakerOpen,
   deadlineSpent,
@@ -40,7 +42,8 @@ export type GhesOperation =
   | 'legacy_delete'
   | 'legacy_grant'
   | 'code_exchange'
-  | 'refresh';
+  | 'refresh'
+  | UserOperation;
 
 /**
  * Operations that change something in GHES. A failure after such a call may have reached GHES
@@ -58,6 +61,7 @@ const MUTATES: Readonly<Record<GhesOperation, boolean>> = {
   legacy_grant: true,
   code_exchange: true,
   refresh: true,
+  ...USER_MUTATES,
 };
 
 export interface GhesContext {
@@ -87,9 +91,10 @@ export interface GhesContext {
 
 export interface GhesCall<T> {
   operation: GhesOperation;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /**
-   * `api` (default): below `<baseUrl>/applications/{client_id}`, e.g. `/token`, Basic auth.
+   * `api` (default): below `<baseUrl>/applications/{client_id}`, e.g. `/token`, Basic auth with
+   * the client credentials; for a `user` call, below the API root (`/authorizations/1`).
    * `web`: the OAuth web flow below `webUrl` (`/login/oauth/access_token`): `form` is sent
    * form-encoded with the client id and secret added, `Accept: application/json` (wire.ts).
    */
@@ -98,6 +103,8 @@ export interface GhesCall<T> {
   path: string;
   /** `web` calls: the form fields besides the client credentials. */
   form?: Readonly<Record<string, string>>;
+  /** The call authenticates as a GHES user, not as the app (src/ghes/authorizations/). */
+  user?: UserAuth;
   /** `path` with any token replaced, the only form that may be logged. */
   logPath: string;
   body?: unknown;
@@ -256,6 +263,8 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
         return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
     }
     const secrets = [...call.secrets, ctx.app.clientSecret];
+    const own = call.user?.refuse(res, text, secrets, mayHaveApplied(false));
+    if (own !== undefined) throw own;
     const refuse = call.refusal ?? refusal;
     const refused: Refusal = refuse(status, text, ctx.app.clientId, secrets, mayHaveApplied(false));
     if (refused.log !== undefined) fail(refused.log, { status });

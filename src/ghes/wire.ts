@@ -22,6 +22,8 @@ export interface WireCall {
   path: string;
   body?: unknown;
   form?: Readonly<Record<string, string>>;
+  /** A call made as a GHES user (the Authorizations API): its Basic header and OTP header. */
+  user?: { authorization: string; headers: Record<string, string> };
 }
 
 export interface WireRequest {
@@ -34,13 +36,19 @@ export function wireRequest(target: WireTarget, call: WireCall): WireRequest {
   return call.host === 'web' ? webRequest(target, call) : apiRequest(target, call);
 }
 
-/** The REST API: Basic auth with the client credentials, GitHub's media type, a JSON body. */
+/**
+ * The REST API: GitHub's media type and a JSON body; Basic auth with the client credentials
+ * below `/applications/{client_id}`, or, for a user call, the user's own and below the API root.
+ */
 function apiRequest(target: WireTarget, call: WireCall): WireRequest {
   const { app } = target;
-  const url = `${target.baseUrl}/applications/${encodeURIComponent(app.clientId)}${call.path}`;
+  const url = call.user
+    ? `${target.baseUrl}${call.path}`
+    : `${target.baseUrl}/applications/${encodeURIComponent(app.clientId)}${call.path}`;
   const headers: Record<string, string> = {
+    ...call.user?.headers,
     accept: 'application/vnd.github+json',
-    authorization: basicAuth(app.clientId, app.clientSecret),
+    authorization: call.user?.authorization ?? basicAuth(app.clientId, app.clientSecret),
     'user-agent': USER_AGENT,
     'x-github-api-version': '2022-11-28',
   };

@@ -21,6 +21,11 @@ export const ERROR_CODES = [
   'not-acceptable',
   'unsupported-operation',
   'token-not-found',
+  'authorizations-disabled',
+  'authorization-not-found',
+  'user-credentials-rejected',
+  'user-otp-required',
+  'user-forbidden',
   'upstream-validation-failed',
   'upstream-credentials-rejected',
   'upstream-rate-limited',
@@ -125,6 +130,16 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 422, title: 'Operation not supported for this app or GHES version' };
     case 'token-not-found':
       return { status: 404, title: 'Token not found' };
+    case 'authorizations-disabled':
+      return { status: 404, title: 'The Authorizations API is not enabled for this app' };
+    case 'authorization-not-found':
+      return { status: 404, title: 'Authorization or grant not found' };
+    case 'user-credentials-rejected':
+      return { status: 401, title: 'GHES rejected the user credentials' };
+    case 'user-otp-required':
+      return { status: 401, title: 'GHES requires a two-factor code (X-GitHub-OTP)' };
+    case 'user-forbidden':
+      return { status: 403, title: 'GHES refused the user' };
     case 'upstream-validation-failed':
       return { status: 422, title: 'GHES rejected the request' };
     case 'upstream-credentials-rejected':

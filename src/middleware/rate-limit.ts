@@ -4,7 +4,8 @@
  * - `introspection`: checks that need GHES, charged right before the GHES call (`ghesCheckBudget`),
  *   never for a cached answer: RFC 7662 §4, an open check lets a caller fish for valid tokens;
  * - `client`: the same checks per end-user client address (src/lib/client-address.ts);
- * - `mutation`: reset, scoped, delete, grant delete, per request.
+ * - `mutation`: reset, scoped, delete, grant delete, per request;
+ * - `user-login`: Authorizations API calls that present a user's password (user-login-limit.ts).
  * Over the limit → 429 with `Retry-After` = the binding's period (it reports no reset time).
  *
  * Fails open (logged): a missing or broken binding lets authenticated, policy-checked callers
@@ -17,7 +18,7 @@ import { ConfigurationError, GatewayError } from '../lib/errors';
 import { clientAddressOf } from '../lib/client-address';
 import type { Logger } from '../lib/log';
 
-export const RATE_LIMIT_BUCKETS = ['introspection', 'mutation', 'client'] as const;
+export const RATE_LIMIT_BUCKETS = ['introspection', 'mutation', 'client', 'user-login'] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
 export interface CallerRateLimitOptions {
@@ -66,7 +67,7 @@ function describeError(e: unknown): string {
  * One binding, asked with the failure semantics above. Answers false only when the binding says
  * the key is over its limit; true when it is under, or when the limit is off or failing (logged).
  */
-function limitGate(limiter: string, bucket: RateLimitBucket, log: Logger) {
+export function limitGate(limiter: string, bucket: RateLimitBucket, log: Logger) {
   let warned = false;
   const warnOnce = (level: 'warn' | 'error', event: string, reason: string) => {
     if (warned) return;
@@ -107,7 +108,7 @@ function limitGate(limiter: string, bucket: RateLimitBucket, log: Logger) {
 }
 
 /** A wiring error (run before callerAuth) must not let requests through unlimited: fail closed. */
-function requireCaller(c: Context, where: string): Caller {
+export function requireCaller(c: Context, where: string): Caller {
   const caller = c.var.caller as Caller | undefined;
   if (caller === undefined)
     throw new GatewayError('internal', {

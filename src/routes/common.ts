@@ -18,6 +18,7 @@ const MUTATIONS: ReadonlySet<Operation> = new Set([
   'grant_delete',
   'code_exchange',
   'refresh',
+  'authorizations_write',
 ]);
 
 /**

@@ -186,6 +186,7 @@ describe('rate-limit periods in the config', () => {
       introspection: { binding: 'INTROSPECTION_RATE_LIMITER', periodS: 60 },
       mutation: { binding: 'MUTATION_RATE_LIMITER', periodS: 60 },
       client: { binding: 'CLIENT_RATE_LIMITER', periodS: 60, header: 'x-forwarded-for' },
+      userLogin: { binding: 'USER_LOGIN_RATE_LIMITER', periodS: 60 },
     });
     expect(
       parsed(baseEnv({ INTROSPECTION_RATE_LIMIT_PERIOD_S: '', MUTATION_RATE_LIMIT_PERIOD_S: '' }))

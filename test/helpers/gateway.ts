@@ -31,6 +31,16 @@ export interface TestGatewayOptions {
   kv?: KVNamespace;
   /** Start time, epoch ms. */
   startMs?: number;
+  /**
+   * Answers some upstream requests before the emulator does (a GHES endpoint the emulator lacks);
+   * undefined lets the request through.
+   */
+  upstream?: (
+    input: RequestInfo | URL,
+    init: RequestInit | undefined,
+  ) => Promise<Response | undefined>;
+  /** Apps with `authorizations_api: true` (the OAuth Authorizations API); default demo-oauth. */
+  authorizationsApi?: string[];
 }
 
 export { TestClock };
@@ -80,6 +90,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
         client_id: a.client_id,
         kind: a.kind,
         client_secret_binding: secretBinding(a.name),
+        ...((options.authorizationsApi ?? ['demo-oauth']).includes(a.name) && {
+          authorizations_api: true,
+        }),
       })),
     ),
     ...Object.fromEntries(apps.map((a) => [secretBinding(a.name), a.client_secret])),
@@ -95,6 +108,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     INTROSPECTION_RATE_LIMITER: allowAll,
     MUTATION_RATE_LIMITER: allowAll,
     CLIENT_RATE_LIMITER: allowAll,
+    USER_LOGIN_RATE_LIMITER: allowAll,
     CACHE_PEPPER: `test-pepper-${counter}-${crypto.randomUUID()}`,
     ...options.vars,
   };
@@ -111,7 +125,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
       method: init?.method ?? (input instanceof Request ? input.method : 'GET'),
       url,
     });
-    return emulator.fetch(input, init);
+    if (options.upstream === undefined) return emulator.fetch(input, init);
+    return options.upstream(input, init).then((r) => r ?? emulator.fetch(input, init));
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: recordingFetch,

@@ -16,7 +16,10 @@ import {
   unsecuredCallerJwt,
   withPayload,
 } from '../helpers/caller';
-import { createTestGateway, TEST_REDIRECT_URI, type TestGateway } from '../helpers/gateway';
+import { TEST_REDIRECT_URI, type TestGateway } from '../helpers/gateway';
+// The test gateway, plus GET /user, which the Authorizations API routes ask when an answer names
+// no user (the emulator does not serve it yet).
+import { authzGateway as createTestGateway } from './authorizations.harness';
 import { codeGrant, issueCode, refreshGrant } from './oauth-token.harness';
 
 type CallerCredential = string | undefined;
@@ -104,6 +107,21 @@ const ROUTES: ProtectedRoute[] = [
     send: async (gw, credential, app = 'demo-github-app') =>
       oauthToken(gw, credential, app, refreshGrant(await refreshTokenAtGhes(gw))),
   },
+  // The Authorizations API (src/routes/authorizations.ts): last, so the indices above stay.
+  ...(
+    [
+      ['PUT', 'authorizations', 201, { fingerprint: 'suite' }],
+      ['POST', 'authorizations', 201, { fingerprint: 'suite' }],
+      ['GET', 'authorizations', 200, undefined],
+      ['GET', 'authorizations/{id}', 200, undefined],
+      ['PATCH', 'authorizations/{id}', 200, { note: 'suite' }],
+      ['DELETE', 'authorizations/{id}', 204, undefined],
+      ['GET', 'grants', 200, undefined],
+      ['DELETE', 'grants/{id}', 204, undefined],
+    ] as const
+  ).map(([method, path, okStatus, body]): ProtectedRoute =>
+    userRoute(method, path, okStatus, body),
+  ),
 ];
 
 function oauthToken(gw: TestGateway, credential: CallerCredential, app: string, body: unknown) {
@@ -135,6 +153,45 @@ async function refreshTokenAtGhes(gw: TestGateway): Promise<string> {
   if (refreshToken === undefined) throw new Error('GHES issued no refresh token');
   gw.emulator.resetCalls();
   return refreshToken;
+}
+
+/** The id of octocat's seeded demo-oauth authorization or grant, asked of the emulator directly. */
+async function seededId(gw: TestGateway, path: string): Promise<string> {
+  const kind = path.startsWith('grants') ? 'applications/grants' : 'authorizations';
+  const app = gw.apps.find((a) => a.name === 'demo-oauth')?.client_id ?? '';
+  const res = await gw.emulator.fetch(`https://ghes.test/api/v3/${kind}?client_id=${app}`, {
+    headers: { authorization: `Basic ${btoa(`octocat:${gw.emulator.seed?.passwords.octocat}`)}` },
+  });
+  const items = (await res.json()) as { id: number }[];
+  // This lookup is the test's, not the gateway's: it must not count as a GHES call.
+  await gw.emulator.fetch('https://ghes.test/_emulator/calls', { method: 'DELETE' });
+  return String(items[0]?.id);
+}
+
+function userRoute(
+  method: string,
+  path: string,
+  okStatus: number,
+  body: Record<string, unknown> | undefined,
+): ProtectedRoute {
+  return {
+    name: `${method} /v1/apps/{app}/${path}`,
+    okStatus,
+    send: async (gw, credential, app = 'demo-oauth') => {
+      const concrete = path.includes('{id}')
+        ? path.replace('{id}', await seededId(gw, path))
+        : path;
+      return gw.request(`/v1/apps/${app}/${concrete}`, {
+        method,
+        headers: {
+          ...(credential !== undefined && { authorization: credential }),
+          'x-ghes-user-authorization': `Basic ${btoa(`octocat:${gw.emulator.seed?.passwords.octocat}`)}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    },
+  };
 }
 
 interface Attack {

@@ -1,0 +1,171 @@
+/** The Authorizations API routes end to end against the emulator: what a caller gets. */
+import { describe, expect, it } from 'vitest';
+import { asUser, authzGateway, monalisa, octocat, otpOf } from './authorizations.harness';
+
+type Json = Record<string, unknown>;
+
+describe('Authorizations API, happy paths', () => {
+  it('POST creates a token (201, shown once) that checks like any other', async () => {
+    const gw = await authzGateway();
+    const user = octocat(gw);
+    const res = await asUser(gw, 'POST', 'authorizations', {
+      user,
+      body: { scopes: ['repo'], note: 'ci', fingerprint: 'fp-1' },
+    });
+    const created = (await res.json()) as Json;
+    expect(res.status, JSON.stringify(created)).toBe(201);
+    expect(res.headers.get('cache-control')).toContain('no-store');
+    expect(typeof created['token']).toBe('string');
+    expect(created).not.toHaveProperty('hashed_token');
+    expect(created['scopes']).toEqual(['repo']);
+    const check = await gw.post('/v1/apps/demo-oauth/token/check', {
+      access_token: created['token'],
+    });
+    expect(check.status).toBe(200);
+    expect(((await check.json()) as Json)['id']).toBe(created['id']);
+  });
+
+  it('PUT get-or-create: 201 with the token, then 200 without it and what to do next', async () => {
+    const gw = await authzGateway();
+    const user = octocat(gw);
+    const first = await asUser(gw, 'PUT', 'authorizations', {
+      user,
+      body: { fingerprint: 'laptop', scopes: ['read:org'] },
+    });
+    const a = (await first.json()) as Json;
+    expect(first.status, JSON.stringify(a)).toBe(201);
+    expect(a['token_returned']).toBe(true);
+    expect(typeof a['token']).toBe('string');
+    const again = await asUser(gw, 'PUT', 'authorizations', {
+      user,
+      body: { fingerprint: 'laptop', scopes: ['read:org'] },
+    });
+    const b = (await again.json()) as Json;
+    expect(again.status, JSON.stringify(b)).toBe(200);
+    expect(b['id']).toBe(a['id']);
+    expect(b['token_returned']).toBe(false);
+    expect(b).not.toHaveProperty('token');
+    expect(String(b['next'])).toMatch(/DELETE/);
+  });
+
+  it("GET lists this app's authorizations without tokens; GET one; PATCH; DELETE", async () => {
+    const gw = await authzGateway();
+    const user = octocat(gw);
+    const created = (await (
+      await asUser(gw, 'POST', 'authorizations', {
+        user,
+        body: { scopes: ['repo', 'user'], fingerprint: 'lpd' },
+      })
+    ).json()) as Json;
+    const token = String(created['token']);
+    const id = Number(created['id']);
+
+    const list = await asUser(gw, 'GET', 'authorizations', { user });
+    const items = (await list.json()) as Json[];
+    expect(list.status).toBe(200);
+    expect(items.map((i) => i['id'])).toContain(id);
+    expect(JSON.stringify(items)).not.toContain(token);
+    for (const i of items)
+      expect((i['app'] as Json)['client_id']).toBe(
+        gw.apps.find((a) => a.name === 'demo-oauth')?.client_id,
+      );
+
+    const one = await asUser(gw, 'GET', `authorizations/${id}`, { user });
+    expect(one.status).toBe(200);
+    expect(await one.text()).not.toContain(token);
+
+    const patched = await asUser(gw, 'PATCH', `authorizations/${id}`, {
+      user,
+      body: { remove_scopes: ['user'], note: 'narrowed' },
+    });
+    const p = (await patched.json()) as Json;
+    expect(patched.status, JSON.stringify(p)).toBe(200);
+    expect(p['scopes']).toEqual(['repo']);
+    expect(p['note']).toBe('narrowed');
+
+    const del = await asUser(gw, 'DELETE', `authorizations/${id}`, { user });
+    expect(del.status).toBe(204);
+    const check = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(check.status).toBe(404);
+  });
+
+  it('a two-factor user: 401 user-otp-required, then the same request with the code', async () => {
+    const gw = await authzGateway();
+    const user = monalisa(gw);
+    const first = await asUser(gw, 'POST', 'authorizations', {
+      user,
+      body: { note: 'x', fingerprint: 'otp' },
+    });
+    const problem = (await first.json()) as Json;
+    expect(first.status).toBe(401);
+    expect(problem['code']).toBe('user-otp-required');
+    expect(problem['otp_type']).toBe('app');
+    expect(first.headers.get('x-github-otp')).toBe('required; app');
+    const otp = await otpOf(gw, 'monalisa');
+    const second = await asUser(gw, 'POST', 'authorizations', {
+      user: { ...user, otp },
+      body: { note: 'x', fingerprint: 'otp' },
+    });
+    expect(second.status, await second.clone().text()).toBe(201);
+  });
+
+  it("grants: list this app's grant, delete it, and its tokens stop checking at once", async () => {
+    const gw = await authzGateway();
+    const user = octocat(gw);
+    const created = (await (
+      await asUser(gw, 'POST', 'authorizations', {
+        user,
+        body: { scopes: ['repo'], fingerprint: 'g' },
+      })
+    ).json()) as Json;
+    const token = String(created['token']);
+    // Cached as active first.
+    expect((await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token })).status).toBe(
+      200,
+    );
+    const list = await asUser(gw, 'GET', 'grants', { user });
+    const grants = (await list.json()) as Json[];
+    expect(list.status, JSON.stringify(grants)).toBe(200);
+    expect(grants).toHaveLength(1);
+    const del = await asUser(gw, 'DELETE', `grants/${String(grants[0]?.['id'])}`, { user });
+    expect(del.status, await del.clone().text()).toBe(204);
+    const check = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(check.status).toBe(404);
+    expect(check.headers.get('cache-status')).not.toMatch(/hit/);
+  });
+
+  it('the list pages: page and per_page reach GHES', async () => {
+    const gw = await authzGateway();
+    const user = octocat(gw);
+    for (const fp of ['a', 'b', 'c'])
+      await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: fp } });
+    const one = await asUser(gw, 'GET', 'authorizations?per_page=1', { user });
+    const two = await asUser(gw, 'GET', 'authorizations?per_page=1&page=2', { user });
+    expect(one.status).toBe(200);
+    const [a, b] = [(await one.json()) as Json[], (await two.json()) as Json[]];
+    expect(a).toHaveLength(1);
+    expect(b).toHaveLength(1);
+    expect(a[0]?.['id']).not.toBe(b[0]?.['id']);
+    // The emulator sends no Link header; reading GHES's rel="next" is tested in
+    // test/ghes/authorizations/authorizations.test.ts.
+  });
+
+  it('OpenAPI documents every route', async () => {
+    const gw = await authzGateway();
+    const doc = (await (await gw.request('/openapi.json')).json()) as {
+      paths: Record<string, Json>;
+    };
+    expect(Object.keys(doc.paths['/v1/apps/{app}/authorizations'] ?? {}).sort()).toEqual([
+      'get',
+      'post',
+      'put',
+    ]);
+    expect(Object.keys(doc.paths['/v1/apps/{app}/authorizations/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+    ]);
+    expect(Object.keys(doc.paths['/v1/apps/{app}/grants'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/apps/{app}/grants/{id}'] ?? {})).toEqual(['delete']);
+  });
+});
