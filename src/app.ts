@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, GatewayDeps } from './context';
 import { GatewayError, isGatewayError, problemResponse } from './lib/errors';
 import { isReusableRequestId } from './lib/request-id';
+import { echoable } from './lib/secret-shaped';
 import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
 import { validationHook } from './middleware/validation';
@@ -69,7 +70,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     return answerError(
       allow.length > 0
         ? new GatewayError('method-not-allowed', {
-            detail: `${c.req.method} is not allowed here; use ${allow.join(' or ')}`,
+            detail: `${echoable(c.req.method, 20)} is not allowed here; use ${allow.join(' or ')}`,
             headers: { allow: allow.join(', ') },
           })
         : new GatewayError('not-found', { detail: 'No route matches this method and path' }),

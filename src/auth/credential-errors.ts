@@ -10,6 +10,7 @@
  */
 import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { GatewayError } from '../lib/errors';
+import { echoable } from '../lib/secret-shaped';
 
 export const CALLER_REALM = 'ghes-token-gateway';
 
@@ -62,7 +63,7 @@ export function invalidToken(description: string, reason: string, cause?: unknow
 /** Attacker-supplied values in logged reasons: quoted and cut short. */
 export function quote(value: unknown): string {
   const s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
+  return JSON.stringify(echoable(s));
 }
 
 /** `kid`/`alg` of the (unverified) header for the operator's reason; never the token. */

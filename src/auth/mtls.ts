@@ -65,7 +65,8 @@ export function resolveMtlsCaller(
     const shown = field(auth, 'certFingerprintSHA256');
     throw new GatewayError('forbidden', {
       detail: 'This client certificate has no access policy.',
-      reason: `verified client certificate not in MTLS_CALLERS (SHA-256 ${quote(shown)}, subject ${quote(field(auth, 'certSubjectDN'))})`,
+      // The fingerprint is Cloudflare's hex digest of a public certificate, not caller text.
+      reason: `verified client certificate not in MTLS_CALLERS (SHA-256 ${JSON.stringify(String(shown))}, subject ${quote(field(auth, 'certSubjectDN'))})`,
     });
   }
   if (!Object.hasOwn(policy, sub))

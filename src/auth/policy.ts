@@ -12,6 +12,7 @@ import {
   type PermissionLevel,
 } from '../config/types';
 import { GatewayError } from '../lib/errors';
+import { echoable } from '../lib/secret-shaped';
 import { effectiveScopes } from '../introspection/github-scopes';
 import type { Caller } from './caller';
 
@@ -27,15 +28,12 @@ export function isAllowed(
 }
 
 /** App names are caller input here; keep the echoed form short. */
-function shown(app: string): string {
-  return app.length > 100 ? `${app.slice(0, 100)}…` : app;
-}
 
 /** Throws 403 `forbidden` unless the caller may perform `operation` on `app`. */
 export function authorize(caller: Caller, app: string, operation: Operation): void {
   if (isAllowed(caller.policy, app, operation)) return;
   throw new GatewayError('forbidden', {
-    detail: `caller "${caller.sub}" may not ${operation} on app "${shown(app)}"`,
+    detail: `caller "${caller.sub}" may not ${operation} on app "${echoable(app)}"`,
     reason: caller.policy.operations.includes(operation)
       ? 'app not in the caller policy'
       : 'operation not in the caller policy',
@@ -108,7 +106,7 @@ export function scopedCeilingViolations(
       else if (!isLevel(level) || LEVEL_RANK[level] > LEVEL_RANK[cap])
         add(
           `permissions.${name}`,
-          `"${shown(String(level))}" is above this caller's ceiling "${cap}"`,
+          `"${echoable(String(level))}" is above this caller's ceiling "${cap}"`,
         );
     }
   }
@@ -124,7 +122,7 @@ export function scopedCeilingViolations(
       if (ceiling.targets === undefined)
         add('target', 'this caller may name its target only by target_id');
       else if (!ceiling.targets.some((t) => t.toLowerCase() === wanted))
-        add('target', `"${shown(target)}" is not a target this caller may scope tokens to`);
+        add('target', `"${echoable(target)}" is not a target this caller may scope tokens to`);
     }
     if (targetId !== undefined) {
       if (ceiling.target_ids === undefined)
@@ -152,7 +150,10 @@ export function scopedCeilingViolations(
       );
     for (const repo of request.repositories ?? []) {
       if (!allowed.has(repo.toLowerCase()))
-        add('repositories', `"${shown(repo)}" is not a repository this caller may scope tokens to`);
+        add(
+          'repositories',
+          `"${echoable(repo)}" is not a repository this caller may scope tokens to`,
+        );
     }
   } else if (ceiling.require_repositories === true && named === 0) {
     add('repositories', 'must name at least one repository (repositories or repository_ids)');
@@ -218,10 +219,10 @@ export function checkAuthorizationScopes(
   if (above.length === 0) return;
   const errors = above.map((s) => ({
     field: `body.${field}`,
-    message: `"${shown(s)}" is above this caller's scope ceiling`,
+    message: `"${echoable(s)}" is above this caller's scope ceiling`,
   }));
   throw new GatewayError('forbidden', {
-    detail: `body.${field} asks for scopes above this caller's ceiling: ${above.map(shown).join(', ')}`,
+    detail: `body.${field} asks for scopes above this caller's ceiling: ${above.map((s) => echoable(s)).join(', ')}`,
     reason: `authorization scopes above the caller ceiling (${field})`,
     extensions: { errors },
   });

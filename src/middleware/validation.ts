@@ -5,6 +5,7 @@
  */
 import type { Hook } from '@hono/zod-openapi';
 import { GatewayError } from '../lib/errors';
+import { looksSecret } from '../lib/secret-shaped';
 
 export interface FieldError {
   /** Where: `body.access_token`, `path.app`, `form.token` … */
@@ -22,11 +23,14 @@ const TARGET_NAMES: Record<string, string> = {
 
 /**
  * A path segment or key as it may appear in an error: every real field and permission name is
- * lower-case letters, digits and underscores; anything else (possibly a token) is not repeated.
+ * lower-case letters, digits and underscores; anything else, or anything credential-shaped (a
+ * lower-case `gho_…` or 40-hex token sent as a key), is not repeated.
  */
 export function safeSegment(segment: PropertyKey): string {
   if (typeof segment === 'number') return String(segment);
-  return typeof segment === 'string' && /^[a-z_][a-z0-9_]{0,63}$/.test(segment)
+  return typeof segment === 'string' &&
+    /^[a-z_][a-z0-9_]{0,63}$/.test(segment) &&
+    !looksSecret(segment)
     ? segment
     : '(unnamed)';
 }

@@ -8,6 +8,7 @@ import { authorize, resolveApp } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
 import type { AppConfig, Operation } from '../config/types';
 import { GatewayError } from '../lib/errors';
+import { echoable } from '../lib/secret-shaped';
 import type { TokenRequest } from '../tokens/service';
 
 /** Operations that change state at GHES: their log line is an `audit` event. */
@@ -38,11 +39,14 @@ export function appFor(
   if (MUTATIONS.has(operation)) audit.audit_event = true;
   const caller = c.get('caller');
   const name = resolveApp(caller, requested);
-  audit.app = name;
+  // A path segment is caller text: a token sent as the app name must not reach the log.
+  audit.app = echoable(name);
   authorize(caller, name, operation);
   const app = deps.config.apps.get(name);
   if (app === undefined)
-    throw new GatewayError('unknown-app', { detail: `No app named "${name}" is configured` });
+    throw new GatewayError('unknown-app', {
+      detail: `No app named "${echoable(name)}" is configured`,
+    });
   return app;
 }
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildGateway, createWorker } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
-import { createTestGateway, secretsOf, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, secretsOf, seedTokens } from '../helpers/gateway';
 
 type Env = Parameters<typeof buildGateway>[0];
 const ctx = {
@@ -14,12 +14,6 @@ const ctx = {
 } as unknown as ExecutionContext;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
 
 describe('request ids', () => {
   it('reuses a plain incoming x-request-id on answers, problems and the log line', async () => {

@@ -224,9 +224,16 @@ describe('checkScopedCeiling', () => {
 
   it('cuts long caller-supplied values short in the detail', () => {
     const e = thrown(() =>
-      checkScopedCeiling(entry({ targets: ['octo-org'] }), { target: 'x'.repeat(300) }),
+      checkScopedCeiling(entry({ targets: ['octo-org'] }), { target: 'x-'.repeat(150) }),
     );
     expect(e.detail?.length).toBeLessThan(200);
     expect(e.detail).toContain('…');
+  });
+
+  it('withholds a credential-shaped value instead of quoting it', () => {
+    const token = 'e72e16c7e42f292c6912e7710c838347ae178b4a';
+    const e = thrown(() => checkScopedCeiling(entry({ targets: ['octo-org'] }), { target: token }));
+    expect(e.detail).toContain('(withheld)');
+    expect(e.detail).not.toContain(token);
   });
 });

@@ -198,3 +198,10 @@ export function secretsOf(gw: TestGateway): string[] {
     String(gw.vars['CACHE_PEPPER']),
   ];
 }
+
+/** The demo seed's tokens (one per user × app), which every test gateway runs. */
+export function seedTokens(gw: TestGateway) {
+  const seed = gw.emulator.seed;
+  if (seed === null) throw new Error('the test gateway runs the demo seed');
+  return seed.tokens;
+}

@@ -6,13 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
+import { createTestGateway, type TestGateway, seedTokens } from '../helpers/gateway';
 
 /** The one request/audit line of the answer `res`. */
 function lineOf(gw: TestGateway, res: Response): LogRecord {

@@ -6,7 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError, problemResponse } from '../../src/lib/errors';
-import { validationHook } from '../../src/middleware/validation';
+import { safeSegment, validationHook } from '../../src/middleware/validation';
 import { APP_NAME_PATTERN } from '../../src/config/types';
 
 const route = createRoute({
@@ -110,4 +110,22 @@ describe('validationHook', () => {
       expect(text).not.toContain(app);
     },
   );
+});
+
+describe('credential-shaped keys', () => {
+  it.each([
+    ['a lower-case gho_ token', 'gho_' + 'a1b2c3d4e5'.repeat(3) + 'f6g7h8'],
+    ['a 40-hex token', 'e72e16c7e42f292c6912e7710c838347ae178b4a'],
+  ])('%s sent as an unknown key is named "(unnamed)", never echoed', async (_name, key) => {
+    expect(safeSegment(key)).toBe('(unnamed)');
+    const res = await testApp().request('/apps/demo/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'abc', count: 1, [key]: 1 }),
+    });
+    expect(res.status).toBe(422);
+    const text = await res.text();
+    expect(text).toContain('unknown field: (unnamed)');
+    expect(text).not.toContain(key);
+  });
 });

@@ -16,7 +16,7 @@ import {
   unsecuredCallerJwt,
   withPayload,
 } from '../helpers/caller';
-import { TEST_REDIRECT_URI, type TestGateway } from '../helpers/gateway';
+import { TEST_REDIRECT_URI, type TestGateway, seedTokens } from '../helpers/gateway';
 // The test gateway, plus GET /user, which the Authorizations API routes ask when an answer names
 // no user (the emulator does not serve it yet).
 import { authzGateway as createTestGateway } from './authorizations.harness';
@@ -30,12 +30,6 @@ interface ProtectedRoute {
   send(gw: TestGateway, credential: CallerCredential, app?: string): Promise<Response>;
   /** Status of that request when the credential is valid (the control row). */
   okStatus: number;
-}
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
 }
 
 function jsonRoute(

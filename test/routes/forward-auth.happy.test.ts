@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, seedTokens } from '../helpers/gateway';
 import { forwardAuth } from '../introspection/requests';
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
 
 function maxAgeOf(res: Response): number {
   const match = /^private, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '');

@@ -1,13 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, secretsOf, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, secretsOf, seedTokens } from '../helpers/gateway';
 import { forwardAuth, problemOf } from '../introspection/requests';
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
 
 describe('/forward-auth: the API gateway credential', () => {
   it('answers 401 marked as a gateway failure when X-Gateway-Authorization is missing', async () => {

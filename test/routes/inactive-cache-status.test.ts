@@ -5,17 +5,11 @@
  * entry's freshness), the headers of the two answers are the same.
  */
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, type TestGateway, seedTokens } from '../helpers/gateway';
 import { forwardAuth, introspect } from '../introspection/requests';
 
 const APP = 'demo-oauth';
 const UNKNOWN = 'gho_' + 'U'.repeat(36);
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
 
 type Ask = (gw: TestGateway, token: string) => Promise<Response>;
 

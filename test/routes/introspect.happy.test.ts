@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_GITHUB_APP_CLIENT_ID, DEMO_OAUTH_CLIENT_ID } from '../../emulator/index';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, seedTokens } from '../helpers/gateway';
 import { introspect } from '../introspection/requests';
 
 const START_S = Date.UTC(2026, 10, 21, 12, 0, 0) / 1000;
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
-}
 
 function expectNoStore(res: Response): void {
   expect(res.headers.get('cache-control')).toBe('no-store');

@@ -5,7 +5,12 @@
  * into its RFC 9457 problem.
  */
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway';
+import {
+  createTestGateway,
+  type TestGateway,
+  type TestGatewayOptions,
+  seedTokens,
+} from '../helpers/gateway';
 
 const OAUTH = 'demo-oauth';
 const GH_APP = 'demo-github-app';
@@ -41,12 +46,6 @@ async function expectProblem(res: Response, status: number, code: string): Promi
 
 function totalCalls(gw: TestGateway): number {
   return Object.values(gw.emulator.calls()).reduce((a, b) => a + b, 0);
-}
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
 }
 
 /** A body that is valid for `op` (the token decides which app it belongs to). */

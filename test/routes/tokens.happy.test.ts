@@ -4,7 +4,7 @@
  * (revocations through the gateway are visible at once, without waiting for a TTL).
  */
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, type TestGateway, seedTokens } from '../helpers/gateway';
 
 const OAUTH = 'demo-oauth';
 const GH_APP = 'demo-github-app';
@@ -31,12 +31,6 @@ const PUBLIC_FIELDS = [
 
 function totalCalls(gw: TestGateway): number {
   return Object.values(gw.emulator.calls()).reduce((a, b) => a + b, 0);
-}
-
-function seedTokens(gw: TestGateway) {
-  const seed = gw.emulator.seed;
-  if (seed === null) throw new Error('the test gateway runs the demo seed');
-  return seed.tokens;
 }
 
 interface Authorization {

@@ -12,6 +12,7 @@ import { StrictKv } from '../helpers/strict-kv';
 import {
   createTestGateway,
   secretsOf,
+  seedTokens,
   type TestGateway,
   type TestGatewayOptions,
 } from '../helpers/gateway';
@@ -332,6 +333,69 @@ describe('caller mistakes that put a token where it does not belong', () => {
     expect(res.status).toBe(422);
     expect(await res.text()).not.toContain(token);
   });
+});
+
+describe('a credential-shaped value where a name belongs is never echoed', () => {
+  // Lower-case and hex shapes pass the name patterns (field names, app names), so only the
+  // credential check (src/lib/secret-shaped.ts) keeps them out of the answer.
+  const SHAPES: Array<[string, string]> = [
+    ['a lower-case gho_ token', 'gho_' + 'a1b2c3d4e5'.repeat(3) + 'f6g7h8'],
+    ['a 40-hex classic token', 'e72e16c7e42f292c6912e7710c838347ae178b4a'],
+    ['a lower-case ghu_ token', 'ghu_' + 'q'.repeat(36)],
+  ];
+
+  it.each(SHAPES)('%s as an unknown JSON key', async (_name, secret) => {
+    const gw = await createTestGateway();
+    const res = await gw.post(path(OAUTH, 'token/check'), {
+      access_token: seedTokens(gw).octocatOauth,
+      [secret]: 1,
+    });
+    expect(res.status).toBe(422);
+    const body = await res.text();
+    expect(body).toContain('unknown field');
+    expect(body).not.toContain(secret);
+  });
+
+  it.each(SHAPES)('%s as a scoped permission name', async (_name, secret) => {
+    const gw = await createTestGateway();
+    const token = gw.emulator.createToken({ app: GH_APP, login: 'octocat' }).token;
+    const res = await gw.post(path(GH_APP, 'token/scoped'), {
+      access_token: token,
+      target: 'octocat',
+      permissions: { [secret]: 'read' },
+    });
+    expect(res.status).toBe(422);
+    expect(await res.text()).not.toContain(secret);
+  });
+
+  it.each(SHAPES.filter(([, s]) => /^[a-z0-9-]+$/.test(s)))(
+    '%s as the app in the path (404 unknown-app)',
+    async (_name, secret) => {
+      const gw = await createTestGateway();
+      const res = await gw.post(`/v1/apps/${secret}/token/check`, {
+        access_token: seedTokens(gw).octocatOauth,
+      });
+      expect(res.status).toBe(404);
+      const body = await res.text();
+      expect(body).toContain('(withheld)');
+      expect(body).not.toContain(secret);
+      for (const r of gw.logs) expect(JSON.stringify(r)).not.toContain(secret);
+    },
+  );
+
+  it.each(SHAPES.filter(([, s]) => /^[a-z0-9-]+$/.test(s)))(
+    '%s as the app in the path of a caller limited to other apps (403)',
+    async (_name, secret) => {
+      const gw = await createTestGateway();
+      const res = await gw.post(
+        `/v1/apps/${secret}/token/check`,
+        { access_token: seedTokens(gw).octocatOauth },
+        'svc-readonly',
+      );
+      expect(res.status).toBe(403);
+      expect(await res.text()).not.toContain(secret);
+    },
+  );
 });
 
 describe('hostile token values', () => {
