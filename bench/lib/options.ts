@@ -15,8 +15,12 @@ export const SCENARIOS = [
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
-/** Measurements that are not load scenarios; `--only` accepts them too. */
-export const PROBES = ['bundle', 'startup', 'l1_memory', 'hot_path'] as const;
+/**
+ * Measurements that are not load scenarios; `--only` accepts them too. `floors` is the cold-start
+ * trials of the baseline and every floor (bench/floor/: the stack's and the schema-stack
+ * candidates') without the gateway; `startup` runs them with the gateway.
+ */
+export const PROBES = ['bundle', 'startup', 'floors', 'l1_memory', 'hot_path'] as const;
 export type ProbeId = (typeof PROBES)[number];
 export type PartId = ScenarioId | ProbeId;
 const PARTS: readonly string[] = [...SCENARIOS, ...PROBES];
@@ -78,7 +82,8 @@ const HELP = `Usage: npm run bench -- [options]
   --runs <n>              measured runs per scenario, median reported (default 3, minimum 3)
   --latency <ms>          latency the GHES emulator adds (default 50)
   --via <direct|entry>    reach workers by a direct socket (default) or miniflare's entry worker
-  --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written)
+  --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written);
+                          --only floors: cold starts of the floors (bench/floor/) alone
   --no-docs               do not rewrite docs/performance.md
   --strict                exit 2 when a target is missed
   --profile               after the measured runs, one extra run per gateway scenario with a CPU

@@ -124,6 +124,24 @@ export interface Settings {
   hot_path_requests: number;
 }
 
+/**
+ * One schema-stack candidate floor (bench/floor/schema-*, issue 14), measured in the same
+ * cold-start trials as the stack's floors. `cold_extra_ms` is computed as
+ * cold_first_answer_extra_ms is; its first request is a valid `POST /check` (200), and
+ * `doc_first_ms` times the same isolate's next request, `GET /openapi.json`.
+ */
+export interface CandidateFigures {
+  floor: string;
+  label: string;
+  gzip_bytes: number | null;
+  startup_ms: number | null;
+  first_ms: number | null;
+  cold_extra_ms: number | null;
+  doc_first_ms: number | null;
+  /** cold_extra_ms ÷ floor_hono_cold_extra_ms of the same trials. */
+  vs_hono_floor: number | null;
+}
+
 export interface Results extends Figures {
   date: string;
   quick: boolean;
@@ -135,6 +153,7 @@ export interface Results extends Figures {
   machine: Machine & { busyPercentBeforeLoad: number | null };
   /** Raw bytes per package in the gateway bundle, largest first (top 10). */
   bundle_composition: Array<{ source: string; bytes: number }>;
+  schema_candidates: CandidateFigures[];
   scenarios: LoadSummary[];
   burst_runs: Array<{ upstreamCalls: number; statuses: Record<string, number>; inactive: number }>;
 }
