@@ -81,6 +81,9 @@ const HELP = `Usage: npm run bench -- [options]
   --warmup <s>            warm-up seconds per scenario (default 3, quick 0.75)
   --runs <n>              measured runs per scenario, median reported (default 3, minimum 3)
   --latency <ms>          latency the GHES emulator adds (default 50)
+  --startup-trials <n>    cold-start trials in workerd (default 5, quick 3)
+  --startup-copies <n>    isolates per worker per trial (default 10); more copies divide the
+                          noise of a process start among more isolates
   --via <direct|entry>    reach workers by a direct socket (default) or miniflare's entry worker
   --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written);
                           --only floors: cold starts of the floors (bench/floor/) alone
@@ -114,6 +117,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       warmup: { type: 'string' },
       runs: { type: 'string' },
       latency: { type: 'string' },
+      'startup-trials': { type: 'string' },
+      'startup-copies': { type: 'string' },
       via: { type: 'string' },
       only: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -154,8 +159,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     latencyMs,
     l1Entries: 100_000,
     startupIterations: quick ? 20 : 100,
-    startupTrials: quick ? 3 : 5,
-    startupCopies: 10,
+    startupTrials: positive('startup-trials', values['startup-trials'], quick ? 3 : 5),
+    startupCopies: positive('startup-copies', values['startup-copies'], 10),
     hotPathRounds: quick ? 3 : 9,
     hotPathRequests: quick ? 2000 : 10_000,
     via,

@@ -222,12 +222,15 @@ function floorRows(r: Results): string[][] {
 function candidateRows(r: Results): string[][] | undefined {
   if (r.schema_candidates.length === 0) return undefined;
   const ms = (n: number | null) => fmtOpt(n, fmtMs);
+  const hono = r.floor_hono_startup_node_ms;
   return [
     [
-      'candidate',
+      `candidate (hono floor: ${ms(r.floor_hono_cold_extra_ms)} ms, Node ${ms(hono)} ms)`,
       'cold answer later than baseline (ms)',
       '÷ hono floor',
       'then GET /openapi.json (ms)',
+      'module startup in Node (ms)',
+      '÷ hono floor (Node)',
       'gzip size',
     ],
     ...r.schema_candidates.map((c) => [
@@ -235,6 +238,8 @@ function candidateRows(r: Results): string[][] | undefined {
       ms(c.cold_extra_ms),
       c.vs_hono_floor === null ? '—' : `${c.vs_hono_floor.toFixed(1)}×`,
       ms(c.doc_first_ms),
+      ms(c.startup_node_ms),
+      c.node_vs_hono_floor === null ? '—' : `${c.node_vs_hono_floor.toFixed(1)}×`,
       fmtKiB(c.gzip_bytes),
     ]),
   ];

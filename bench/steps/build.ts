@@ -110,6 +110,8 @@ async function buildCandidates(ctx: Context): Promise<Bundles['candidates']> {
       cold_extra_ms: null,
       doc_first_ms: null,
       vs_hono_floor: null,
+      startup_node_ms: null,
+      node_vs_hono_floor: null,
     });
     built.push({ index, bundle });
   }

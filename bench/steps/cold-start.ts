@@ -8,11 +8,13 @@ import { DOC_PATH, ROUTE_PATH, VALID_BODY } from '../floor/candidates/shape';
 import type { Bundle, ProjectConfig } from '../lib/build';
 import { gatewayBindings } from '../lib/gateway-env';
 import type { RequestShape } from '../lib/load';
+import { runProbe } from '../lib/probes';
+import type { StartupReport } from '../probes/startup';
 import { introspectRequest } from '../lib/scenarios';
 import { median, round } from '../lib/stats';
 import { startCopies } from '../lib/workers';
 import type { Bundles } from './build';
-import { GHES_VERSION, say, skip, type Context } from './context';
+import { GHES_VERSION, root, say, skip, type Context } from './context';
 import type { Ghes } from './start-emulator';
 
 /** One worker whose cold start is measured against the baseline's. */
@@ -150,6 +152,7 @@ function record(ctx: Context, bundles: Bundles, timed: ColdTimings): void {
   const hono = f.floor_hono_cold_extra_ms;
   for (const { index, bundle } of bundles.candidates) {
     const t = extra(bundle.name);
+    const per = timed.subjects.get(bundle.name)!.startupMs;
     const c = ctx.candidates[index]!;
     c.startup_ms = t.startup;
     c.first_ms = t.first;
@@ -157,8 +160,43 @@ function record(ctx: Context, bundles: Bundles, timed: ColdTimings): void {
     c.doc_first_ms = round(median(timed.subjects.get(bundle.name)!.docMs), 2);
     c.vs_hono_floor = hono === null || hono <= 0 ? null : round(t.extra / hono, 2);
     say(
-      `startup: ${bundle.name} ${t.startup} ms per isolate beyond the baseline's, first answer ${t.first} ms, document ${c.doc_first_ms} ms; cold answer ${t.extra} ms later than the baseline's`,
+      `startup: ${bundle.name} ${t.startup} ms per isolate beyond the baseline's, first answer ${t.first} ms, document ${c.doc_first_ms} ms; cold answer ${t.extra} ms later than the baseline's (startup per trial ${per.map((x) => x.toFixed(1)).join(' / ')})`,
     );
+  }
+}
+
+/**
+ * The candidates' module startup in fresh V8 contexts in Node (bench/probes/startup.ts), beside
+ * the hono floor's: no process start in it, so far less noise than the workerd trials on a busy
+ * machine, but no first answer either.
+ */
+async function nodeStartups(ctx: Context, bundles: Bundles): Promise<void> {
+  const hono = bundles.floors.find(({ floor }) => floor.dir === 'hono');
+  if (bundles.candidates.length === 0 || hono === undefined) return;
+  const iterations = String(ctx.o.startupIterations);
+  const probe = async (bundle: Bundle): Promise<number | null> => {
+    const r = await runProbe<StartupReport>(
+      root,
+      'startup.ts',
+      ['--experimental-vm-modules', '--no-warnings'],
+      [bundle.mainPath, iterations],
+    );
+    if (!r.ok) say(`startup profile of ${bundle.name} failed: ${r.reason}`);
+    return r.ok ? round(r.value.totalMs, 2) : null;
+  };
+  say(
+    `startup profile in Node: ${iterations} fresh-context evaluations of the hono floor and each candidate`,
+  );
+  const base = await probe(hono.bundle);
+  ctx.figures.floor_hono_startup_node_ms = base;
+  for (const { index, bundle } of bundles.candidates) {
+    const c = ctx.candidates[index]!;
+    c.startup_node_ms = await probe(bundle);
+    c.node_vs_hono_floor =
+      c.startup_node_ms === null || base === null || base <= 0
+        ? null
+        : round(c.startup_node_ms / base, 2);
+    say(`startup profile in Node: ${bundle.name} ${c.startup_node_ms} ms (hono floor ${base} ms)`);
   }
 }
 
@@ -219,4 +257,5 @@ export async function coldStartProbe(
   const timed = await coldStarts(baseline, subjects, { project, shape, trials, copies });
   if ('failed' in timed) skip(ctx, ['startup', 'floors'], timed.failed);
   else record(ctx, bundles, timed);
+  await nodeStartups(ctx, bundles);
 }
