@@ -90,7 +90,7 @@ async function buildFloors(ctx: Context): Promise<Bundles['floors']> {
 
 async function buildCandidates(ctx: Context): Promise<Bundles['candidates']> {
   // Candidate (c)'s documents, generated from the schemas as a deploy's build step would.
-  for (const p of writeStaticDocuments()) say(`generated ${p}`);
+  for (const p of await writeStaticDocuments()) say(`generated ${p}`);
   const built: Bundles['candidates'] = [];
   for (const { dir, label } of CANDIDATES) {
     const bundle = await buildOne(

@@ -130,7 +130,7 @@ async function checkDocument(app: Hono): Promise<string[]> {
 }
 
 async function main(): Promise<number> {
-  writeStaticDocuments();
+  await writeStaticDocuments();
   let failed = 0;
   for (const name of CANDIDATES) {
     const app = ((await import(`../${name}/worker.ts`)) as { default: Hono }).default;
