@@ -15,8 +15,12 @@ export const SCENARIOS = [
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
-/** Measurements that are not load scenarios; `--only` accepts them too. */
-export const PROBES = ['bundle', 'startup', 'l1_memory', 'hot_path'] as const;
+/**
+ * Measurements that are not load scenarios; `--only` accepts them too. `floors` is the cold-start
+ * trials of the baseline and every floor (bench/floor/: the stack's and the schema-stack
+ * candidates') without the gateway; `startup` runs them with the gateway.
+ */
+export const PROBES = ['bundle', 'startup', 'floors', 'l1_memory', 'hot_path'] as const;
 export type ProbeId = (typeof PROBES)[number];
 export type PartId = ScenarioId | ProbeId;
 const PARTS: readonly string[] = [...SCENARIOS, ...PROBES];
@@ -77,8 +81,12 @@ const HELP = `Usage: npm run bench -- [options]
   --warmup <s>            warm-up seconds per scenario (default 3, quick 0.75)
   --runs <n>              measured runs per scenario, median reported (default 3, minimum 3)
   --latency <ms>          latency the GHES emulator adds (default 50)
+  --startup-trials <n>    cold-start trials in workerd (default 5, quick 3)
+  --startup-copies <n>    isolates per worker per trial (default 10); more copies divide the
+                          noise of a process start among more isolates
   --via <direct|entry>    reach workers by a direct socket (default) or miniflare's entry worker
-  --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written)
+  --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written);
+                          --only floors: cold starts of the floors (bench/floor/) alone
   --no-docs               do not rewrite docs/performance.md
   --strict                exit 2 when a target is missed
   --profile               after the measured runs, one extra run per gateway scenario with a CPU
@@ -109,6 +117,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       warmup: { type: 'string' },
       runs: { type: 'string' },
       latency: { type: 'string' },
+      'startup-trials': { type: 'string' },
+      'startup-copies': { type: 'string' },
       via: { type: 'string' },
       only: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -149,8 +159,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     latencyMs,
     l1Entries: 100_000,
     startupIterations: quick ? 20 : 100,
-    startupTrials: quick ? 3 : 5,
-    startupCopies: 10,
+    startupTrials: positive('startup-trials', values['startup-trials'], quick ? 3 : 5),
+    startupCopies: positive('startup-copies', values['startup-copies'], 10),
     hotPathRounds: quick ? 3 : 9,
     hotPathRequests: quick ? 2000 : 10_000,
     via,

@@ -215,6 +215,36 @@ function floorRows(r: Results): string[][] {
   ];
 }
 
+/**
+ * The schema-stack candidates of issue 14 (bench/floor/schema-*), from the same trials as the
+ * floors above; `undefined` when none was built.
+ */
+function candidateRows(r: Results): string[][] | undefined {
+  if (r.schema_candidates.length === 0) return undefined;
+  const ms = (n: number | null) => fmtOpt(n, fmtMs);
+  const hono = r.floor_hono_startup_node_ms;
+  return [
+    [
+      `candidate (hono floor: ${ms(r.floor_hono_cold_extra_ms)} ms, Node ${ms(hono)} ms)`,
+      'cold answer later than baseline (ms)',
+      '÷ hono floor',
+      'then GET /openapi.json (ms)',
+      'module startup in Node (ms)',
+      '÷ hono floor (Node)',
+      'gzip size',
+    ],
+    ...r.schema_candidates.map((c) => [
+      c.label,
+      ms(c.cold_extra_ms),
+      c.vs_hono_floor === null ? '—' : `${c.vs_hono_floor.toFixed(1)}×`,
+      ms(c.doc_first_ms),
+      ms(c.startup_node_ms),
+      c.node_vs_hono_floor === null ? '—' : `${c.node_vs_hono_floor.toFixed(1)}×`,
+      fmtKiB(c.gzip_bytes),
+    ]),
+  ];
+}
+
 const HOT_HEAD = ['mode', 'µs per request (median)', 'min µs', 'gateway µs beyond hello'];
 
 /** Per-request cost inside one gateway isolate, no HTTP (probe `hot_path`). */
@@ -294,6 +324,13 @@ export function renderText(r: Results): string {
     `Cold start: the stack's floor (${s.startup_trials} trials × ${s.startup_copies} isolates each)`,
     padTable(floorRows(r)),
     '',
+    ...(candidateRows(r) === undefined
+      ? []
+      : [
+          'Cold start: schema-stack candidates (same trials; first request a valid POST /check)',
+          padTable(candidateRows(r)!),
+          '',
+        ]),
     `Inside the isolate (no HTTP): ${hotSettings(r)}`,
     padTable(hotRows(r)),
     '',
@@ -375,6 +412,14 @@ export function renderMarkdown(r: Results, chartFile: string): string {
     '',
     mdTable(floorRows(r)),
     '',
+    ...(candidateRows(r) === undefined
+      ? []
+      : [
+          'Schema-stack candidates (`bench/floor/schema-*`, issue 14), in the same trials: one route each, a strict JSON body validated and documented by the library named (first request a valid `POST /check`, 200), then the same isolate’s `GET /openapi.json` timed.',
+          '',
+          mdTable(candidateRows(r)!),
+          '',
+        ]),
     '### Inside the isolate (no HTTP)',
     '',
     `The gateway’s \`fetch\` called in a loop inside one isolate, no HTTP server and no load generator, the batch timed from Node (${hotSettings(r)}). \`hello\` builds the same introspection request and answers it with a small JSON response instead of calling the gateway: the loop’s own cost. Every answer is checked (200, and \`"active": true\` for an introspection), and no GHES call happens during the loops.`,

@@ -76,6 +76,8 @@ export interface Figures {
   floor_hono_gzip_bytes: number | null;
   floor_zod_openapi_gzip_bytes: number | null;
   floor_zod_openapi_jose_gzip_bytes: number | null;
+  /** The hono floor's module startup in Node (bench/probes/startup.ts), beside the candidates'. */
+  floor_hono_startup_node_ms: number | null;
   /**
    * Inside one gateway isolate, no HTTP (probe `hot_path`): µs per request of a loop calling the
    * gateway's `fetch` directly (median and best of the rounds). `hot_hello_us` is the loop's own
@@ -124,6 +126,30 @@ export interface Settings {
   hot_path_requests: number;
 }
 
+/**
+ * One schema-stack candidate floor (bench/floor/schema-*, issue 14), measured in the same
+ * cold-start trials as the stack's floors. `cold_extra_ms` is computed as
+ * cold_first_answer_extra_ms is; its first request is a valid `POST /check` (200), and
+ * `doc_first_ms` times the same isolate's next request, `GET /openapi.json`.
+ */
+export interface CandidateFigures {
+  floor: string;
+  label: string;
+  gzip_bytes: number | null;
+  startup_ms: number | null;
+  first_ms: number | null;
+  cold_extra_ms: number | null;
+  doc_first_ms: number | null;
+  /** cold_extra_ms ÷ floor_hono_cold_extra_ms of the same trials. */
+  vs_hono_floor: number | null;
+  /**
+   * Module compile + evaluation in a fresh V8 context in Node (bench/probes/startup.ts, median),
+   * the low-noise profile of startup_ms, and its ratio to floor_hono_startup_node_ms.
+   */
+  startup_node_ms: number | null;
+  node_vs_hono_floor: number | null;
+}
+
 export interface Results extends Figures {
   date: string;
   quick: boolean;
@@ -135,6 +161,7 @@ export interface Results extends Figures {
   machine: Machine & { busyPercentBeforeLoad: number | null };
   /** Raw bytes per package in the gateway bundle, largest first (top 10). */
   bundle_composition: Array<{ source: string; bytes: number }>;
+  schema_candidates: CandidateFigures[];
   scenarios: LoadSummary[];
   burst_runs: Array<{ upstreamCalls: number; statuses: Record<string, number>; inactive: number }>;
 }
@@ -174,6 +201,7 @@ export function emptyFigures(): Figures {
     floor_hono_gzip_bytes: null,
     floor_zod_openapi_gzip_bytes: null,
     floor_zod_openapi_jose_gzip_bytes: null,
+    floor_hono_startup_node_ms: null,
     hot_hello_us: null,
     hot_introspect_us: null,
     hot_forward_auth_us: null,

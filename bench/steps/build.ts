@@ -1,8 +1,9 @@
 /**
- * Step 1: build the gateway, the hello-world baseline, the peer and (when startup is measured)
- * the stack's floor exactly as deployed (wrangler --dry-run), and record the bundle sizes.
+ * Step 1: build the gateway, the hello-world baseline, the peer and (when cold starts are
+ * measured) the floors exactly as deployed (wrangler --dry-run), and record the bundle sizes.
  */
 import { resolve } from 'node:path';
+import { writeStaticDocuments } from '../floor/candidates/generate-static';
 import { buildWorker, type Bundle } from '../lib/build';
 import type { PartId } from '../lib/options';
 import type { Figures } from '../lib/results';
@@ -29,12 +30,30 @@ const FLOORS = [
 
 export type Floor = (typeof FLOORS)[number];
 
+/**
+ * The schema-stack candidates of issue 14 (bench/floor/schema-<dir>/): one route, the same in
+ * each (bench/floor/candidates/shape.ts), validated and documented by a different library, so
+ * that their cold starts compare the libraries alone. `schema-none` (checks by hand) is the
+ * route's own cost on Hono, not a candidate.
+ */
+const CANDIDATES = [
+  { dir: 'schema-none', label: 'no schema library (checks by hand, static document)' },
+  { dir: 'schema-zod-openapi', label: '(d) @hono/zod-openapi (today)' },
+  { dir: 'schema-zod-mini', label: '(b) zod/mini + standard-validator + z.toJSONSchema' },
+  { dir: 'schema-valibot', label: '(a1) valibot + standard-validator + to-json-schema' },
+  { dir: 'schema-valibot-hono-openapi', label: '(a2) valibot + hono-openapi' },
+  { dir: 'schema-static-zod-mini', label: '(c1) zod/mini, document at build time' },
+  { dir: 'schema-static-valibot', label: '(c2) valibot, document at build time' },
+] as const;
+
 export interface Bundles {
   gateway: Bundle | undefined;
   baseline: Bundle | undefined;
   peer: Bundle | undefined;
-  /** The floors that built (only when startup is measured). */
+  /** The floors that built (only when cold starts are measured). */
   floors: Array<{ floor: Floor; bundle: Bundle }>;
+  /** The schema-stack candidates that built; `index` is theirs in ctx.candidates. */
+  candidates: Array<{ index: number; bundle: Bundle }>;
 }
 
 /** Builds one worker; if it fails, says why and marks `needers` as not run. */
@@ -55,14 +74,46 @@ async function buildOne(
   }
 }
 
+const COLD_PARTS: readonly PartId[] = ['startup', 'floors'];
+
 async function buildFloors(ctx: Context): Promise<Bundles['floors']> {
   const built: Bundles['floors'] = [];
   for (const floor of FLOORS) {
     const config = `bench/floor/${floor.dir}/wrangler.toml`;
-    const bundle = await buildOne(ctx, `floor-${floor.dir}`, config, ['startup']);
+    const bundle = await buildOne(ctx, `floor-${floor.dir}`, config, COLD_PARTS);
     if (bundle === undefined) continue;
     built.push({ floor, bundle });
     ctx.figures[floor.gzip] = bundle.gzipBytes;
+  }
+  return built;
+}
+
+async function buildCandidates(ctx: Context): Promise<Bundles['candidates']> {
+  // Candidate (c)'s documents, generated from the schemas as a deploy's build step would.
+  for (const p of await writeStaticDocuments()) say(`generated ${p}`);
+  const built: Bundles['candidates'] = [];
+  for (const { dir, label } of CANDIDATES) {
+    const bundle = await buildOne(
+      ctx,
+      `floor-${dir}`,
+      `bench/floor/${dir}/wrangler.toml`,
+      COLD_PARTS,
+    );
+    if (bundle === undefined) continue;
+    const index = ctx.candidates.length;
+    ctx.candidates.push({
+      floor: dir,
+      label,
+      gzip_bytes: bundle.gzipBytes,
+      startup_ms: null,
+      first_ms: null,
+      cold_extra_ms: null,
+      doc_first_ms: null,
+      vs_hono_floor: null,
+      startup_node_ms: null,
+      node_vs_hono_floor: null,
+    });
+    built.push({ index, bundle });
   }
   return built;
 }
@@ -73,8 +124,8 @@ export async function buildBundles(ctx: Context): Promise<Bundles> {
   const gateway = wanted(...gatewayParts)
     ? await buildOne(ctx, 'gateway', ctx.o.gatewayConfig ?? 'wrangler.toml', gatewayParts)
     : undefined;
-  const baseline = wanted('baseline', 'startup')
-    ? await buildOne(ctx, 'baseline', 'bench/baseline/wrangler.toml', ['baseline', 'startup'])
+  const baseline = wanted('baseline', ...COLD_PARTS)
+    ? await buildOne(ctx, 'baseline', 'bench/baseline/wrangler.toml', ['baseline', ...COLD_PARTS])
     : undefined;
   const peer = wanted('peer', 'bundle')
     ? await buildOne(ctx, 'peer', 'bench/peer/wrangler.toml', ['peer'])
@@ -87,6 +138,8 @@ export async function buildBundles(ctx: Context): Promise<Bundles> {
   }
   if (peer !== undefined) f.peer_bundle_gzip_bytes = peer.gzipBytes;
   if (baseline !== undefined) f.baseline_bundle_gzip_bytes = baseline.gzipBytes;
-  const floors = ctx.wants('startup') ? await buildFloors(ctx) : [];
-  return { gateway, baseline, peer, floors };
+  const cold = wanted(...COLD_PARTS);
+  const floors = cold ? await buildFloors(ctx) : [];
+  const candidates = cold ? await buildCandidates(ctx) : [];
+  return { gateway, baseline, peer, floors, candidates };
 }

@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, PartId } from '../lib/options';
-import { emptyFigures, type Figures, type NotRun } from '../lib/results';
+import { emptyFigures, type CandidateFigures, type Figures, type NotRun } from '../lib/results';
 import { NotRunnable } from '../lib/scenarios';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,6 +36,8 @@ export interface Context {
   figures: Figures;
   cleanup: Array<() => Promise<void>>;
   bundleComposition: Array<{ source: string; bytes: number }>;
+  /** The schema-stack candidate floors built for this run (bench/steps/build.ts), in order. */
+  candidates: CandidateFigures[];
 }
 
 export function createContext(o: BenchOptions): Context {
@@ -46,6 +48,7 @@ export function createContext(o: BenchOptions): Context {
     figures: emptyFigures(),
     cleanup: [],
     bundleComposition: [],
+    candidates: [],
   };
 }
 

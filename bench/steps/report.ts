@@ -47,6 +47,7 @@ function assemble(ctx: Context, run: RunRecord): Results {
     },
     machine: { ...run.machine, busyPercentBeforeLoad: run.busyBeforeLoad },
     bundle_composition: ctx.bundleComposition,
+    schema_candidates: ctx.candidates,
     scenarios: run.summaries,
     burst_runs: run.burstRuns.map(({ upstreamCalls, statuses, inactive }) => ({
       upstreamCalls,
