@@ -152,6 +152,7 @@ describe('calls', () => {
       legacy_delete: 0,
       legacy_grant: 0,
       ...Object.fromEntries(AUTHORIZATION_OPERATIONS.map((op) => [op, 0])),
+      get_user: 0,
       oauth_access_token: 0,
     });
     expect((await admin(ghes, 'DELETE', 'calls')).status).toBe(204);

@@ -14,14 +14,7 @@ import { parseAuthorizationBody, type AuthorizationBody } from './authorizations
 import type { EmulatorCore } from './core';
 import { applicationGrant, grantsOf } from './grants';
 import type { AuthorizationOperation } from './operations';
-import {
-  afterCommit,
-  applyFaults,
-  renderContext,
-  replyFor,
-  type Ctx,
-  type EmulatorEnv,
-} from './pipeline';
+import { renderContext, type Ctx, type EmulatorEnv } from './pipeline';
 import { authorization } from './render';
 import { parseJsonText } from './request-body';
 import {
@@ -30,21 +23,13 @@ import {
   noContent,
   notFound,
   problemsParsingJson,
-  unsupportedApiVersion,
   validationFailed,
   type Reply,
 } from './responses';
 import type { Account, App, TokenRecord } from './state';
-import { authenticateUser } from './user-auth';
-import { docsBase, featuresOf, SUPPORTED_API_VERSION } from './versions';
+import { userRoute, type UserArgs } from './user-auth';
 
-interface Args {
-  c: Ctx;
-  core: EmulatorCore;
-  reply: Reply;
-  user: Account;
-}
-type Handler = (args: Args) => Promise<Response>;
+type Args = UserArgs;
 
 const ANCHORS: Readonly<Record<AuthorizationOperation, string>> = {
   list_grants: 'list-your-grants',
@@ -60,30 +45,12 @@ const ANCHORS: Readonly<Record<AuthorizationOperation, string>> = {
   delete_authorization: 'delete-an-authorization',
 };
 
-function run(core: EmulatorCore, op: AuthorizationOperation, handler: Handler) {
-  return async (c: Ctx): Promise<Response> => {
-    core.count(op);
-    const docs = `${docsBase(core.config.version)}/oauth-authorizations/oauth-authorizations#${ANCHORS[op]}`;
-    const reply = replyFor(core, docs);
-    const fault = await applyFaults(core, c, reply, op);
-    if (fault.response) return fault.response;
-    const apiVersion = c.req.header('x-github-api-version');
-    if (
-      apiVersion !== undefined &&
-      featuresOf(core.config.version).apiVersions &&
-      apiVersion !== SUPPORTED_API_VERSION
-    )
-      return unsupportedApiVersion(reply, apiVersion);
-    const auth = await authenticateUser(
-      core,
-      reply,
-      c.req.header('authorization'),
-      c.req.header('x-github-otp'),
-    );
-    if (!auth.ok) return auth.response;
-    const response = await handler({ c, core, reply, user: auth.user });
-    return afterCommit(core, reply, fault.commitThenFail, response);
-  };
+function run(
+  core: EmulatorCore,
+  op: AuthorizationOperation,
+  handler: (args: Args) => Promise<Response>,
+) {
+  return userRoute(core, op, `oauth-authorizations/oauth-authorizations#${ANCHORS[op]}`, handler);
 }
 
 const RESOURCE = 'OauthAccess';

@@ -45,6 +45,7 @@ export const OPENAPI_OPERATIONS: Readonly<Record<ApiOperation, { path: string; m
     get_authorization: { path: '/authorizations/{authorization_id}', method: 'get' },
     update_authorization: { path: '/authorizations/{authorization_id}', method: 'patch' },
     delete_authorization: { path: '/authorizations/{authorization_id}', method: 'delete' },
+    get_user: { path: '/user', method: 'get' },
   };
 
 function isObject(value: Json): value is JsonObject {
@@ -153,6 +154,23 @@ export class ReleaseContract {
     const schema = isObject(media) ? media['schema'] : undefined;
     if (!isObject(schema)) throw new Error(`GHES ${this.version} ${op} ${key}: no JSON schema`);
     return { kind: 'documented', status: key, errors: this.run(body, schema as Schema) };
+  }
+
+  /**
+   * Validates `body` against one component schema, e.g. "private-user": which branch of a `oneOf`
+   * answer (GET /user: private-user or public-user) it is.
+   */
+  checkComponent(name: string, body: Json): OutputUnit[] {
+    this.componentSchema(name);
+    return this.run(body, { $ref: `${this.base}#/components/schemas/${name}` } as Schema);
+  }
+
+  /** The 200 answer's schema of `op` as described (before conversion), for tests to inspect. */
+  successSchema(op: ApiOperation): Json {
+    const media = (this.responseObject(op, '200')?.['content'] as JsonObject | undefined)?.[
+      'application/json'
+    ];
+    return isObject(media) ? media['schema'] : undefined;
   }
 
   private run(body: Json, schema: Schema): OutputUnit[] {

@@ -1,7 +1,7 @@
 /**
  * A faithful GitHub Enterprise Server emulator for the app-token API (check, reset, delete,
  * delete grant, scoped, and the legacy path-style endpoints up to 3.3), the OAuth Authorizations
- * API and the web flow's token endpoint, with fault injection and an admin API. A plain Hono app on web-standard APIs: it runs inside workerd (tests inject
+ * API, `GET /user` and the web flow's token endpoint, with fault injection and an admin API. A plain Hono app on web-standard APIs: it runs inside workerd (tests inject
  * `emulator.fetch` as the gateway's outbound fetch) and in Node (scripts/emulator.ts).
  *
  * Independent of src/ on purpose: it is written from GitHub's descriptions of GHES, so it does
@@ -22,6 +22,7 @@ import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from
 import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
 import { apiNotFound, type EmulatorEnv } from './pipeline';
 import { registerAuthAdminRoutes } from './admin-auth';
+import { registerUserRoutes } from './authenticated-user';
 import { registerAuthorizationRoutes } from './authorizations';
 import { registerWebFlowRoutes } from './oauth-web';
 import { registerApiRoutes } from './routes-api';
@@ -47,9 +48,11 @@ export { OPERATIONS } from './faults';
 export {
   AUTHORIZATION_OPERATIONS,
   TOKEN_OPERATIONS,
+  USER_OPERATIONS,
   type ApiOperation,
   type AuthorizationOperation,
   type TokenOperation,
+  type UserOperation,
 } from './operations';
 export type { AppInfo, CreatedToken } from './routes-admin';
 export type { DemoSeed } from './seed';
@@ -166,6 +169,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
   registerAdminRoutes(app, core, { createToken, reset: restore });
   registerApiRoutes(app, core);
   registerAuthorizationRoutes(app, core);
+  registerUserRoutes(app, core);
   registerWebFlowRoutes(app, core);
   app.notFound((c) => apiNotFound(core, c));
   app.onError((err, c) => {

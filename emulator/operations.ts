@@ -1,8 +1,9 @@
 /**
- * Every operation the emulator counts (`calls()` keys) and lets a fault target. Three families:
+ * Every operation the emulator counts (`calls()` keys) and lets a fault target. Four families:
  * the app-token REST API (client Basic auth), the OAuth Authorizations REST API (user Basic auth,
- * deprecated but described by every release 2.18 – 3.22) and the OAuth web flow's token endpoint
- * (served on the web host, not under /api/v3; not in any OpenAPI description).
+ * deprecated but described by every release 2.18 – 3.22), `GET /user` (the same user auth) and
+ * the OAuth web flow's token endpoint (served on the web host, not under /api/v3; not in any
+ * OpenAPI description).
  */
 
 /** /applications/{client_id}/token… and the legacy path-style routes. */
@@ -34,11 +35,20 @@ export const AUTHORIZATION_OPERATIONS = [
 ] as const;
 export type AuthorizationOperation = (typeof AUTHORIZATION_OPERATIONS)[number];
 
+/** GET /user, as the user of the Authorizations API (GitHub's `users/get-authenticated`). */
+export const USER_OPERATIONS = ['get_user'] as const;
+export type UserOperation = (typeof USER_OPERATIONS)[number];
+
 /** Operations GitHub's OpenAPI descriptions of GHES describe (contract-tested). */
-export type ApiOperation = TokenOperation | AuthorizationOperation;
+export type ApiOperation = TokenOperation | AuthorizationOperation | UserOperation;
 
 /** POST /login/oauth/access_token on the web host. */
 export const WEB_OPERATIONS = ['oauth_access_token'] as const;
 
-export const OPERATIONS = [...TOKEN_OPERATIONS, ...AUTHORIZATION_OPERATIONS, ...WEB_OPERATIONS];
+export const OPERATIONS = [
+  ...TOKEN_OPERATIONS,
+  ...AUTHORIZATION_OPERATIONS,
+  ...USER_OPERATIONS,
+  ...WEB_OPERATIONS,
+];
 export type OperationName = ApiOperation | (typeof WEB_OPERATIONS)[number];

@@ -7,10 +7,18 @@
  * header only tells someone who knows it. A wrong password is 401 "Bad credentials".
  */
 import type { EmulatorCore } from './core';
-import { badCredentials, json, requiresAuthentication, type Reply } from './responses';
+import type { OperationName } from './operations';
+import { afterCommit, applyFaults, replyFor, type Ctx } from './pipeline';
+import {
+  badCredentials,
+  json,
+  requiresAuthentication,
+  unsupportedApiVersion,
+  type Reply,
+} from './responses';
 import type { Account } from './state';
 import { safeEqual } from './tokens';
-import { docsBase } from './versions';
+import { docsBase, featuresOf, SUPPORTED_API_VERSION } from './versions';
 
 export type UserAuth = { ok: true; user: Account } | { ok: false; response: Response };
 
@@ -65,4 +73,47 @@ export async function authenticateUser(
     }
   }
   return { ok: true, user };
+}
+
+/** What a route authenticated as a user gets once the request has passed the pipeline. */
+export interface UserArgs {
+  c: Ctx;
+  core: EmulatorCore;
+  reply: Reply;
+  user: Account;
+}
+
+/**
+ * The pipeline of every route authenticated as a user (the Authorizations API and `GET /user`),
+ * in the order an appliance applies it: count → latency and faults → `X-GitHub-Api-Version`
+ * (3.9+) → Basic `login:password` and OTP → the handler. `docs` is the path under `/rest`.
+ */
+export function userRoute(
+  core: EmulatorCore,
+  op: OperationName,
+  docs: string,
+  handler: (args: UserArgs) => Promise<Response>,
+) {
+  return async (c: Ctx): Promise<Response> => {
+    core.count(op);
+    const reply = replyFor(core, `${docsBase(core.config.version)}/${docs}`);
+    const fault = await applyFaults(core, c, reply, op);
+    if (fault.response) return fault.response;
+    const apiVersion = c.req.header('x-github-api-version');
+    if (
+      apiVersion !== undefined &&
+      featuresOf(core.config.version).apiVersions &&
+      apiVersion !== SUPPORTED_API_VERSION
+    )
+      return unsupportedApiVersion(reply, apiVersion);
+    const auth = await authenticateUser(
+      core,
+      reply,
+      c.req.header('authorization'),
+      c.req.header('x-github-otp'),
+    );
+    if (!auth.ok) return auth.response;
+    const response = await handler({ c, core, reply, user: auth.user });
+    return afterCommit(core, reply, fault.commitThenFail, response);
+  };
 }

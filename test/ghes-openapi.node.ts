@@ -74,9 +74,17 @@ export const CONTRACT_PATHS: readonly string[] = [
   '/authorizations/{authorization_id}',
 ];
 
+/**
+ * `GET /user` (the gateway learns whose password it holds), kept apart from CONTRACT_PATHS: the
+ * ../shared documents do not describe it, and must stay comparable with npm's extraction.
+ */
+export const USER_PATHS: readonly string[] = ['/user'];
+
 export interface ContractSource {
   /** Release → self-contained OpenAPI document. */
   versions: Record<string, JsonObject>;
+  /** Release → self-contained OpenAPI document of USER_PATHS, where the source describes them. */
+  user: Record<string, JsonObject>;
   /** Release → where its document came from, e.g. `npm:@octokit/openapi@14.0.0:generated/ghes-3.12.json`. */
   from: Record<string, string>;
   /** Release → what its document lacks, for releases described by an older revision (npm only). */
@@ -113,13 +121,18 @@ function localRefs(node: Json, into: Set<string>): void {
  * transitively, so its `$ref`s resolve inside the result. Throws on a dangling `$ref`: a
  * document the validator would half-resolve must not reach the tests.
  */
-export function extractRelease(full: JsonObject, version: string, from: string): JsonObject {
+export function extractRelease(
+  full: JsonObject,
+  version: string,
+  from: string,
+  only: readonly string[] = CONTRACT_PATHS,
+): JsonObject {
   const allPaths = full['paths'];
   const allComponents = full['components'];
   if (!isObject(allPaths) || !isObject(allComponents))
     throw new Error(`${from}: no paths or components`);
   const paths: JsonObject = {};
-  for (const p of CONTRACT_PATHS) if (allPaths[p] !== undefined) paths[p] = allPaths[p];
+  for (const p of only) if (allPaths[p] !== undefined) paths[p] = allPaths[p];
   const components: Record<string, JsonObject> = {};
   const pending = new Set<string>();
   localRefs(paths, pending);
@@ -165,6 +178,7 @@ export function extractRelease(full: JsonObject, version: string, from: string):
 export function loadNpm(packages: readonly string[] = OCTOKIT_PACKAGES): ContractSource {
   const require = createRequire(import.meta.url);
   const versions: Record<string, JsonObject> = {};
+  const user: Record<string, JsonObject> = {};
   const from: Record<string, string> = {};
   for (const pkg of [...packages].reverse()) {
     const manifest = require.resolve(`${pkg}/package.json`);
@@ -178,13 +192,14 @@ export function loadNpm(packages: readonly string[] = OCTOKIT_PACKAGES): Contrac
       const source = `npm:@octokit/openapi@${pkgVersion}:generated/${file}`;
       const full = JSON.parse(readFileSync(join(dir, file), 'utf8')) as JsonObject;
       versions[release] = extractRelease(full, release, source);
+      user[release] = extractRelease(full, release, source, USER_PATHS);
       from[release] = source;
     }
   }
   const older = Object.fromEntries(
     Object.entries(NPM_OLDER_REVISION).filter(([release]) => versions[release] !== undefined),
   );
-  return { versions, from, older };
+  return { versions, user, from, older };
 }
 
 /** ../shared/ghes-openapi, or null where this clone has no such neighbour. */
@@ -192,5 +207,6 @@ export function loadShared(path: string = SHARED_OPENAPI): ContractSource | null
   if (!existsSync(path)) return null;
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { versions: Record<string, JsonObject> };
   const from = Object.fromEntries(Object.keys(doc.versions).map((v) => [v, `shared:${v}`]));
-  return { versions: doc.versions, from, older: {} };
+  // Its documents hold CONTRACT_PATHS only: no `GET /user` (USER_PATHS).
+  return { versions: doc.versions, user: {}, from, older: {} };
 }

@@ -25,6 +25,8 @@ declare module 'vitest' {
 export interface GhesContractSource {
   /** Release ("3.12") → a self-contained OpenAPI 3.0 document of the contract endpoints. */
   versions: Record<string, Record<string, unknown>>;
+  /** Release → a document of `GET /user` alone (test/ghes-openapi.node.ts USER_PATHS); npm only. */
+  user: Record<string, Record<string, unknown>>;
   /** Release → where its document came from. */
   from: Record<string, string>;
   /** Release → what its document lacks, where it is an older revision of GitHub's description. */

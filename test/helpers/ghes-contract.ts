@@ -13,6 +13,11 @@ import { KNOWN_VERSIONS, parseVersion } from '../../emulator/versions';
 export interface GhesContract {
   /** Release → its document, oldest release first. */
   versions: Record<string, Record<string, unknown>>;
+  /**
+   * Release → a document of `GET /user` alone, oldest first: npm's (../shared does not describe
+   * it), so 3.0 – 3.3 and 3.20 – 3.22 have none.
+   */
+  user: Record<string, Record<string, unknown>>;
   /** Release → where its document came from. */
   from: Record<string, string>;
   /** Releases the emulator knows that no available source describes. */
@@ -48,5 +53,13 @@ export function ghesContract(): GhesContract {
   const older = Object.fromEntries(
     Object.entries(npm.older).filter(([v]) => from[v] === npm.from[v]),
   );
-  return { versions, from, unchecked, older, npm, shared, sharedPath };
+  const user = Object.fromEntries(
+    [...new Set([...Object.keys(npm.user), ...Object.keys(shared?.user ?? {})])]
+      .sort(byRelease)
+      .flatMap((v) => {
+        const doc = shared?.user[v] ?? npm.user[v];
+        return doc === undefined ? [] : [[v, doc] as const];
+      }),
+  );
+  return { versions, user, from, unchecked, older, npm, shared, sharedPath };
 }
