@@ -65,7 +65,10 @@ export type OAuthToken = z.output<typeof OAuthTokenSchema>;
 export interface ExchangeCodeOptions {
   code: string;
   redirect_uri?: string | undefined;
-  /** PKCE (RFC 7636): GHES checks it against the code's `code_challenge`. */
+  /**
+   * PKCE (RFC 7636), passed on as given. No GHES release through 3.22 checks it (GitHub's GHES
+   * pages: the `code_challenge` parameters "are not supported at this time"); github.com does.
+   */
   code_verifier?: string | undefined;
 }
 

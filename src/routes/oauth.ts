@@ -38,7 +38,10 @@ const CodeGrant = z
       .string()
       .regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43–128 characters of A–Z a–z 0–9 - . _ ~')
       .optional()
-      .openapi({ description: 'PKCE (RFC 7636), when the authorization request had a challenge' }),
+      .openapi({
+        description:
+          'PKCE (RFC 7636), passed on to GHES; no GHES release through 3.22 checks it (README)',
+      }),
   })
   .openapi('AuthorizationCodeGrant');
 

@@ -31,14 +31,6 @@ export interface TestGatewayOptions {
   kv?: KVNamespace;
   /** Start time, epoch ms. */
   startMs?: number;
-  /**
-   * Answers some upstream requests before the emulator does (a GHES endpoint the emulator lacks);
-   * undefined lets the request through.
-   */
-  upstream?: (
-    input: RequestInfo | URL,
-    init: RequestInit | undefined,
-  ) => Promise<Response | undefined>;
   /** Apps with `authorizations_api: true` (the OAuth Authorizations API); default demo-oauth. */
   authorizationsApi?: string[];
 }
@@ -125,8 +117,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
       method: init?.method ?? (input instanceof Request ? input.method : 'GET'),
       url,
     });
-    if (options.upstream === undefined) return emulator.fetch(input, init);
-    return options.upstream(input, init).then((r) => r ?? emulator.fetch(input, init));
+    return emulator.fetch(input, init);
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: recordingFetch,

@@ -16,10 +16,12 @@ import {
   unsecuredCallerJwt,
   withPayload,
 } from '../helpers/caller';
-import { TEST_REDIRECT_URI, type TestGateway, seedTokens } from '../helpers/gateway';
-// The test gateway, plus GET /user, which the Authorizations API routes ask when an answer names
-// no user (the emulator does not serve it yet).
-import { authzGateway as createTestGateway } from './authorizations.harness';
+import {
+  createTestGateway,
+  TEST_REDIRECT_URI,
+  type TestGateway,
+  seedTokens,
+} from '../helpers/gateway';
 import { codeGrant, issueCode, refreshGrant } from './oauth-token.harness';
 
 type CallerCredential = string | undefined;

@@ -1,6 +1,7 @@
 /** The Authorizations API routes: every refusal, mapped to its problem, before or from GHES. */
 import { describe, expect, it } from 'vitest';
-import { asUser, authzGateway, monalisa, octocat } from './authorizations.harness';
+import { createTestGateway } from '../helpers/gateway';
+import { asUser, monalisa, octocat } from './authorizations.harness';
 
 type Json = Record<string, unknown>;
 
@@ -15,7 +16,7 @@ async function problemOf(res: Response): Promise<Json> {
 
 describe('Authorizations API, refusals before GHES', () => {
   it('off for an app without authorizations_api: 404 authorizations-disabled, no GHES call', async () => {
-    const gw = await authzGateway({ authorizationsApi: [] });
+    const gw = await createTestGateway({ authorizationsApi: [] });
     const res = await asUser(gw, 'GET', 'authorizations', { user: octocat(gw) });
     expect(res.status).toBe(404);
     expect((await problemOf(res))['code']).toBe('authorizations-disabled');
@@ -23,7 +24,7 @@ describe('Authorizations API, refusals before GHES', () => {
   });
 
   it('a GitHub App: authorizations-disabled', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const res = await asUser(gw, 'GET', 'grants', { user: octocat(gw), app: 'demo-github-app' });
     expect((await problemOf(res))['code']).toBe('authorizations-disabled');
   });
@@ -36,7 +37,7 @@ describe('Authorizations API, refusals before GHES', () => {
     ['empty password', `Basic ${btoa('octocat:')}`],
     ['a CR in the password', `Basic ${btoa('octocat:a\rb')}`],
   ])('user header %s → 400 invalid-request, no GHES call', async (_name, header) => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const res = await asUser(gw, 'GET', 'authorizations', {
       headers: header === undefined ? {} : { 'x-ghes-user-authorization': header },
     });
@@ -46,7 +47,7 @@ describe('Authorizations API, refusals before GHES', () => {
   });
 
   it('an OTP that is not digits → 400', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const res = await asUser(gw, 'GET', 'authorizations', {
       user: { ...octocat(gw), otp: '12ab56' },
     });
@@ -54,7 +55,7 @@ describe('Authorizations API, refusals before GHES', () => {
   });
 
   it('PATCH with two of scopes/add_scopes/remove_scopes, or nothing → 422, no GHES call', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     for (const body of [{ scopes: ['repo'], add_scopes: ['user'] }, {}]) {
       const res = await asUser(gw, 'PATCH', 'authorizations/1', { user: octocat(gw), body });
       expect(res.status).toBe(422);
@@ -64,7 +65,7 @@ describe('Authorizations API, refusals before GHES', () => {
   });
 
   it('scopes above the caller ceiling → 403 before GHES; a child of a listed scope is fine', async () => {
-    const gw = await authzGateway({
+    const gw = await createTestGateway({
       policy: {
         'svc-demo': {
           apps: ['demo-oauth'],
@@ -97,7 +98,7 @@ describe('Authorizations API, refusals before GHES', () => {
   });
 
   it('a caller with read only may list but not write', async () => {
-    const gw = await authzGateway({
+    const gw = await createTestGateway({
       policy: { 'svc-demo': { apps: ['demo-oauth'], operations: ['authorizations_read'] } },
     });
     const user = octocat(gw);
@@ -108,7 +109,7 @@ describe('Authorizations API, refusals before GHES', () => {
 
   it('the user-login limit refuses with 429 before GHES', async () => {
     const deny = { limit: async () => ({ success: false }) };
-    const gw = await authzGateway({ vars: { USER_LOGIN_RATE_LIMITER: deny } });
+    const gw = await createTestGateway({ vars: { USER_LOGIN_RATE_LIMITER: deny } });
     const res = await asUser(gw, 'GET', 'authorizations', { user: octocat(gw) });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('60');
@@ -118,7 +119,7 @@ describe('Authorizations API, refusals before GHES', () => {
 
 describe('Authorizations API, GHES refusals', () => {
   it('a wrong password → 401 user-credentials-rejected (not unauthorized, no challenge)', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const res = await asUser(gw, 'GET', 'authorizations', {
       user: { login: 'octocat', password: 'wrong' },
     });
@@ -128,14 +129,14 @@ describe('Authorizations API, GHES refusals', () => {
   });
 
   it('a wrong OTP → 401 user-otp-required again', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const res = await asUser(gw, 'GET', 'grants', { user: { ...monalisa(gw), otp: '000000' } });
     expect(res.status).toBe(401);
     expect((await problemOf(res))['code']).toBe('user-otp-required');
   });
 
   it("POST with a fingerprint in use → 422 keeping GitHub's message", async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: 'dup' } });
     const res = await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: 'dup' } });
@@ -149,7 +150,7 @@ describe('Authorizations API, GHES refusals', () => {
   });
 
   it('an unknown id → 404 authorization-not-found; GET, PATCH, DELETE, grant DELETE', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     for (const [method, path, body] of [
       ['GET', 'authorizations/999999', undefined],
@@ -164,7 +165,7 @@ describe('Authorizations API, GHES refusals', () => {
   });
 
   it("another app's authorization is 404 and is not changed", async () => {
-    const gw = await authzGateway({ authorizationsApi: ['demo-oauth', 'second-oauth'] });
+    const gw = await createTestGateway({ authorizationsApi: ['demo-oauth', 'second-oauth'] });
     // A second OAuth app of the same user, through the emulator's admin API.
     const add = await gw.emulator.fetch('https://ghes.test/_emulator/apps', {
       method: 'POST',
@@ -210,7 +211,7 @@ describe('Authorizations API, GHES refusals', () => {
   });
 
   it('GHES 5xx on create → 502 upstream-outcome-unknown, one attempt', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     await gw.emulator.fetch('https://ghes.test/_emulator/faults', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,12 +1,13 @@
 /** The Authorizations API routes end to end against the emulator: what a caller gets. */
 import { describe, expect, it } from 'vitest';
-import { asUser, authzGateway, monalisa, octocat, otpOf } from './authorizations.harness';
+import { createTestGateway } from '../helpers/gateway';
+import { asUser, monalisa, octocat, otpOf } from './authorizations.harness';
 
 type Json = Record<string, unknown>;
 
 describe('Authorizations API, happy paths', () => {
   it('POST creates a token (201, shown once) that checks like any other', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     const res = await asUser(gw, 'POST', 'authorizations', {
       user,
@@ -26,7 +27,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it('PUT get-or-create: 201 with the token, then 200 without it and what to do next', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     const first = await asUser(gw, 'PUT', 'authorizations', {
       user,
@@ -49,7 +50,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it("GET lists this app's authorizations without tokens; GET one; PATCH; DELETE", async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     const created = (await (
       await asUser(gw, 'POST', 'authorizations', {
@@ -90,7 +91,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it('a two-factor user: 401 user-otp-required, then the same request with the code', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = monalisa(gw);
     const first = await asUser(gw, 'POST', 'authorizations', {
       user,
@@ -110,7 +111,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it("grants: list this app's grant, delete it, and its tokens stop checking at once", async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     const created = (await (
       await asUser(gw, 'POST', 'authorizations', {
@@ -135,7 +136,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it('the list pages: page and per_page reach GHES', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const user = octocat(gw);
     for (const fp of ['a', 'b', 'c'])
       await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: fp } });
@@ -151,7 +152,7 @@ describe('Authorizations API, happy paths', () => {
   });
 
   it('OpenAPI documents every route', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const doc = (await (await gw.request('/openapi.json')).json()) as {
       paths: Record<string, Json>;
     };

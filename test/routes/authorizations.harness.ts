@@ -1,5 +1,5 @@
 /** Requests to the Authorizations API routes of a test gateway, as a GHES user. */
-import { createTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway';
+import type { TestGateway } from '../helpers/gateway';
 
 export interface UserLogin {
   login: string;
@@ -69,32 +69,4 @@ export function userSecrets(user: UserLogin): string[] {
     userHeader(user).slice('Basic '.length),
     ...(user.otp !== undefined ? [user.otp] : []),
   ];
-}
-
-/**
- * A test gateway whose GHES also answers `GET /user` (who the Basic credentials belong to), which
- * the emulator does not serve yet: the gateway asks it for the user id behind a grant epoch when
- * an authorization names no user (GitHub's Authorizations API answers name none).
- */
-export async function authzGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  let gw: TestGateway | undefined;
-  gw = await createTestGateway({
-    ...options,
-    upstream: async (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (url.pathname !== '/api/v3/user' || gw === undefined) return undefined;
-      const basic = new Headers(init?.headers).get('authorization') ?? '';
-      const decoded = new TextDecoder().decode(
-        Uint8Array.from(atob(basic.replace(/^Basic /, '')), (c) => c.charCodeAt(0)),
-      );
-      const users = (await (
-        await gw.emulator.fetch('https://ghes.test/_emulator/users')
-      ).json()) as { login: string; id: number; password: string }[];
-      const found = users.find((u) => `${u.login}:${u.password}` === decoded);
-      return found === undefined
-        ? Response.json({ message: 'Bad credentials' }, { status: 401 })
-        : Response.json({ login: found.login, id: found.id });
-    },
-  });
-  return gw;
 }

@@ -6,11 +6,10 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { secretsOf, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, secretsOf, type TestGateway } from '../helpers/gateway';
 import { StrictKv } from '../helpers/strict-kv';
 import {
   asUser,
-  authzGateway,
   monalisa,
   octocat,
   otpOf,
@@ -89,7 +88,7 @@ const leaks = (text: string, forbidden: readonly string[]) =>
 describe('Authorizations API secrecy', () => {
   it('no credential in any log line or answer; tokens only in the create answers', async () => {
     const kv = new StrictKv(env.TOKEN_CACHE);
-    const gw = await authzGateway({ kv: kv.kv });
+    const gw = await createTestGateway({ kv: kv.kv });
     const run = await fullRun(gw);
     for (const line of gw.logs) {
       const text = JSON.stringify(line);
@@ -107,7 +106,7 @@ describe('Authorizations API secrecy', () => {
 
   it('KV holds no credential and no token', async () => {
     const kv = new StrictKv(env.TOKEN_CACHE);
-    const gw = await authzGateway({ kv: kv.kv });
+    const gw = await createTestGateway({ kv: kv.kv });
     const run = await fullRun(gw);
     const stored = await kv.dump();
     expect(kv.puts.length).toBeGreaterThan(0);
@@ -118,7 +117,7 @@ describe('Authorizations API secrecy', () => {
   });
 
   it('credentials never go into a GHES URL, only into the Authorization and OTP headers', async () => {
-    const gw = await authzGateway();
+    const gw = await createTestGateway();
     const run = await fullRun(gw);
     for (const o of gw.outbound) expect(leaks(o.url, run.forbidden), o.url).toEqual([]);
   });
@@ -128,7 +127,7 @@ describe('Authorizations API secrecy', () => {
     const counting = {
       limit: async ({ key }: { key: string }) => (keys.push(key), { success: true }),
     };
-    const gw = await authzGateway({ vars: { USER_LOGIN_RATE_LIMITER: counting } });
+    const gw = await createTestGateway({ vars: { USER_LOGIN_RATE_LIMITER: counting } });
     await asUser(gw, 'GET', 'authorizations', {
       user: { login: 'OctoCat', password: 'wrong-password' },
     });
@@ -144,7 +143,7 @@ describe('Authorizations API secrecy', () => {
   it('a failed login is charged before GHES: over the limit, the right password is not tried', async () => {
     let n = 0;
     const twice = { limit: async () => ({ success: ++n <= 2 }) };
-    const gw = await authzGateway({ vars: { USER_LOGIN_RATE_LIMITER: twice } });
+    const gw = await createTestGateway({ vars: { USER_LOGIN_RATE_LIMITER: twice } });
     const wrong = await asUser(gw, 'GET', 'authorizations', {
       user: { login: 'octocat', password: 'guess-1' },
     });

@@ -16,6 +16,8 @@ export interface CodeOptions {
   login?: string;
   scopes?: string[];
   redirect_uri?: string | null;
+  /** PKCE: the S256 challenge the authorization request carried. */
+  code_challenge?: string;
 }
 
 /** A fresh authorization code for `app` and `login` (default octocat, the caller's redirect URI). */
@@ -28,6 +30,10 @@ export async function issueCode(
   if (options.scopes !== undefined) body['scopes'] = options.scopes;
   const redirect = options.redirect_uri === undefined ? TEST_REDIRECT_URI : options.redirect_uri;
   if (redirect !== null) body['redirect_uri'] = redirect;
+  if (options.code_challenge !== undefined) {
+    body['code_challenge'] = options.code_challenge;
+    body['code_challenge_method'] = 'S256';
+  }
   const res = await gw.emulator.fetch('http://127.0.0.1/_emulator/oauth/codes', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -66,4 +72,13 @@ export async function signIn(gw: TestGateway, app: string, options: CodeOptions 
 /** GHES web-flow calls the emulator counted. */
 export function webCalls(gw: TestGateway): number {
   return gw.emulator.calls().oauth_access_token;
+}
+
+/** RFC 7636 §4.2 S256: BASE64URL(SHA-256(verifier)). */
+export async function s256(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
