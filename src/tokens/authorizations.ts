@@ -183,10 +183,11 @@ export class AuthorizationsService {
     current: Owned,
     call: () => Promise<T>,
   ): Promise<T> {
-    const invalidate = async () => {
-      const userId = current.user?.id ?? (await this.#ghesFor(req.requestId).userId(app, user));
-      await this.#cache.invalidateGrant(app, userId);
-    };
+    // GitHub's answers name no user: GET /user, asked BEFORE the change, so that failing to learn
+    // whose cached checks to end changes nothing at GHES (after it, a deleted token would stay
+    // cached active while the caller is told the call failed).
+    const userId = current.user?.id ?? (await this.#ghesFor(req.requestId).userId(app, user));
+    const invalidate = () => this.#cache.invalidateGrant(app, userId);
     let result: T;
     try {
       result = await call();

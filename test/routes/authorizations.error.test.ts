@@ -222,4 +222,49 @@ describe('Authorizations API, GHES refusals', () => {
     expect((await problemOf(res))['code']).toBe('upstream-outcome-unknown');
     expect(gw.outbound.filter((o) => o.url.endsWith('/authorizations'))).toHaveLength(1);
   });
+
+  it('GET /user failing: nothing is deleted, the problem is passed on, a retry works', async () => {
+    const gw = await createTestGateway();
+    const user = octocat(gw);
+    const created = (await (
+      await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: 'u' } })
+    ).json()) as Json;
+    const token = String(created['token']);
+    expect((await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token })).status).toBe(
+      200,
+    );
+    gw.emulator.addFault({ status: 503, operation: 'get_user', times: 10 });
+    const del = await asUser(gw, 'DELETE', `authorizations/${String(created['id'])}`, { user });
+    const problem = await problemOf(del);
+    expect(del.status, JSON.stringify(problem)).toBe(502);
+    expect(problem['code']).toBe('upstream-error');
+    // The gateway could not name the user whose cached checks to end, so it deleted nothing.
+    expect(gw.emulator.calls().delete_authorization).toBe(0);
+    const check = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(check.status).toBe(200);
+    gw.emulator.clearFaults();
+    const retry = await asUser(gw, 'DELETE', `authorizations/${String(created['id'])}`, { user });
+    expect(retry.status).toBe(204);
+    expect((await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token })).status).toBe(
+      404,
+    );
+  });
+
+  it('DELETE carried out but its answer lost: the token no longer checks from the cache', async () => {
+    const gw = await createTestGateway();
+    const user = octocat(gw);
+    const created = (await (
+      await asUser(gw, 'POST', 'authorizations', { user, body: { fingerprint: 'lost' } })
+    ).json()) as Json;
+    const token = String(created['token']);
+    expect((await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token })).status).toBe(
+      200,
+    );
+    gw.emulator.addFault({ commit_then_fail: true, drop: true, operation: 'delete_authorization' });
+    const del = await asUser(gw, 'DELETE', `authorizations/${String(created['id'])}`, { user });
+    expect(del.status).toBeGreaterThanOrEqual(500);
+    const check = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(check.status).toBe(404);
+    expect(check.headers.get('cache-status')).not.toMatch(/hit/);
+  });
 });
