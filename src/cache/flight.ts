@@ -1,13 +1,11 @@
 /**
  * What one flight does: the load shared (src/lib/single-flight.ts) by every check of a token that
- * misses L1 meanwhile. KV first, then GHES; what may be stored is stored; stale-if-error when GHES
- * fails. The decisions are policy.ts's; this file does the I/O between them.
+ * misses L1 meanwhile. KV first (the entry, its tombstone and, when the user is known, the grant
+ * epoch, in one bulk get), then GHES; what may be stored is stored (store.ts); stale-if-error when
+ * GHES fails. The decisions are policy.ts's; this file does the I/O between them.
  */
-import type { PublicAuthorization } from '../ghes/types';
-import type { Clock } from '../lib/clock';
 import type { GatewayError } from '../lib/errors';
-import type { Logger } from '../lib/log';
-import type { Lru } from '../lib/lru';
+import { err, type Result } from '../lib/result';
 import type { RunState } from '../lib/single-flight';
 import {
   formatCacheStatus,
@@ -15,93 +13,34 @@ import {
   type CacheStatusParams,
   type ForwardReason,
 } from './cache-status';
-import { INACTIVE, type CacheEntry, type CheckResult } from './entry';
-import type { GrantEpochs } from './grant-epochs';
-import type { KvTier } from './kv-tier';
+import { INACTIVE, type CacheEntry } from './entry';
+import type { TokenRead } from './kv-tier';
 import {
   cacheStatusTtl,
   invalidatedByEpoch,
-  kvExpirationTtlS,
+  isFresh,
   loadedDecision,
   makeNegativeEntry,
   makePositiveEntry,
   missDecision,
   remainingFreshnessS,
-  retainUntilMs,
+  revokedBy,
   servable,
   staleIfErrorAllowed,
-  type FreshnessPolicy,
 } from './policy';
-
-/** The app a token belongs to, as the cache needs it. */
-export interface CacheApp {
-  name: string;
-  clientId: string;
-}
-
-/**
- * What the loader (a GHES check) found. `found: false` must mean a definitive "no such token"
- * (GHES 404); anything else (5xx, timeout, 429, rejected credentials) is thrown as a
- * `GatewayError`, is never cached, and is rethrown to every caller waiting on that load.
- */
-export type LoadResult = { found: true; authorization: PublicAuthorization } | { found: false };
-
-export type CheckSource = 'l1' | 'kv' | 'ghes' | 'stale' | 'coalesced';
-
-export interface CheckOutcome {
-  result: CheckResult;
-  /** RFC 9211 `Cache-Status` member for this answer. */
-  cacheStatus: string;
-  /**
-   * Whole seconds this answer may still be reused: the remaining freshness of the entry it came
-   * from or was stored as (the full freshness right after a miss), 0 when it must not be reused
-   * (stale-if-error, not cacheable, revoked meanwhile). For `Cache-Control: private, max-age=N`.
-   */
-  freshForS: number;
-  /** Audit-log handle: a prefix of the token's keyed hash. */
-  tokenId: string;
-  /** Who answered: L1, KV, GHES, a stale entry (GHES failing) or another request's load. */
-  source: CheckSource;
-}
-
-/** A flight's answer, before it is worded for one caller (`toOutcome`). */
-export interface FlightResult {
-  result: CheckResult;
-  /** Freshness end of the answer; undefined when the answer must not be reused. */
-  freshUntilMs: number | undefined;
-  /** What the RFC 9211 `ttl` is computed from; undefined omits `ttl`. */
-  statusTtlFromMs: number | undefined;
-  params: CacheStatusParams;
-  source: 'kv' | 'ghes' | 'stale';
-}
-
-/** The tiers and rules of one TokenCache, as its flights use them. */
-export interface FlightContext {
-  l1: Lru<CacheEntry>;
-  kv: KvTier;
-  epochs: GrantEpochs;
-  policy: FreshnessPolicy;
-  log: Logger;
-  clock: Clock;
-  negativeAllowed: (app: CacheApp) => boolean;
-  counters: { kvHits: number; loads: number; staleServed: number };
-  /** KV writes of token entries still running, so that a tombstone is written after them. */
-  pendingWrites: Map<string, Promise<boolean>>;
-}
-
-export interface FlightRequest {
-  app: CacheApp;
-  key: string;
-  tokenId: string;
-  /** Only to check that no answer holds it (`store`). */
-  token: string;
-  load: () => Promise<LoadResult>;
-  waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-}
+import { store } from './store';
+import type {
+  CacheApp,
+  CheckOutcome,
+  FlightContext,
+  FlightRequest,
+  FlightResult,
+  LoadResult,
+} from './types';
 
 /**
- * One load. `revoked.forgotten` turns true when `invalidateToken` ran meanwhile: the answer must then be neither
- * stored nor served as active.
+ * One load. `revoked.forgotten` turns true when `invalidateToken` ran meanwhile: the answer must
+ * then be neither stored nor served as active.
  */
 export async function fly(
   ctx: FlightContext,
@@ -110,40 +49,49 @@ export async function fly(
 ): Promise<FlightResult> {
   const { app, key, tokenId } = req;
   const l1Entry = ctx.l1.peek(key);
-  const read = await ctx.kv.readEntry(key, app.clientId, tokenId, ctx.policy, ctx.clock.now());
+  const keys = { entry: key, revoked: req.revokedKey };
+  const userId = l1Entry?.kind === 'positive' ? l1Entry.userId : undefined;
+  const read = await ctx.kv.readToken(
+    keys,
+    app.clientId,
+    tokenId,
+    ctx.policy,
+    ctx.clock.now(),
+    userId,
+  );
   if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
 
   const now = ctx.clock.now();
-  const kvEntry = read.ok ? read.value : undefined;
+  const tombstone = read.tombstone.ok ? read.tombstone.value : undefined;
+  // A revocation seen anywhere answers for the token, whatever is stored beside it.
+  if (tombstone !== undefined && isFresh(tombstone, now)) return kvHit(ctx, key, tombstone);
+  const entryRead = kvEntryRead(read, now);
+  const kvEntry = entryRead.ok ? entryRead.value : undefined;
   if (
     kvEntry !== undefined &&
     servable(kvEntry, now, ctx.negativeAllowed(app), ctx.epochs.known(kvEntry, now))
   ) {
-    const trusted = await ctx.epochs.trustedByKv(app.clientId, kvEntry);
+    const trusted = await ctx.epochs.trustedByKv(app.clientId, kvEntry, read.epoch);
     if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
-    if (trusted) {
-      ctx.l1.set(key, kvEntry);
-      ctx.counters.kvHits++;
-      return {
-        result: kvEntry.result,
-        freshUntilMs: kvEntry.freshUntilMs,
-        statusTtlFromMs: kvEntry.freshUntilMs,
-        params: { hit: true, detail: 'kv' },
-        source: 'kv',
-      };
-    }
+    if (trusted) return kvHit(ctx, key, kvEntry);
   }
-  const { fwd, fallback } = missDecision(l1Entry, read, now);
+  const miss = missDecision(l1Entry, entryRead, now);
+  const { fwd } = miss;
+  // Stale-if-error only where the tombstone was read and has not overtaken the fallback.
+  const fallback =
+    read.tombstone.ok && miss.fallback !== undefined && !revokedBy(miss.fallback, tombstone, now)
+      ? miss.fallback
+      : undefined;
 
   const startedAtMs = ctx.epochs.stamp();
   ctx.counters.loads++;
   let loaded: LoadResult;
   try {
     loaded = await req.load();
-  } catch (err) {
-    const stale = await staleIfError(ctx, req, fallback, err, revoked);
+  } catch (e) {
+    const stale = await staleIfError(ctx, req, fallback, e, revoked);
     if (stale !== undefined) return stale;
-    throw err;
+    throw e;
   }
   const fwdStatus = loaded.found ? 200 : 404;
   if (revoked.forgotten) return revokedMeanwhile(ctx, app, fwd, 'ghes', fwdStatus);
@@ -164,14 +112,38 @@ export async function fly(
     };
   }
   const stored = await store(ctx, req, entry, at);
-  if (entry.kind === 'positive' && revoked.forgotten)
+  if (entry.kind === 'positive' && (revoked.forgotten || stored === 'revoked'))
     return revokedMeanwhile(ctx, app, fwd, 'ghes', 200);
   return {
     result: entry.result,
     freshUntilMs: entry.freshUntilMs,
     statusTtlFromMs: entry.freshUntilMs,
-    params: { fwd, fwdStatus, stored },
+    params: { fwd, fwdStatus, stored: stored === 'stored' },
     source: 'ghes',
+  };
+}
+
+/**
+ * The KV entry as the miss decision sees it: unusable (an error) when the tombstone could not be
+ * read, or when an expired tombstone still undoes it; an expired tombstone alone counts as a stale
+ * entry, as it did when tombstones were stored under the entry's key.
+ */
+function kvEntryRead(read: TokenRead, now: number): Result<CacheEntry | undefined, string> {
+  const { entry, tombstone } = read;
+  if (!tombstone.ok || !entry.ok) return tombstone.ok ? entry : tombstone;
+  if (entry.value === undefined) return tombstone.value === undefined ? entry : tombstone;
+  return revokedBy(entry.value, tombstone.value, now) ? err('revoked') : entry;
+}
+
+function kvHit(ctx: FlightContext, key: string, entry: CacheEntry): FlightResult {
+  ctx.l1.set(key, entry);
+  ctx.counters.kvHits++;
+  return {
+    result: entry.result,
+    freshUntilMs: entry.freshUntilMs,
+    statusTtlFromMs: entry.freshUntilMs,
+    params: { hit: true, detail: 'kv' },
+    source: 'kv',
   };
 }
 
@@ -179,17 +151,17 @@ async function staleIfError(
   ctx: FlightContext,
   req: FlightRequest,
   fallback: CacheEntry | undefined,
-  err: unknown,
+  e: unknown,
   revoked: RunState,
 ): Promise<FlightResult | undefined> {
   const now = ctx.clock.now();
-  if (revoked.forgotten || !staleIfErrorAllowed(fallback, now, ctx.policy, err)) return undefined;
+  if (revoked.forgotten || !staleIfErrorAllowed(fallback, now, ctx.policy, e)) return undefined;
   const entry = fallback;
   if (invalidatedByEpoch(entry.storedAtMs, ctx.epochs.known(entry, now))) return undefined;
   const trusted = await ctx.epochs.trustedByKv(req.app.clientId, entry);
   if (!trusted || revoked.forgotten) return undefined;
   ctx.counters.staleServed++;
-  const upstream = err as GatewayError;
+  const upstream = e as GatewayError;
   ctx.log({
     level: 'warn',
     event: 'cache.stale_served',
@@ -207,42 +179,6 @@ async function staleIfError(
     params,
     source: 'stale',
   };
-}
-
-/** Store in L1 and KV. Returns whether any tier took it. */
-async function store(
-  ctx: FlightContext,
-  req: FlightRequest,
-  entry: CacheEntry,
-  now: number,
-): Promise<boolean> {
-  const { key, token, tokenId } = req;
-  // Last line of defence for the rule that no token reaches storage: a loader that put the
-  // raw token anywhere in the answer (a bug) gets nothing cached.
-  if (
-    entry.kind === 'positive' &&
-    token.length >= 16 &&
-    JSON.stringify(entry.result.authorization).includes(token)
-  ) {
-    ctx.log({ level: 'error', event: 'cache.secret_in_value', token_id: tokenId });
-    return false;
-  }
-  let stored = false;
-  if (ctx.l1.enabled) {
-    ctx.l1.set(key, entry);
-    stored = true;
-  }
-  if (!ctx.kv.enabled) return stored;
-  const ttl = kvExpirationTtlS(now, retainUntilMs(entry));
-  const write = ctx.kv.writeEntry(key, entry, ttl, tokenId).finally(() => {
-    if (ctx.pendingWrites.get(key) === write) ctx.pendingWrites.delete(key);
-  });
-  ctx.pendingWrites.set(key, write);
-  if (req.waitUntil !== undefined) {
-    req.waitUntil(write);
-    return true;
-  }
-  return (await write) || stored;
 }
 
 /** A flight's answer as one caller gets it; `collapsed` when another request's flight made it. */

@@ -6,7 +6,7 @@
 import type { Clock } from '../lib/clock';
 import { Lru } from '../lib/lru';
 import type { CacheEntry } from './entry';
-import type { KvTier } from './kv-tier';
+import type { EpochRead, KvTier } from './kv-tier';
 import { invalidatedByEpoch } from './policy';
 
 export interface GrantEpochsOptions {
@@ -68,12 +68,16 @@ export class GrantEpochs {
 
   /**
    * Whether a positive entry survives the grant epoch in KV (one KV read, only on KV hits and
-   * stale-if-error). An epoch that cannot be read proves nothing: the entry is not trusted.
+   * stale-if-error, unless `prefetched` already holds it). An epoch that cannot be read proves nothing: the entry is not trusted.
    */
-  async trustedByKv(clientId: string, entry: CacheEntry): Promise<boolean> {
+  async trustedByKv(clientId: string, entry: CacheEntry, prefetched?: EpochRead): Promise<boolean> {
     if (entry.kind !== 'positive' || entry.scope === null || entry.userId === null) return true;
     if (!this.#kv.enabled) return true;
-    const read = await this.#kv.readEpoch(clientId, entry.userId);
+    // Read with the entry (one bulk get) when this isolate already knew the token's user.
+    const read =
+      prefetched?.userId === entry.userId
+        ? prefetched.read
+        : await this.#kv.readEpoch(clientId, entry.userId);
     if (!read.ok) return false;
     if (read.value === undefined) return true;
     this.#remember(entry.scope, read.value);

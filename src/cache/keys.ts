@@ -14,6 +14,7 @@
 export const KEY_VERSION = 'v1';
 const TOKEN_PREFIX = `${KEY_VERSION}:tok:`;
 const EPOCH_PREFIX = `${KEY_VERSION}:epoch:`;
+const REVOKED_PREFIX = `${KEY_VERSION}:revoked:`;
 
 /** Workers KV refuses keys longer than 512 bytes. */
 export const KV_MAX_KEY_BYTES = 512;
@@ -87,6 +88,14 @@ export function base64url(bytes: Uint8Array): string {
 /** `v1:tok:<base64url hmac>`: 50 bytes. */
 export function tokenKey(hash: string): string {
   return TOKEN_PREFIX + hash;
+}
+
+/**
+ * `v1:revoked:<base64url hmac>`: the token's revocation tombstone (54 bytes). Its own key, so that
+ * no answer stored under `tokenKey` can ever overwrite it (docs/cache.md, storage schema).
+ */
+export function revokedKey(hash: string): string {
+  return REVOKED_PREFIX + hash;
 }
 
 /** The audit-log handle of a token: a prefix of its keyed hash, useless without the pepper. */

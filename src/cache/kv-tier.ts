@@ -33,7 +33,22 @@ import { epochKey, grantScope } from './keys';
 /** Why a KV read gave nothing usable: KV failed, or the value is unreadable. */
 export type KvFailure = 'error' | 'corrupt';
 
-type Op = 'get' | 'put' | 'get_epoch' | 'put_epoch';
+/** One bulk read of a token (`readToken`). */
+export interface TokenRead {
+  /** The answer stored under `v1:tok:` (positive or negative). */
+  entry: Result<CacheEntry | undefined, KvFailure>;
+  /** The revocation under `v1:revoked:` (or a legacy one under `v1:tok:`). */
+  tombstone: Result<CacheEntry | undefined, KvFailure>;
+  /** The grant epoch of `userId`, when it was asked for. */
+  epoch?: EpochRead;
+}
+
+export interface EpochRead {
+  userId: number;
+  read: Result<number | undefined, KvFailure>;
+}
+
+type Op = 'get' | 'get_revoked' | 'put' | 'get_epoch' | 'put_epoch';
 
 /** Epoch values are decimal epoch milliseconds. */
 const EPOCH_VALUE = /^\d{1,16}$/;
@@ -56,8 +71,55 @@ export class KvTier {
     return this.#errors;
   }
 
-  /** The entry under `key`, undefined when there is none. */
-  async readEntry(
+  /**
+   * A token's entry and tombstone, and (when `epochUserId` is given) that user's grant epoch, in
+   * ONE bulk get (Workers KV `get(keys[], 'text')`, up to 100 keys). A revocation written under
+   * the entry key by an older gateway counts as a tombstone. A failed get fails all three.
+   */
+  async readToken(
+    keys: { entry: string; revoked: string },
+    clientId: string,
+    tokenId: string,
+    policy: FreshnessPolicy,
+    nowMs: number,
+    epochUserId?: number | null,
+  ): Promise<TokenRead> {
+    const kv = this.#kv;
+    if (kv === undefined) return { entry: ok(undefined), tombstone: ok(undefined) };
+    const epoch =
+      epochUserId === undefined || epochUserId === null
+        ? undefined
+        : { userId: epochUserId, key: epochKey(clientId, epochUserId) };
+    let values: Map<string, string | null>;
+    try {
+      const wanted = [keys.entry, keys.revoked, ...(epoch === undefined ? [] : [epoch.key])];
+      values = await kv.get(wanted, 'text');
+    } catch (e) {
+      this.#failed('get', e, tokenId);
+      const failed = err<KvFailure>('error');
+      return {
+        entry: failed,
+        tombstone: failed,
+        ...(epoch !== undefined && { epoch: { userId: epoch.userId, read: failed } }),
+      };
+    }
+    const decode = (key: string, only?: EntryKind) =>
+      this.#entry(values.get(key) ?? null, clientId, tokenId, policy, nowMs, only);
+    let entry = decode(keys.entry);
+    let tombstone = decode(keys.revoked, 'revoked');
+    if (entry.ok && entry.value?.kind === 'revoked') {
+      const legacy = entry.value;
+      entry = ok(undefined);
+      if (tombstone.ok && (tombstone.value?.storedAtMs ?? -1) < legacy.storedAtMs)
+        tombstone = ok(legacy);
+    }
+    if (epoch === undefined) return { entry, tombstone };
+    const read = this.#epoch(values.get(epoch.key) ?? null);
+    return { entry, tombstone, epoch: { userId: epoch.userId, read } };
+  }
+
+  /** The token's tombstone alone (before storing a positive answer). */
+  async readTombstone(
     key: string,
     clientId: string,
     tokenId: string,
@@ -70,12 +132,25 @@ export class KvTier {
     try {
       text = await kv.get(key, 'text');
     } catch (e) {
-      this.#failed('get', e, tokenId);
+      this.#failed('get_revoked', e, tokenId);
       return err('error');
     }
+    return this.#entry(text, clientId, tokenId, policy, nowMs, 'revoked');
+  }
+
+  /** A stored token value as an entry; `only`: the one kind allowed under that key. */
+  #entry(
+    text: string | null,
+    clientId: string,
+    tokenId: string,
+    policy: FreshnessPolicy,
+    nowMs: number,
+    only?: EntryKind,
+  ): Result<CacheEntry | undefined, KvFailure> {
     if (text === null) return ok(undefined);
     const decoded = decodeValue(text);
-    const problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.error;
+    let problem = decoded.ok ? storedValueProblem(decoded.value, nowMs) : decoded.error;
+    if (decoded.ok && only !== undefined && decoded.value.kind !== only) problem = 'wrong kind';
     if (!decoded.ok || problem !== undefined) {
       this.#log({ level: 'warn', event: 'cache.kv_corrupt', token_id: tokenId, reason: problem });
       return err('corrupt');
@@ -114,6 +189,10 @@ export class KvTier {
       this.#failed('get_epoch', e);
       return err('error');
     }
+    return this.#epoch(text);
+  }
+
+  #epoch(text: string | null): Result<number | undefined, KvFailure> {
     if (text === null) return ok(undefined);
     if (!EPOCH_VALUE.test(text)) {
       // An unreadable epoch cannot prove an entry is still good: the caller re-checks GHES.

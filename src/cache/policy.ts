@@ -141,6 +141,21 @@ export function servable(
   return entry.kind === 'revoked' || negativeAllowed;
 }
 
+/**
+ * Has a revocation overtaken this entry? A fresh tombstone answers for its token whatever else is
+ * stored; an expired one still undoes a positive answer asked for no later than it (the load
+ * began before the revocation, so GHES's 200 may predate it).
+ */
+export function revokedBy(
+  entry: CacheEntry,
+  tombstone: CacheEntry | undefined,
+  nowMs: number,
+): boolean {
+  if (tombstone === undefined || tombstone.kind !== 'revoked') return false;
+  if (isFresh(tombstone, nowMs)) return true;
+  return entry.kind === 'positive' && entry.storedAtMs <= tombstone.storedAtMs;
+}
+
 export interface MissDecision {
   /** RFC 9211 `fwd`: `stale` if all entries found had expired, `miss` if one was unusable. */
   fwd: ForwardReason;

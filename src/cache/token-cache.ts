@@ -12,7 +12,7 @@
  * Trust boundary: the raw token is used only to compute the key (src/cache/keys.ts) and is never
  * stored, logged or kept beyond the call. Answers are stored without `token`/`hashed_token`.
  */
-import { settleWithin, type Clock } from '../lib/clock';
+import type { Clock } from '../lib/clock';
 import { ConfigurationError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { Lru } from '../lib/lru';
@@ -23,17 +23,9 @@ import {
 } from '../lib/single-flight';
 import { CACHE_NAME, INACTIVE_L1_HIT } from './cache-status';
 import type { CacheEntry } from './entry';
-import {
-  fly,
-  toOutcome,
-  type CacheApp,
-  type CheckOutcome,
-  type FlightContext,
-  type FlightResult,
-  type LoadResult,
-} from './flight';
+import { fly, toOutcome } from './flight';
 import { GrantEpochs } from './grant-epochs';
-import { TokenKeyer, grantScope, tokenIdOf, tokenKey } from './keys';
+import { TokenKeyer, grantScope, revokedKey, tokenIdOf, tokenKey } from './keys';
 import { KvTier } from './kv-tier';
 import {
   epochRetentionS,
@@ -44,9 +36,10 @@ import {
   servable,
   type FreshnessPolicy,
 } from './policy';
+import type { CacheApp, CheckOutcome, FlightContext, FlightResult, LoadResult } from './types';
 
 export type { CheckResult } from './entry';
-export type { CacheApp, CheckOutcome, CheckSource, LoadResult } from './flight';
+export type { CacheApp, CheckOutcome, CheckSource, LoadResult } from './types';
 
 export interface CheckOptions {
   /**
@@ -77,8 +70,8 @@ export interface TokenCacheOptions {
   negativeCachingAllowed?: (app: CacheApp) => boolean;
   /**
    * A shared load older than this is taken as abandoned and the next check of that token loads
-   * itself (`staleAfterMs` of src/lib/single-flight.ts); it also bounds how long a revocation
-   * waits for a KV write still running. Set it above the GHES deadline. Default 10 000 ms.
+   * itself (`staleAfterMs` of src/lib/single-flight.ts). Set it above the GHES deadline.
+   * Default 10 000 ms.
    */
   coalesceTimeoutMs?: number;
   /** Pause before the single retry of a failed invalidation write (KV allows one write per second per key). Default 1 000 ms. */
@@ -144,7 +137,6 @@ export class TokenCache {
       clock,
       negativeAllowed: opts.negativeCachingAllowed ?? (() => true),
       counters: this.#counters,
-      pendingWrites: new Map(),
     };
     this.#flights = createKeyedSingleFlight({
       clock,
@@ -184,7 +176,15 @@ export class TokenCache {
         };
       }
     }
-    const req = { app, key, tokenId: tokenIdOf(hash), token, load, waitUntil: opts.waitUntil };
+    const req = {
+      app,
+      key,
+      revokedKey: revokedKey(hash),
+      tokenId: tokenIdOf(hash),
+      token,
+      load,
+      waitUntil: opts.waitUntil,
+    };
     try {
       const { value, shared } = await this.#flights.run(hash, undefined, (revoked) => {
         const flight = fly(this.#ctx, req, revoked);
@@ -208,7 +208,7 @@ export class TokenCache {
    * positive answer. Call it after GHES confirmed the revocation. Never throws on KV trouble.
    */
   async invalidateToken(app: CacheApp, token: string): Promise<void> {
-    const { l1, kv, clock, policy, pendingWrites } = this.#ctx;
+    const { l1, kv, clock, policy } = this.#ctx;
     const hash = await this.#keyer.hash(app.clientId, token);
     const key = tokenKey(hash);
     const tokenId = tokenIdOf(hash);
@@ -219,12 +219,12 @@ export class TokenCache {
     l1.set(key, tombstone);
     let replicated = !kv.enabled;
     if (kv.enabled) {
-      // A positive answer still being written must not land after the tombstone. Bounded: the
-      // write may belong to a request that workerd has since cancelled.
-      const pending = pendingWrites.get(key);
-      if (pending !== undefined) await settleWithin(clock, pending, this.#coalesceTimeoutMs, false);
+      // Under its own key: an answer stored afterwards (a load elsewhere that began before this)
+      // lands beside it, never over it, and every reader reads both (docs/cache.md).
       const ttl = kvExpirationTtlS(now, retainUntilMs(tombstone));
-      replicated = await this.#withRetry(() => kv.writeEntry(key, tombstone, ttl, tokenId));
+      replicated = await this.#withRetry(() =>
+        kv.writeEntry(revokedKey(hash), tombstone, ttl, tokenId),
+      );
     }
     this.#ctx.log({
       level: replicated ? 'info' : 'error',

@@ -14,6 +14,7 @@ import {
   missDecision,
   positiveLifetimes,
   remainingFreshnessS,
+  revokedBy,
   revokedLifetimeS,
   servable,
   staleIfErrorAllowed,
@@ -211,6 +212,28 @@ describe('tier decisions', () => {
       expect(servable(negative, T0, true, undefined)).toBe(true);
       expect(servable(negative, T0, false, undefined)).toBe(false);
       expect(servable(tombstone, T0, false, undefined)).toBe(true);
+    });
+  });
+
+  describe('revokedBy (the tombstone under its own key)', () => {
+    it('a fresh tombstone overtakes every entry, whenever it was asked for', () => {
+      const revocation = makeRevokedEntry(T0 - 5_000, POLICY);
+      expect(revokedBy(positive, revocation, T0)).toBe(true);
+      expect(revokedBy(negative, revocation, T0)).toBe(true);
+    });
+
+    it('an expired one still undoes a positive asked for no later than it, and nothing else', () => {
+      const revocation = makeRevokedEntry(T0, POLICY);
+      const after = T0 + revokedLifetimeS(POLICY) * 1000;
+      expect(revokedBy(positive, revocation, after)).toBe(true); // asked for at T0: a tie loses
+      const later = makePositiveEntry(authFor(), APP.clientId, T0 + 1, T0 + 1, POLICY);
+      expect(revokedBy(later, revocation, after)).toBe(false);
+      expect(revokedBy(negative, revocation, after)).toBe(false);
+    });
+
+    it('no tombstone, or an entry of another kind given as one, revokes nothing', () => {
+      expect(revokedBy(positive, undefined, T0)).toBe(false);
+      expect(revokedBy(positive, negative, T0)).toBe(false);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { until, yieldTurns } from '../helpers/clock';
+import { until } from '../helpers/clock';
 import { GatewayError } from '../../src/lib/errors';
 import { decodeValue } from '../../src/cache/entry';
 import { revokedLifetimeS } from '../../src/cache/policy';
@@ -33,10 +33,12 @@ describe('invalidateToken (token deleted or reset through the gateway)', () => {
     expect(elsewhere).toMatchObject({ result: { active: false }, source: 'kv' });
     expect(load.calls).toBe(0);
 
-    const stored = await a.kv.dump();
-    expect(stored).toHaveLength(1);
-    const value = decodeValue(stored[0]!.value);
+    // The tombstone has its own key; the positive answer beside it no longer counts.
+    const stored = new Map((await a.kv.dump()).map((e) => [e.key.split(':')[1], e.value]));
+    expect([...stored.keys()].sort()).toEqual(['revoked', 'tok']);
+    const value = decodeValue(stored.get('revoked')!);
     expect(value.ok && value.value.kind).toBe('revoked');
+    expect(a.kv.puts.at(-1)!.key).toMatch(/^v1:revoked:[A-Za-z0-9_-]{43}$/);
     expect(a.kv.puts.at(-1)!.expirationTtl).toBeGreaterThanOrEqual(60);
     expect(a.logs.events('cache.token_invalidated')).toHaveLength(1);
   });
@@ -86,54 +88,40 @@ describe('invalidateToken (token deleted or reset through the gateway)', () => {
     expect(values.map((v) => v.ok && v.value.kind)).toEqual(['revoked']);
   });
 
-  it('a positive write still on its way to KV cannot land after the tombstone', async () => {
-    const WAIT_MS = 12_345;
-    const { cache, kv, clock } = harness({ coalesceTimeoutMs: WAIT_MS });
+  it('a positive write landing after the tombstone does not bring the token back', async () => {
+    const a = harness();
     const hold = deferred<void>();
-    kv.holdNextPut = hold.promise;
+    a.kv.holdNextPut = hold.promise;
     const background: Promise<unknown>[] = [];
-    const o = await cache.check(APP, token(8), loader(found()), {
+    const o = await a.cache.check(APP, token(8), loader(found()), {
       waitUntil: (p) => background.push(p),
     });
     expect(o.result.active).toBe(true);
-
-    // Release the held positive write at whichever comes first: the tombstone write starting
-    // (the bug: it would land first) or the cache starting its bounded wait for the pending
-    // write (the fix: a timer of WAIT_MS on the injected clock). No timing involved.
-    kv.onPut = () => hold.resolve();
-    const timeout = clock.timeout;
-    clock.timeout = (ms) => {
-      if (ms === WAIT_MS) hold.resolve();
-      return timeout(ms);
-    };
-    await cache.invalidateToken(APP, token(8));
+    await until(() => a.kv.holdNextPut === undefined); // the positive's put has begun, held
+    // The tombstone goes to its own key at once; the held positive lands after it.
+    await a.cache.invalidateToken(APP, token(8));
+    hold.resolve();
     await Promise.all(background);
-    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).toEqual([
-      'positive',
-      'revoked',
+    expect(a.kv.puts.map((p) => [p.key.split(':')[1], JSON.parse(p.value).kind])).toEqual([
+      ['revoked', 'revoked'],
+      ['tok', 'positive'],
     ]);
-    const values = (await kv.dump()).map((e) => decodeValue(e.value));
-    expect(values.map((v) => v.ok && v.value.kind)).toEqual(['revoked']);
+    const load = loader(found());
+    expect(await otherIsolate(a).cache.check(APP, token(8), load)).toMatchObject({
+      result: { active: false },
+      source: 'kv',
+    });
+    expect(load.calls).toBe(0);
   });
 
-  it('a positive write that never finishes holds the tombstone back only until the bound', async () => {
-    const WAIT_MS = 12_345;
-    const { cache, kv, clock } = harness({ coalesceTimeoutMs: WAIT_MS });
+  it('the tombstone does not wait for a positive write that never finishes', async () => {
+    const { cache, kv } = harness();
     kv.holdNextPut = new Promise<void>(() => undefined);
     const o = await cache.check(APP, token(9), loader(found()), { waitUntil: () => undefined });
     expect(o.result.active).toBe(true);
-    let done = false;
-    const invalidation = cache.invalidateToken(APP, token(9)).then(() => (done = true));
-    await until(() => clock.pendingTimers > 0);
-    clock.advanceMs(WAIT_MS - 1);
-    await yieldTurns();
-    expect(done).toBe(false);
-    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).not.toContain(
-      'revoked',
-    );
-    clock.advanceMs(1);
-    await invalidation;
-    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).toContain('revoked');
+    await until(() => kv.holdNextPut === undefined); // the positive's put has begun, and hangs
+    await cache.invalidateToken(APP, token(9));
+    expect(kv.puts.map((p) => (JSON.parse(p.value) as { kind: string }).kind)).toEqual(['revoked']);
     // And in this isolate the token is inactive at once, whatever KV does.
     expect((await cache.check(APP, token(9), loader(found()))).result).toEqual({ active: false });
   });

@@ -6,11 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeValue } from '../../src/cache/entry';
-import { APP, deferred, found, harness, loader, token } from './fixtures';
+import { APP, deferred, found, harness, loader, otherIsolate, token } from './fixtures';
 
 describe('invalidateToken while the loaded answer is being stored', () => {
   it('the load answers inactive, and only the tombstone remains', async () => {
-    const { cache, kv } = harness();
+    const h = harness();
+    const { cache, kv } = h;
     const t = token('store-race');
     const hold = deferred<void>();
     const writing = deferred<void>();
@@ -45,10 +46,20 @@ describe('invalidateToken while the loaded answer is being stored', () => {
       source: 'l1',
     });
     expect(after.calls).toBe(0);
+    // The held positive landed too, beside the tombstone (its own key) and never over it.
     const kinds = (await kv.dump()).map((e) => {
       const v = decodeValue(e.value);
-      return v.ok && v.value.kind;
+      return [e.key.split(':')[1], v.ok && v.value.kind];
     });
-    expect(kinds).toEqual(['revoked']);
+    expect(kinds.sort()).toEqual([
+      ['revoked', 'revoked'],
+      ['tok', 'positive'],
+    ]);
+    const elsewhere = loader(found());
+    expect(await otherIsolate(h).cache.check(APP, t, elsewhere)).toMatchObject({
+      result: { active: false },
+      source: 'kv',
+    });
+    expect(elsewhere.calls).toBe(0);
   });
 });

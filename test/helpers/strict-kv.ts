@@ -3,7 +3,8 @@
  * bugs fail in tests instead of in production (after workers-oauth-provider's test KV):
  * - `expirationTtl` under 60 s, or not an integer;
  * - keys over 512 bytes, empty, `.` or `..`;
- * - values over 25 MiB.
+ * - values over 25 MiB;
+ * - bulk gets of no key or more than 100 keys.
  *
  * It can also fail on purpose (throwing gets, throwing puts, KV's 429 for writes) and records
  * what was written. Each instance stores under its own random prefix in the real namespace it
@@ -15,6 +16,8 @@
 const MAX_KEY_BYTES = 512;
 const MAX_VALUE_BYTES = 25 * 1024 * 1024;
 const MIN_TTL_S = 60;
+/** Workers KV's bulk get takes at most 100 keys. */
+const MAX_BULK_KEYS = 100;
 
 const encoder = new TextEncoder();
 
@@ -51,7 +54,8 @@ export class StrictKv {
 
   /** This wrapper typed as a KVNamespace, for code under test. */
   get kv(): KVNamespace {
-    const get = (key: string, type?: unknown) => this.get(key, type);
+    const get = (key: string | string[], type?: unknown) =>
+      Array.isArray(key) ? this.get(key, type) : this.get(key, type);
     const put = (key: string, value: string, options?: KVNamespacePutOptions) =>
       this.put(key, value, options);
     const unsupported = (name: string) => () => {
@@ -66,19 +70,33 @@ export class StrictKv {
     } as unknown as KVNamespace;
   }
 
-  async get(key: string, type?: unknown): Promise<string | null> {
-    checkKey(key);
+  /** One key, or a bulk get of up to 100 keys (a Map; one failing key fails it all, as in KV). */
+  async get(key: string, type?: unknown): Promise<string | null>;
+  async get(key: string[], type?: unknown): Promise<Map<string, string | null>>;
+  async get(
+    key: string | string[],
+    type?: unknown,
+  ): Promise<string | null | Map<string, string | null>> {
+    const keys = Array.isArray(key) ? key : [key];
+    if (Array.isArray(key) && (key.length === 0 || key.length > MAX_BULK_KEYS)) {
+      throw new Error(`KV GET failed: 400 a bulk get takes 1 to ${MAX_BULK_KEYS} keys`);
+    }
+    keys.forEach(checkKey);
     if (type !== undefined && type !== 'text') {
       throw new Error(`StrictKv: get type ${JSON.stringify(type)} is not implemented`);
     }
-    this.gets.push(key);
-    if (
-      this.failGets ||
-      (this.failGetsMatching !== undefined && key.startsWith(this.failGetsMatching))
-    ) {
+    this.gets.push(...keys);
+    const failing = this.failGetsMatching;
+    if (this.failGets || (failing !== undefined && keys.some((k) => k.startsWith(failing)))) {
       throw new Error('KV GET failed: 500 Internal Server Error');
     }
-    return this.#inner.get(this.#prefix + key, 'text');
+    if (!Array.isArray(key)) return this.#inner.get(this.#prefix + key, 'text');
+    // Through the simulator's own bulk get, so that the tests exercise it.
+    const values = await this.#inner.get(
+      key.map((k) => this.#prefix + k),
+      'text',
+    );
+    return new Map(key.map((k) => [k, values.get(this.#prefix + k) ?? null]));
   }
 
   async put(key: string, value: string, options?: KVNamespacePutOptions): Promise<void> {

@@ -553,6 +553,7 @@ describe('KV failures: requests are still answered correctly', () => {
     const first = await createTestGateway({ kv: shared.kv });
     const t = token(first);
     expect((await first.post(CHECK, { access_token: t })).status).toBe(200);
+    await first.settle(); // the KV write runs under waitUntil
     expect(shared.puts.length).toBeGreaterThan(0);
     first.emulator.revokeToken(t);
     shared.failGets = true;
