@@ -33,6 +33,14 @@ export interface TestGatewayOptions {
   startMs?: number;
   /** Apps with `authorizations_api: true` (the OAuth Authorizations API); default demo-oauth. */
   authorizationsApi?: string[];
+  /**
+   * Sees each upstream request before the emulator: its answer (for example the emulator's,
+   * held back until a test opens a gate) is used; undefined lets the request through.
+   */
+  upstream?: (
+    input: RequestInfo | URL,
+    init: RequestInit | undefined,
+  ) => Promise<Response | undefined>;
 }
 
 export { TestClock };
@@ -117,7 +125,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
       method: init?.method ?? (input instanceof Request ? input.method : 'GET'),
       url,
     });
-    return emulator.fetch(input, init);
+    if (options.upstream === undefined) return emulator.fetch(input, init);
+    return options.upstream(input, init).then((r) => r ?? emulator.fetch(input, init));
   };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
     fetch: recordingFetch,
