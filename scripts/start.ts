@@ -3,8 +3,10 @@
  * emulator (http://127.0.0.1:8788) with demo data, then a ready-to-paste curl for each operation.
  *
  * The emulator's client secrets reach the gateway as Worker secrets through an env file in a
- * private temporary folder (removed on exit). Nothing printed here contains a client secret or
- * the cache pepper; demo GitHub tokens and a dev caller JWT are printed on purpose.
+ * private temporary folder (removed on exit). Nothing printed here contains a client secret, the
+ * cache pepper or a user's password: the Authorizations API calls fetch the demo user's password
+ * (and OTP) from the emulator's admin API when they run. Demo GitHub tokens, an authorization
+ * code and a dev caller JWT are printed on purpose.
  *
  * Options: --port 8787 --emulator-port 8788 --ghes-version 3.22 (or PORT, EMULATOR_PORT, GHES_VERSION).
  */
@@ -148,6 +150,19 @@ async function main(): Promise<void> {
   const json = `-H 'content-type: application/json'`;
   const v1 = (app: string, op: string, body: string) =>
     `curl -s ${auth} ${json} -X POST ${gatewayUrl}/v1/apps/${app}/${op} -d '${body}'`;
+  /** Reads one member of the JSON on stdin (node is on the PATH of anyone running npm start). */
+  const field = (expr: string) =>
+    `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8"))${expr}'`;
+  const admin = `${emulator.url}/_emulator`;
+  /** X-GHES-User-Authorization for a demo user, its password read from the admin API at run time. */
+  const userAuth = (login: string) =>
+    `"X-GHES-User-Authorization: Basic $(curl -s ${admin}/users | ${field(
+      `.filter((u) => u.login === "${login}").map((u) => Buffer.from(u.login + ":" + u.password).toString("base64"))[0]`,
+    )})"`;
+  const authz = (login: string, method: string, path: string, extra: string) =>
+    `curl -s ${auth} -H ${userAuth(login)} ${extra}-X ${method} ${gatewayUrl}/v1/apps/demo-oauth/${path}`;
+  const otp = (login: string) =>
+    `-H "X-GitHub-OTP: $(curl -s ${admin}/users/${login}/otp | ${field('.otp')})" `;
 
   console.log(`
 ghes-token-gateway is running at ${gatewayUrl} in front of the GHES ${ghesVersion} emulator at ${emulator.url}.
@@ -174,10 +189,18 @@ ${v1('demo-oauth', 'token/delete', `{"access_token":"${oauthToken}"}`)}
 # delete the app authorization (every token of that user for the app)
 ${v1('demo-github-app', 'grant/delete', `{"access_token":"${appToken}"}`)}
 
-# OAuth web flow: exchange an authorization code (GitHub Apps answer a refresh_token too) …
-${v1('demo-github-app', 'oauth/token', `{"grant_type":"authorization_code","code":"${code}","redirect_uri":"${DEMO_REDIRECT}"}`)}
-# … and refresh (the old user token and refresh token stop working)
-${v1('demo-github-app', 'oauth/token', '{"grant_type":"refresh_token","refresh_token":"<refresh_token from above>"}')}
+# OAuth web flow: exchange an authorization code (valid 10 minutes, works once; a GitHub App answers a refresh_token too) …
+ANSWER=$(${v1('demo-github-app', 'oauth/token', `{"grant_type":"authorization_code","code":"${code}","redirect_uri":"${DEMO_REDIRECT}"}`)}); echo "$ANSWER"
+# … and refresh it (the old user token and refresh token stop working)
+${v1('demo-github-app', 'oauth/token', `{"grant_type":"refresh_token","refresh_token":"'"$(echo "$ANSWER" | ${field('.refresh_token')})"'"}`)}
+# a fresh code, as GHES hands the browser after the user authorizes (emulator admin API)
+curl -s ${json} -X POST ${admin}/oauth/codes -d '{"app":"demo-github-app","login":"octocat","redirect_uri":"${DEMO_REDIRECT}"}'
+
+# OAuth Authorizations API as a GHES user (passwords and OTPs come from the emulator's admin API, never printed):
+# get-or-create octocat's authorization for demo-oauth: 201 with the token, then 200 without it
+${authz('octocat', 'PUT', 'authorizations', `${json} -d '{"scopes":["repo"],"note":"npm start demo","fingerprint":"demo"}' `)}
+# monalisa has two-factor authentication: without X-GitHub-OTP, 401 user-otp-required; with it, her grants
+${authz('monalisa', 'GET', 'grants', otp('monalisa'))}
 
 # the gateway's OpenAPI document, and a fresh caller JWT
 curl -s ${gatewayUrl}/openapi.json

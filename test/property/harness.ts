@@ -7,9 +7,14 @@
  *
  * Everything the outside world could see is collected for the leak check: every log record,
  * every KV key and value (every put the gateway made, overwritten or deleted ones included, and
- * what the namespace holds at the end), every response header and body, and the payload of every
+ * what the namespace holds at the end), every response header and body, the payload of every
  * RFC 9701 signed answer decoded (a base64url-wrapped token would otherwise hide from a
- * substring search).
+ * substring search), and the URL of every request the gateway sent to GHES (URLs reach access
+ * logs and proxies; codes, passwords and tokens travel in bodies and headers only).
+ *
+ * The OAuth app serves the Authorizations API, and the emulator's admin API gives the user side
+ * of it: users with generated passwords (`addUser`), the OTP valid now (`otpOf`) and authorization
+ * codes (`issueCode`), i.e. what GHES hands the browser after the user authorizes.
  *
  * Cost. A property runs this lifecycle dozens of times inside one test, so a run must be cheap
  * and must not depend on what other test files are doing:
@@ -22,9 +27,6 @@
  */
 import { base64url, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { OPERATIONS } from '../../src/config/types';
-
-/** The redirect URI `svc-prop` may exchange codes for. */
-export const PROPERTY_REDIRECT_URI = 'https://svc-prop.test/callback';
 import { buildGateway } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
 import { createGhesEmulator, type GhesEmulator } from '../../emulator/index';
@@ -36,6 +38,10 @@ import { StrictKv } from '../helpers/strict-kv';
 
 export const OAUTH = 'prop-oauth';
 export const GH_APP = 'prop-github-app';
+/** The redirect URI `svc-prop` may exchange codes for. */
+export const PROPERTY_REDIRECT_URI = 'https://svc-prop.test/callback';
+/** The most `svc-prop` may request from the Authorizations API (CALLER_POLICY). */
+export const PROPERTY_AUTHORIZATION_SCOPES = ['repo', 'read:org', 'gist'];
 
 export interface GeneratedSecrets {
   oauthClientId: string;
@@ -57,12 +63,41 @@ export interface PropertyGateway {
   kv: StrictKv;
   logs: LogRecord[];
   exchanges: Exchange[];
+  /** The URL of every request the gateway sent to GHES, as sent. */
+  outbound: string[];
   /** Strings that must appear nowhere (secrets, pepper, Basic credentials, the signing key). */
   neverVisible: string[];
   clock: TestClock;
   /** Sends a request as the all-powerful test caller and records the exchange. */
   send(label: string, path: string, init: RequestInit): Promise<Exchange>;
   caller(): Promise<string>;
+  /** A GHES user with a password (and two-factor authentication), through the admin API. */
+  addUser(login: string, password: string, twoFactor?: 'sms' | 'app'): Promise<void>;
+  /** The one-time password valid now for a two-factor user. */
+  otpOf(login: string): Promise<string>;
+  /** A fresh authorization code, as GHES hands the browser (admin `POST /_emulator/oauth/codes`). */
+  issueCode(input: {
+    app: string;
+    login: string;
+    scopes?: string[];
+    redirect_uri?: string;
+    code_challenge?: string;
+    code_challenge_method?: 'S256';
+  }): Promise<string>;
+}
+
+/** `Basic base64(utf-8 login:password)`, as a caller sends X-GHES-User-Authorization. */
+export function basicOf(login: string, password: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(`${login}:${password}`))
+    binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
+/** The RFC 7636 S256 challenge of a verifier. */
+export async function s256(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64url.encode(new Uint8Array(digest));
 }
 
 const SIGNING_KID = 'prop-signing-1';
@@ -132,6 +167,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
         client_id: s.oauthClientId,
         kind: 'oauth_app',
         client_secret_binding: 'PROP_OAUTH_CLIENT_SECRET',
+        authorizations_api: true,
       },
       {
         name: GH_APP,
@@ -153,13 +189,34 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
         operations: [...OPERATIONS],
         default_app: OAUTH,
         redirect_uris: [PROPERTY_REDIRECT_URI],
+        authorization_scopes: PROPERTY_AUTHORIZATION_SCOPES,
       },
     }),
     INTROSPECTION_SIGNING_KEYS: JSON.stringify({ keys: [signing] }),
     PUBLIC_URL: 'https://gateway.test',
   };
+  const admin = async (path: string, init?: RequestInit): Promise<unknown> => {
+    const res = await emulator.fetch(`http://127.0.0.1/_emulator${path}`, init);
+    if (!res.ok) throw new Error(`emulator admin ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const outbound: string[] = [];
+  const upstream: typeof fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    outbound.push(url.href);
+    const res = await emulator.fetch(input, init);
+    if (res.status !== 404 || url.pathname !== '/api/v3/user') return res;
+    // GET /user (whose credentials these are), which the emulator may not serve: the gateway
+    // asks it for the user behind a grant epoch when an authorization names no user.
+    const presented = new Headers(init?.headers).get('authorization') ?? '';
+    const users = (await admin('/users')) as { login: string; id: number; password: string }[];
+    const found = users.find((u) => basicOf(u.login, u.password) === presented);
+    return found === undefined
+      ? Response.json({ message: 'Bad credentials' }, { status: 401 })
+      : Response.json({ login: found.login, id: found.id });
+  };
   const built = buildGateway(vars as Parameters<typeof buildGateway>[0], {
-    fetch: emulator.fetch,
+    fetch: upstream,
     clock,
     log: (r) => logs.push(r),
   });
@@ -206,7 +263,28 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
     base64url.encode(`${s.oauthClientId}:${s.oauthSecret}`),
     String(signing.d),
   ];
-  return { emulator, kv, logs, exchanges, neverVisible, clock, send, caller };
+  const post = (body: unknown): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    emulator,
+    kv,
+    logs,
+    exchanges,
+    outbound,
+    neverVisible,
+    clock,
+    send,
+    caller,
+    addUser: async (login, password, twoFactor) => {
+      await admin('/users', post({ login, password, two_factor: twoFactor ?? null }));
+    },
+    otpOf: async (login) => ((await admin(`/users/${login}/otp`)) as { otp: string }).otp,
+    issueCode: async (input) =>
+      ((await admin('/oauth/codes', post(input))) as { code: string }).code,
+  };
 }
 
 export interface Surfaces {
@@ -214,6 +292,8 @@ export interface Surfaces {
   kv: string[];
   headers: string[];
   bodies: Array<{ label: string; body: string }>;
+  /** URLs the gateway sent to GHES. */
+  urls: string[];
 }
 
 /** Everything observable after a run, as text. */
@@ -224,18 +304,36 @@ export async function surfacesOf(gw: PropertyGateway): Promise<Surfaces> {
     kv: [...gw.kv.puts, ...dump].flatMap((e) => [e.key, e.value]),
     headers: gw.exchanges.map((e) => e.headers),
     bodies: gw.exchanges.map((e) => ({ label: e.label, body: e.body })),
+    urls: gw.outbound,
   };
 }
 
 /** Names the first place `secret` shows up, or undefined. `allowedIn` labels may hold it in their body. */
+/** An OTP: TOTP and SMS codes are 4–10 digits. */
+const SHORT_CODE = /^[0-9]{4,10}$/;
+
 export function whereVisible(
   surfaces: Surfaces,
   secret: string,
   allowedIn: readonly string[] = [],
 ): string | undefined {
-  // Logs and KV values are JSON: a secret with a quote or backslash shows up escaped there.
+  // Logs and KV values are JSON: a secret with a quote or backslash shows up escaped there; in a
+  // URL or a query it shows up percent-encoded (either way, or as a form encodes a space).
+  // A GHES message quoting a value JSON-escapes it, and the problem body escapes that again.
   const escaped = JSON.stringify(secret).slice(1, -1);
-  const inText = (text: string) => text.includes(secret) || text.includes(escaped);
+  const forms = [
+    secret,
+    escaped,
+    JSON.stringify(escaped).slice(1, -1),
+    encodeURIComponent(secret),
+    encodeURI(secret),
+    new URLSearchParams({ x: secret }).toString().slice(2),
+  ];
+  // A one-time password is a few digits, and digits run through request ids and hashes by
+  // chance: it counts only as a whole word (a leak writes it as a value, not inside an id).
+  const inText = SHORT_CODE.test(secret)
+    ? (text: string) => new RegExp(`(?<![A-Za-z0-9])${secret}(?![A-Za-z0-9])`).test(text)
+    : (text: string) => forms.some((f) => text.includes(f));
   const i = surfaces.logs.findIndex(inText);
   if (i >= 0) return `log line ${i}: ${surfaces.logs[i]?.slice(0, 200)}`;
   if (surfaces.kv.some(inText)) return 'a KV key or value';
@@ -243,5 +341,7 @@ export function whereVisible(
   if (h >= 0) return `response headers of ${surfaces.bodies[h]?.label}`;
   const b = surfaces.bodies.find((e) => inText(e.body) && !allowedIn.includes(e.label));
   if (b !== undefined) return `response body of ${b.label}`;
+  const u = surfaces.urls.find(inText);
+  if (u !== undefined) return `a URL the gateway sent to GHES: ${u.slice(0, 200)}`;
   return undefined;
 }

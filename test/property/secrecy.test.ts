@@ -1,8 +1,10 @@
 /**
  * Property: whatever the client secrets, pepper, tokens and inputs are, no raw token, client
  * secret, pepper, base64 of `client_id:secret` or private signing key ever appears in a log line,
- * a KV key or value, a response header, or a response body — except a freshly minted token in
- * the body of the one answer that hands it to its caller (reset, scoped). Seed, case counts and
+ * a KV key or value, a response header, a response body or a URL the gateway sent to GHES —
+ * except a freshly minted token in the body of the one answer that hands it to its caller (reset,
+ * scoped). The web flow and the Authorizations API, with codes, refresh tokens, passwords and
+ * OTPs: user-secrecy.test.ts. Seed, case counts and
  * time budgets: test/helpers/fast-check.ts (a fixed seed unless FC_SEED says otherwise). A
  * failure prints the seed, the path and the shrunk counterexample.
  */
@@ -16,41 +18,9 @@ import {
   createPropertyGateway,
   surfacesOf,
   whereVisible,
-  type GeneratedSecrets,
   type PropertyGateway,
 } from './harness';
-
-const BASE62 = /^[A-Za-z0-9]$/;
-const base62 = (n: number) =>
-  fc.string({
-    unit: fc.stringMatching(BASE62).map((s) => s.slice(0, 1)),
-    minLength: n,
-    maxLength: n,
-  });
-const githubToken = (prefix: 'gho_' | 'ghu_') => base62(36).map((s) => `${prefix}${s}`);
-/** Printable ASCII, as secrets and peppers come from a secret store. */
-const printable = (min: number, max: number) =>
-  fc.string({
-    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
-    minLength: min,
-    maxLength: max,
-  });
-
-const secretsArb: fc.Arbitrary<GeneratedSecrets> = fc.record({
-  oauthClientId: fc.stringMatching(/^[a-f0-9]{20}$/),
-  oauthSecret: printable(20, 72),
-  ghClientId: fc.stringMatching(/^Iv1\.[a-f0-9]{16}$/),
-  ghSecret: printable(20, 72),
-  pepper: printable(32, 96),
-});
-
-/** A token-like value the gateway must treat as opaque: anything from plausible to hostile. */
-const hostileToken = fc.oneof(
-  githubToken('gho_'),
-  printable(16, 255),
-  fc.string({ unit: 'grapheme', minLength: 16, maxLength: 80 }),
-  fc.string({ unit: 'binary', minLength: 16, maxLength: 80 }),
-);
+import { githubToken, headerSafe, hostileToken, secretsArb } from './arbitraries';
 
 const json = (caller: string, body: unknown): RequestInit => ({
   method: 'POST',
@@ -66,8 +36,6 @@ const form = (caller: string, body: string, accept = 'application/json'): Reques
   },
   body,
 });
-/** Header values must be ByteStrings; a hostile token that is not one is sent percent-encoded. */
-const headerSafe = (t: string) => (/^[\x20-\x7e]*$/.test(t) ? t : encodeURIComponent(t));
 
 async function lifecycle(
   gw: PropertyGateway,
