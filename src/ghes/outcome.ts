@@ -216,9 +216,32 @@ export function refusal(
   };
 }
 
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[redacted]');
+/**
+ * `text` with every occurrence of every secret redacted, raw or JSON-escaped (a message quoting a
+ * secret with `"` or a backslash escapes it). Occurrences are found in the original text and redacted as
+ * one union, so secrets that overlap (a password inside a quoted client secret) leave no part.
+ */
+export function scrub(text: string, secrets: readonly string[]): string {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length === 0) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  const covered = new Uint8Array(text.length);
+  let any = false;
+  for (const form of forms) {
+    for (let i = text.indexOf(form); i !== -1; i = text.indexOf(form, i + 1)) {
+      covered.fill(1, i, i + form.length);
+      any = true;
+    }
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (covered[i] === 0) out += text[i];
+    else if (i === 0 || covered[i - 1] === 0) out += '[redacted]';
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { problemShape } from '../../src/lib/errors';
 import { checkToken } from '../../src/ghes/check-token';
-import { retryAfterSeconds } from '../../src/ghes/outcome';
+import { retryAfterSeconds, scrub } from '../../src/ghes/outcome';
 import { resetToken } from '../../src/ghes/reset-token';
 import {
   CLIENT_SECRET,
@@ -216,5 +216,27 @@ describe('retryAfterSeconds', () => {
     expect(
       retryAfterSeconds(new Headers({ 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' }), now),
     ).toBe(60);
+  });
+});
+
+describe('scrub', () => {
+  const secret = 'se"cr\\et-0123456789';
+  it('redacts a secret raw and JSON-escaped, as a message quoting it carries it', () => {
+    const quoted = JSON.stringify({ message: `client_secret ${secret} is invalid` });
+    const out = scrub(quoted, [secret]);
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(out).toContain('[redacted]');
+    expect(scrub(`raw ${secret} end`, [secret])).toBe('raw [redacted] end');
+  });
+
+  it('leaves no part of overlapping secrets (a password inside a client secret)', () => {
+    const client = 'abcdefPASSWORDxyz';
+    const out = scrub(`got ${client} and PASSWORD`, ['PASSWORD', client]);
+    expect(out).toBe('got [redacted] and [redacted]');
+    for (const part of ['abcdef', 'xyz']) expect(out).not.toContain(part);
+  });
+
+  it('leaves text without secrets as it is', () => {
+    expect(scrub('nothing here', ['absent', ''])).toBe('nothing here');
   });
 });

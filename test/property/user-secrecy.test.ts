@@ -53,11 +53,8 @@ interface UserInputs {
 /**
  * The OAuth app's client secret at most 40 characters, like GHES's own (40 hex): GHES takes no
  * longer one in Authorizations API create calls, so the lifecycle's creates could not succeed.
- * The fuzz property draws from it too, for a known gap: GHES's 422 for a longer secret quotes it,
- * and the gateway's scrub of GHES messages (src/ghes/outcome.ts `scrub`, user-call.ts
- * `messageOf`) removes the raw secret only, one secret after another — a secret with `"` or `\`
- * (JSON-escaped in the message), or one a password overlapped and was scrubbed first, passes
- * on in part. Once the scrub handles both, the fuzz property should draw `secretsArb` again.
+ * The fuzz property draws any secret (`secretsArb`): GHES's 422 for a longer one quotes it,
+ * escaped or overlapping a password, and src/ghes/outcome.ts `scrub` must remove every part.
  */
 const ghesSecretsArb: fc.Arbitrary<GeneratedSecrets> = secretsArb.chain((s) =>
   printable(20, 40).map((oauthSecret) => ({ ...s, oauthSecret })),
@@ -298,7 +295,7 @@ async function authorizations(
 /**
  * GHES answers are untrusted input: a GHES (or a proxy before it) that quotes back what it was
  * sent — passwords, Basic credentials, the OTP, a client secret, a code — must not get any of it
- * into an answer or a log line. Quoted raw: JSON-escaped quotes are a known gap (ghesSecretsArb).
+ * into an answer or a log line, quoted raw or JSON-escaped.
  */
 async function echoingGhes(
   gw: PropertyGateway,
@@ -520,7 +517,7 @@ describe('property: codes, refresh tokens, passwords and OTPs never leak', { tim
     const otpHeader = fc.constantFrom('right', 'wrong', 'password', 'none');
     await fc.assert(
       fc.asyncProperty(
-        ghesSecretsArb,
+        secretsArb,
         passwordArb,
         passwordArb,
         codeVerifierArb,

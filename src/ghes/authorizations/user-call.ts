@@ -9,7 +9,7 @@
  * are scrubbed from anything GHES says back, and never logged (request.ts logs `logPath` only).
  */
 import { GatewayError } from '../../lib/errors';
-import { refusal } from '../outcome';
+import { refusal, scrub } from '../outcome';
 
 export type UserOperation =
   | 'authorizations_list'
@@ -94,7 +94,7 @@ function messageOf(text: string, secrets: readonly string[]): string | undefined
     const parsed = JSON.parse(text) as { message?: unknown };
     if (typeof parsed.message !== 'string') return undefined;
     let m = scrubTokenLike(parsed.message);
-    for (const s of secrets) if (s.length > 0) m = m.split(s).join('[redacted]');
+    m = scrub(m, secrets);
     return m.slice(0, 300);
   } catch {
     return undefined;
