@@ -79,6 +79,7 @@ const PERIOD_VAR: Record<string, string> = {
   [RATE_LIMIT_BINDINGS.introspection]: 'INTROSPECTION_RATE_LIMIT_PERIOD_S',
   [RATE_LIMIT_BINDINGS.mutation]: 'MUTATION_RATE_LIMIT_PERIOD_S',
   [RATE_LIMIT_BINDINGS.client]: 'CLIENT_RATE_LIMIT_PERIOD_S',
+  [RATE_LIMIT_BINDINGS.userLogin]: 'USER_LOGIN_RATE_LIMIT_PERIOD_S',
 };
 
 describe('wrangler.toml rate limits and identity vars', () => {
@@ -100,8 +101,9 @@ describe('wrangler.toml rate limits and identity vars', () => {
 
   it('gives every environment its own rate-limit namespaces', () => {
     const ids = [...envs.values()].flatMap((e) => e.ratelimits.map((b) => b.namespaceId));
-    expect(ids).toHaveLength(9);
-    expect(new Set(ids).size).toBe(9);
+    const perEnvironment = Object.keys(RATE_LIMIT_BINDINGS).length;
+    expect(ids).toHaveLength(ENVIRONMENTS.length * perEnvironment);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('keeps introspection generous, one client a fraction of it, and mutations tight', () => {
@@ -112,6 +114,10 @@ describe('wrangler.toml rate limits and identity vars', () => {
         return b.limit / b.period;
       };
       expect(rate(RATE_LIMIT_BINDINGS.introspection)).toBeGreaterThan(
+        rate(RATE_LIMIT_BINDINGS.mutation),
+      );
+      // Password guesses through the Authorizations API: no more than the mutation budget.
+      expect(rate(RATE_LIMIT_BINDINGS.userLogin)).toBeLessThanOrEqual(
         rate(RATE_LIMIT_BINDINGS.mutation),
       );
       // One client must not be able to spend the caller's whole budget alone.
