@@ -8,8 +8,14 @@ import type { Context } from 'hono';
 import { ConnectionDropped, type EmulatorCore } from './core';
 import type { FaultEffect, OperationName } from './faults';
 import type { RenderContext } from './render';
-import { faultResponse, newRequestId, notFound, type Reply } from './responses';
-import { docsBase } from './versions';
+import {
+  faultResponse,
+  newRequestId,
+  notFound,
+  unsupportedApiVersion,
+  type Reply,
+} from './responses';
+import { docsBase, featuresOf, SUPPORTED_API_VERSION } from './versions';
 
 /** Hono bindings: `signal` lets emulator.fetch pass the caller's AbortSignal through. */
 export interface EmulatorBindings {
@@ -64,6 +70,33 @@ export async function applyFaults(
     case 'commit_then_fail':
       return { commitThenFail: effect };
   }
+}
+
+/**
+ * What every counted API route does first, in GHES's order: count the call, build its reply
+ * helper, serve latency and faults, then refuse an unsupported `X-GitHub-Api-Version` (3.9+).
+ * `response` set: answer with it and stop.
+ */
+export async function admit(
+  core: EmulatorCore,
+  c: Ctx,
+  op: OperationName,
+  docs: string,
+): Promise<{ reply: Reply; response?: Response; commitThenFail?: CommitThenFail }> {
+  core.count(op);
+  const reply = replyFor(core, `${docsBase(core.config.version)}/${docs}`);
+  const fault = await applyFaults(core, c, reply, op);
+  if (fault.response) return { reply, response: fault.response };
+  const apiVersion = c.req.header('x-github-api-version');
+  if (
+    apiVersion !== undefined &&
+    featuresOf(core.config.version).apiVersions &&
+    apiVersion !== SUPPORTED_API_VERSION
+  )
+    return { reply, response: unsupportedApiVersion(reply, apiVersion) };
+  return fault.commitThenFail === undefined
+    ? { reply }
+    : { reply, commitThenFail: fault.commitThenFail };
 }
 
 /** The operation happened; its answer is lost (dropped) or replaced by the fault's. */

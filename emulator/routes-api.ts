@@ -10,11 +10,10 @@ import type { Hono } from 'hono';
 import type { EmulatorCore } from './core';
 import type { TokenOperation } from './operations';
 import {
+  admit,
   afterCommit,
   apiNotFound,
-  applyFaults,
   renderContext,
-  replyFor,
   type Ctx,
   type EmulatorEnv,
 } from './pipeline';
@@ -27,14 +26,13 @@ import {
   notFound,
   problemsParsingJson,
   requiresAuthentication,
-  unsupportedApiVersion,
   validationFailed,
   json,
   type Reply,
 } from './responses';
 import { ValidationFailure, type App, type TokenRecord } from './state';
 import { safeEqual } from './tokens';
-import { docsBase, featuresOf, SUPPORTED_API_VERSION, type VersionFeatures } from './versions';
+import { featuresOf, type VersionFeatures } from './versions';
 
 interface OperationInfo {
   served: (f: VersionFeatures) => boolean;
@@ -92,19 +90,8 @@ function run(core: EmulatorCore, op: TokenOperation, handler: Handler) {
   return async (c: Ctx): Promise<Response> => {
     const info = OPERATION_INFO[op];
     if (!info.served(featuresOf(core.config.version))) return apiNotFound(core, c);
-    core.count(op);
-    const reply = replyFor(core, `${docsBase(core.config.version)}/${info.docs}`);
-    const fault = await applyFaults(core, c, reply, op);
-    if (fault.response) return fault.response;
-
-    const apiVersion = c.req.header('x-github-api-version');
-    if (
-      apiVersion !== undefined &&
-      featuresOf(core.config.version).apiVersions &&
-      apiVersion !== SUPPORTED_API_VERSION
-    ) {
-      return unsupportedApiVersion(reply, apiVersion);
-    }
+    const { reply, response: early, commitThenFail } = await admit(core, c, op, info.docs);
+    if (early) return early;
     const auth = authenticate(core, c.req.header('authorization'), c.req.param('client_id') ?? '');
     if (!auth.ok) {
       // GHES hides whether the client exists: a wrong or missing secret is a plain 404 unless the
@@ -113,7 +100,7 @@ function run(core: EmulatorCore, op: TokenOperation, handler: Handler) {
       return auth.missing ? requiresAuthentication(reply) : badCredentials(reply);
     }
     const response = await handler({ c, core, reply, app: auth.app });
-    return afterCommit(core, reply, fault.commitThenFail, response);
+    return afterCommit(core, reply, commitThenFail, response);
   };
 }
 

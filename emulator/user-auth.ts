@@ -8,17 +8,11 @@
  */
 import type { EmulatorCore } from './core';
 import type { OperationName } from './operations';
-import { afterCommit, applyFaults, replyFor, type Ctx } from './pipeline';
-import {
-  badCredentials,
-  json,
-  requiresAuthentication,
-  unsupportedApiVersion,
-  type Reply,
-} from './responses';
+import { admit, afterCommit, type Ctx } from './pipeline';
+import { badCredentials, json, requiresAuthentication, type Reply } from './responses';
 import type { Account } from './state';
 import { safeEqual } from './tokens';
-import { docsBase, featuresOf, SUPPORTED_API_VERSION } from './versions';
+import { docsBase } from './versions';
 
 export type UserAuth = { ok: true; user: Account } | { ok: false; response: Response };
 
@@ -95,17 +89,8 @@ export function userRoute(
   handler: (args: UserArgs) => Promise<Response>,
 ) {
   return async (c: Ctx): Promise<Response> => {
-    core.count(op);
-    const reply = replyFor(core, `${docsBase(core.config.version)}/${docs}`);
-    const fault = await applyFaults(core, c, reply, op);
-    if (fault.response) return fault.response;
-    const apiVersion = c.req.header('x-github-api-version');
-    if (
-      apiVersion !== undefined &&
-      featuresOf(core.config.version).apiVersions &&
-      apiVersion !== SUPPORTED_API_VERSION
-    )
-      return unsupportedApiVersion(reply, apiVersion);
+    const { reply, response: early, commitThenFail } = await admit(core, c, op, docs);
+    if (early) return early;
     const auth = await authenticateUser(
       core,
       reply,
@@ -114,6 +99,6 @@ export function userRoute(
     );
     if (!auth.ok) return auth.response;
     const response = await handler({ c, core, reply, user: auth.user });
-    return afterCommit(core, reply, fault.commitThenFail, response);
+    return afterCommit(core, reply, commitThenFail, response);
   };
 }
