@@ -134,6 +134,14 @@ export class TokenService {
     req.audit.ghes_status = 204;
   }
 
+  /**
+   * GHES revoked these users' grants for the app itself (a signed webhook, src/routes/webhooks.ts):
+   * their grant epochs move, so every cached check of their tokens for the app re-checks.
+   */
+  async grantsRevokedInGhes(app: AppConfig, userIds: readonly number[]): Promise<void> {
+    for (const userId of userIds) await this.#cache.invalidateGrant(app, userId);
+  }
+
   /** A narrower token beside the source one; the source stays valid, so nothing is invalidated. */
   async scoped(
     req: TokenRequest,

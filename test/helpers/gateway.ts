@@ -64,6 +64,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const keys: TestCallerKeys = await createTestCallerKeys();
   const apps = emulator.apps();
   const secretBinding = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`;
+  const webhookBinding = (name: string) =>
+    `${name.toUpperCase().replace(/-/g, '_')}_WEBHOOK_SECRET`;
   const logs: LogRecord[] = [];
   const policy = options.policy ?? {
     'svc-demo': {
@@ -90,12 +92,19 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
         client_id: a.client_id,
         kind: a.kind,
         client_secret_binding: secretBinding(a.name),
+        // GitHub Apps: webhooks from the emulator, signed with its webhook secret.
+        ...(a.webhook_secret !== null && { webhook_secret_binding: webhookBinding(a.name) }),
         ...((options.authorizationsApi ?? ['demo-oauth']).includes(a.name) && {
           authorizations_api: true,
         }),
       })),
     ),
     ...Object.fromEntries(apps.map((a) => [secretBinding(a.name), a.client_secret])),
+    ...Object.fromEntries(
+      apps.flatMap((a) =>
+        a.webhook_secret === null ? [] : [[webhookBinding(a.name), a.webhook_secret]],
+      ),
+    ),
     CALLER_ISSUER: CALLER_ISS,
     CALLER_AUDIENCE: CALLER_AUD,
     CALLER_ALGORITHMS: JSON.stringify(['ES256']),
@@ -195,6 +204,7 @@ export function secretsOf(gw: TestGateway): string[] {
   return [
     ...gw.apps.map((a) => a.client_secret),
     ...gw.apps.map((a) => btoa(`${a.client_id}:${a.client_secret}`)),
+    ...gw.apps.flatMap((a) => (a.webhook_secret === null ? [] : [a.webhook_secret])),
     String(gw.vars['CACHE_PEPPER']),
   ];
 }
