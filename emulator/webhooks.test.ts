@@ -71,6 +71,16 @@ describe('POST /_emulator/users/{login}/revoke', () => {
     expect(check.status).toBe(404);
   });
 
+  it('puts the app’s name in place of {app}: each GitHub App has its own webhook URL', async () => {
+    await admin(ghes, 'POST', 'config', {
+      webhook_url: 'http://127.0.0.1:8787/webhooks/github/{app}',
+    });
+    await revoke('monalisa', { app: 'demo-github-app' });
+    expect(sent.map((d) => d.url)).toEqual([
+      'http://127.0.0.1:8787/webhooks/github/demo-github-app',
+    ]);
+  });
+
   it('signs as GitHub documents it (its test vector)', async () => {
     expect(await signWebhook("It's a Secret to Everybody", 'Hello, World!')).toBe(
       'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',

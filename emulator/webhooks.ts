@@ -66,8 +66,10 @@ export async function deliverWebhook(
   event: string,
   payload: Record<string, unknown>,
 ): Promise<WebhookDeliveryView | null> {
-  const url = core.config.webhookUrl;
-  if (url === undefined || app.webhookSecret === null) return null;
+  const configured = core.config.webhookUrl;
+  if (configured === undefined || app.webhookSecret === null) return null;
+  // Each GitHub App has its own webhook URL in GHES; `{app}` in webhook_url stands for its name.
+  const url = configured.replaceAll('{app}', encodeURIComponent(app.name));
   const id = crypto.randomUUID();
   const body = JSON.stringify(payload);
   try {

@@ -53,6 +53,8 @@ const allowAll = { limit: async () => ({ success: true }) };
 
 export async function createTestGateway(options: TestGatewayOptions = {}) {
   const clock = new TestClock(options.startMs ?? Date.UTC(2026, 10, 21, 12, 0, 0));
+  /** Where the emulator's webhooks go: this gateway, once it is built (below). */
+  let toGateway = (_: Request): Promise<Response> => Promise.reject(new Error('not built yet'));
   const emulator = createGhesEmulator({
     version: options.version ?? '3.22',
     badCredentialsStatus: options.badCredentialsStatus ?? 404,
@@ -60,6 +62,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     now: clock.now,
     sleep: clock.elapse,
     baseUrl: GHES_URL.replace(/\/api\/v3$/, ''),
+    // GitHub App webhooks (POST /_emulator/users/{login}/revoke) are delivered to this gateway.
+    webhookUrl: `${GATEWAY_URL}/webhooks/github/{app}`,
+    webhookFetch: (url, init) => toGateway(new Request(url, init)),
   });
   const keys: TestCallerKeys = await createTestCallerKeys();
   const apps = emulator.apps();
@@ -143,6 +148,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     log: (r) => logs.push(r),
   });
   if (!built.ok) throw new Error(`test gateway misconfigured: ${built.error.join('; ')}`);
+  const gatewayFetch = built.value;
   /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */
   const pending: Promise<unknown>[] = [];
   const ctx = {
@@ -152,6 +158,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     passThroughOnException: () => undefined,
   } as unknown as ExecutionContext;
   /** Waits for everything passed to `ctx.waitUntil` so far (and what that work queued in turn). */
+  toGateway = async (req) => gatewayFetch(req, vars as Parameters<typeof buildGateway>[0], ctx);
   const settle = async (): Promise<void> => {
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };

@@ -65,6 +65,32 @@ describe('POST /webhooks/github/{app}', () => {
     );
   });
 
+  it('end to end: revoked in GHES (emulator admin API) → signed webhook → inactive at once', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatGithubApp;
+    expect(await checkStatus(gw, token)).toBe(200);
+    expect(await introspectedActive(gw, token)).toBe(true);
+    await gw.settle();
+
+    const res = await gw.emulator.fetch('https://ghes.test/_emulator/users/octocat/revoke', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ app: GH_APP }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      tokens_revoked: 1,
+      webhook: {
+        event: 'github_app_authorization',
+        url: 'https://gateway.test/webhooks/github/demo-github-app',
+        status: 200,
+      },
+    });
+    await gw.settle();
+    expect(await checkStatus(gw, token)).toBe(404);
+    expect(await introspectedActive(gw, token)).toBe(false);
+  });
+
   it('another user’s cached token stays a cache hit', async () => {
     const gw = await createTestGateway();
     const other = seedTokens(gw).monalisaGithubApp;
