@@ -108,7 +108,10 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookRou
       return c.json({ status: 'duplicate' as const, event }, 200);
     }
 
-    let acted = false;
+    // Handled: remembered in KV too. Ignored: only here (a replay of it changes nothing, and a
+    // KV write per push or ping would cost more than it saves). Failed: forgotten, so GHES's
+    // redelivery is acted on.
+    let outcome: 'commit' | 'keep' | 'release' = 'release';
     try {
       const action = webhookAction(event, parseJson(body));
       if (!action.ok)
@@ -117,10 +120,10 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookRou
         });
       if (action.value.kind === 'ignore') {
         audit.outcome = 'ignored';
-        acted = true;
+        outcome = 'keep';
         return c.json({ status: 'ignored' as const, event }, 202);
       }
-      await deps.tokens.grantsRevokedInGhes(target, action.value.userIds);
+      const replicated = await deps.tokens.grantsRevokedInGhes(target, action.value.userIds);
       deps.log({
         level: 'info',
         event: 'webhook.grants_revoked',
@@ -129,13 +132,19 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookRou
         handled: action.value.handled,
         user_ids: action.value.userIds,
       });
+      // KV did not take the epoch: other isolates were not told. GHES marks the delivery failed,
+      // and its redelivery (same delivery id, which stays unclaimed) is acted on again.
+      if (!replicated)
+        throw new GatewayError('webhook-not-replicated', {
+          detail: 'The revocation reached this instance only; redeliver this delivery',
+          headers: { 'retry-after': '60' },
+        });
       audit.outcome = 'processed';
-      acted = true;
+      outcome = 'commit';
       return c.json({ status: 'processed' as const, event }, 200);
     } finally {
-      // A delivery that failed may be redelivered and must then be acted on.
-      if (acted) await deps.deliveries.commit(target.clientId, delivery);
-      else deps.deliveries.release(target.clientId, delivery);
+      if (outcome === 'commit') await deps.deliveries.commit(target.clientId, delivery);
+      else if (outcome === 'release') deps.deliveries.release(target.clientId, delivery);
     }
   });
 }

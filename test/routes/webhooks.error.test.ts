@@ -1,4 +1,5 @@
 /** POST /webhooks/github/{app}: what is refused, and that a refusal changes nothing. */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { DEMO_GITHUB_APP_CLIENT_ID, DEMO_OAUTH_CLIENT_ID } from '../../emulator/index';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../src/routes/webhooks';
@@ -116,6 +117,36 @@ describe('POST /webhooks/github/{app} refusals', () => {
       });
     },
   );
+
+  it('an epoch KV would not take is 503: GHES marks the delivery failed, its redelivery acts', async () => {
+    let failEpochs = true;
+    const real = env.TOKEN_CACHE;
+    const kv = {
+      get: (...args: Parameters<KVNamespace['get']>) => real.get(...args),
+      delete: (key: string) => real.delete(key),
+      list: (o?: KVNamespaceListOptions) => real.list(o),
+      put: async (key: string, value: string, o?: KVNamespacePutOptions) => {
+        if (failEpochs && key.startsWith('v1:epoch:')) throw new Error('KV PUT failed: 503');
+        return real.put(key, value, o);
+      },
+    } as unknown as KVNamespace;
+    const gw = await createTestGateway({ kv });
+    const delivery = crypto.randomUUID();
+    const res = await deliver(gw, { delivery });
+    const body = await expectProblem(res, 503, 'webhook-not-replicated');
+    expect(body.detail).toBe('The revocation reached this instance only; redeliver this delivery');
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect(gw.logs).toContainEqual(
+      expect.objectContaining({ level: 'error', event: 'cache.invalidation_not_replicated' }),
+    );
+    failEpochs = false;
+    const redelivered = await deliver(gw, { delivery });
+    expect(redelivered.status).toBe(200);
+    expect(await redelivered.json()).toEqual({
+      status: 'processed',
+      event: 'github_app_authorization',
+    });
+  });
 
   it('other methods are 405 naming POST', async () => {
     const gw = await createTestGateway();

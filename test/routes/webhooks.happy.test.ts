@@ -2,6 +2,7 @@
  * POST /webhooks/github/{app}: a revocation made in GHES reaches the cache at once (issue 12 §2).
  * Each handled event turns a cached active answer inactive, at /token/check and /introspect.
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createTestGateway, seedTokens, type TestGateway } from '../helpers/gateway';
 import { checkStatus, deliver, GH_APP, revoked } from './webhooks.harness';
@@ -131,6 +132,8 @@ describe('POST /webhooks/github/{app}', () => {
     expect(await replay.json()).toEqual({ status: 'duplicate', event: 'github_app_authorization' });
     const acted = gw.logs.filter((r) => r.event === 'webhook.grants_revoked');
     expect(acted).toHaveLength(1);
+    const keys = (await env.TOKEN_CACHE.list({ prefix: 'v1:delivery:' })).keys.map((k) => k.name);
+    expect(keys).toContain(`v1:delivery:Iv1.9d2c5e8f1a3b4c6d:${delivery}`);
     expect(gw.logs.filter((r) => r.event === 'cache.grant_invalidated')).toHaveLength(1);
   });
 
@@ -154,10 +157,15 @@ describe('POST /webhooks/github/{app}', () => {
   ])('%s is acknowledged with 202 and changes nothing', async (event, payload) => {
     const gw = await createTestGateway();
     const token = await cachedThenRevokedInGhes(gw);
+    const deliveryKeys = async () =>
+      (await env.TOKEN_CACHE.list({ prefix: 'v1:delivery:' })).keys.map((k) => k.name);
+    const before = await deliveryKeys();
     const res = await deliver(gw, { event, payload });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'ignored', event });
     expect(await checkStatus(gw, token)).toBe(200);
     expect(gw.logs.some((r) => r.event === 'cache.grant_invalidated')).toBe(false);
+    // Remembered in this isolate only: no KV write for an event that changes nothing.
+    expect(await deliveryKeys()).toEqual(before);
   });
 });
