@@ -21,7 +21,7 @@ async function mint(body: unknown): Promise<Response> {
 }
 
 describe('GET /_emulator/apps', () => {
-  it('lists the demo apps with their kind, client id and secret', async () => {
+  it('lists the demo apps with their kind, client id, secret and (GitHub Apps) webhook secret', async () => {
     const res = await admin(ghes, 'GET', 'apps');
     expect(res.status).toBe(200);
     const apps = (await res.json()) as AppInfo[];
@@ -31,12 +31,14 @@ describe('GET /_emulator/apps', () => {
         client_id: '5f2d4b8a9c1e3f607a8b',
         client_secret: expect.stringMatching(/^[0-9a-f]{40}$/),
         kind: 'oauth_app',
+        webhook_secret: null,
       },
       {
         name: 'demo-github-app',
         client_id: 'Iv1.9d2c5e8f1a3b4c6d',
         client_secret: expect.stringMatching(/^[0-9a-f]{40}$/),
         kind: 'github_app',
+        webhook_secret: expect.stringMatching(/^[0-9a-f]{40}$/),
       },
     ]);
     expect(apps).toEqual(ghes.apps());
@@ -168,6 +170,7 @@ describe('config', () => {
       rate_limit: 5000,
       base_url: null,
       pkce: null,
+      webhook_url: null,
     });
     const res = await admin(ghes, 'POST', 'config', {
       version: '3.3',

@@ -20,6 +20,8 @@ export interface EmulatorConfig {
   baseUrl: string | undefined;
   /** PKCE on the web flow; undefined follows the release (no GHES release has it). */
   pkce: boolean | undefined;
+  /** Where GitHub App webhooks are delivered (emulator/webhooks.ts); undefined: nowhere. */
+  webhookUrl?: string | undefined;
 }
 
 /** Wire form of the configuration (admin API). */
@@ -30,6 +32,8 @@ export interface EmulatorConfigView {
   base_url: string | null;
   /** null: as the release (off for every GHES release); true: github.com's S256 PKCE. */
   pkce: boolean | null;
+  /** Where GitHub App webhooks go; null: not delivered. */
+  webhook_url: string | null;
 }
 
 export function isAbsoluteUrl(value: string): boolean {
@@ -150,6 +154,7 @@ export class EmulatorCore {
       rate_limit: this.config.rateLimit,
       base_url: this.config.baseUrl ?? null,
       pkce: this.config.pkce ?? null,
+      webhook_url: this.config.webhookUrl ?? null,
     };
   }
 
@@ -183,6 +188,14 @@ export class EmulatorCore {
         case 'pkce':
           if (value !== null && typeof value !== 'boolean') return 'pkce must be a boolean or null';
           next.pkce = value ?? undefined;
+          break;
+        case 'webhook_url':
+          if (
+            value !== null &&
+            !(typeof value === 'string' && /^https?:\/\//.test(value) && isAbsoluteUrl(value))
+          )
+            return 'webhook_url must be an absolute http(s) URL or null';
+          next.webhookUrl = value ?? undefined;
           break;
         default:
           return `unknown config field ${key}`;

@@ -18,6 +18,7 @@ import {
   type Sleep,
 } from './core';
 import { createEmulatorFetch } from './fetch';
+import { defaultWebhookFetch, registerWebhookAdminRoutes, type WebhookFetch } from './webhooks';
 import { parseFault, type ActiveFault, type FaultSpec, type OperationName } from './faults';
 import { DEFAULT_RATE_LIMIT, type BodyStream } from './responses';
 import { apiNotFound, type EmulatorEnv } from './pipeline';
@@ -96,6 +97,10 @@ export interface GhesEmulatorOptions {
   sleep?: Sleep;
   /** PKCE on the web flow (default: as the release, which is off for every GHES release). */
   pkce?: boolean;
+  /** Where GitHub App webhooks go (POST /_emulator/config `webhook_url` changes it). */
+  webhookUrl?: string;
+  /** How webhooks are delivered (default: the global fetch); tests route them into a gateway. */
+  webhookFetch?: WebhookFetch;
 }
 
 export interface GhesEmulator {
@@ -141,6 +146,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     baseUrl: options.baseUrl === undefined ? undefined : new URL(options.baseUrl).origin,
     pkce: options.pkce,
+    webhookUrl: options.webhookUrl,
   };
   const now = options.now ?? Date.now;
   const core = new EmulatorCore({ ...initialConfig }, now, options.sleep ?? defaultSleep);
@@ -166,6 +172,7 @@ export function createGhesEmulator(options: GhesEmulatorOptions = {}): GhesEmula
 
   const app = new Hono<EmulatorEnv>();
   registerAuthAdminRoutes(app, core);
+  registerWebhookAdminRoutes(app, core, options.webhookFetch ?? defaultWebhookFetch);
   registerAdminRoutes(app, core, { createToken, reset: restore });
   registerApiRoutes(app, core);
   registerAuthorizationRoutes(app, core);

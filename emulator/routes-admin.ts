@@ -21,6 +21,8 @@ export interface AppInfo {
   client_id: string;
   client_secret: string;
   kind: AppKind;
+  /** GitHub Apps: the secret its webhook deliveries are signed with; null for OAuth apps. */
+  webhook_secret: string | null;
 }
 
 /** What minting a token returns: the token and its non-secret facts. */
@@ -63,6 +65,7 @@ export function appInfos(state: EmulatorState): AppInfo[] {
     client_id: a.clientId,
     client_secret: a.clientSecret,
     kind: a.kind,
+    webhook_secret: a.webhookSecret,
   }));
 }
 

@@ -34,6 +34,7 @@ export interface DemoSeed {
 interface SeedMaterial {
   readonly oauthSecret: string;
   readonly githubAppSecret: string;
+  readonly githubAppWebhookSecret: string;
   readonly seed: DemoSeed;
 }
 
@@ -42,6 +43,7 @@ export function drawSeedMaterial(version: GhesVersion): SeedMaterial {
   return {
     oauthSecret: newClientSecret(),
     githubAppSecret: newClientSecret(),
+    githubAppWebhookSecret: newClientSecret(),
     seed: {
       apps: { oauth: DEMO_OAUTH_APP, githubApp: DEMO_GITHUB_APP },
       passwords: { octocat: newClientSecret(), monalisa: newClientSecret() },
@@ -84,6 +86,7 @@ export function applyDemoSeed(
     kind: 'github_app',
     clientId: DEMO_GITHUB_APP_CLIENT_ID,
     clientSecret: material.githubAppSecret,
+    webhookSecret: material.githubAppWebhookSecret,
     url: 'https://example.com/demo-github-app',
   });
   state.installApp({

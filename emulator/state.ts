@@ -29,6 +29,8 @@ export interface App {
   readonly clientSecret: string;
   /** The app's homepage, GitHub's `app.url`. */
   readonly url: string;
+  /** Secret: the HMAC key of the app's webhook deliveries; GitHub Apps only (null otherwise). */
+  readonly webhookSecret: string | null;
 }
 
 export interface Repository {
@@ -108,6 +110,8 @@ export interface NewApp {
   clientId?: string;
   clientSecret?: string;
   url?: string;
+  /** GitHub Apps only; drawn at random when left out. */
+  webhookSecret?: string;
 }
 
 export interface NewToken {
@@ -213,6 +217,8 @@ export class EmulatorState {
       clientId,
       clientSecret: input.clientSecret ?? newClientSecret(),
       url: input.url ?? `https://example.com/${encodeURIComponent(input.name)}`,
+      webhookSecret:
+        input.kind === 'github_app' ? (input.webhookSecret ?? newClientSecret()) : null,
     };
     this.apps.set(clientId, app);
     return app;

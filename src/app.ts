@@ -19,6 +19,7 @@ import { registerHealthRoutes } from './routes/health';
 import { registerIntrospectionRoutes } from './routes/introspect';
 import { registerOAuthRoutes } from './routes/oauth';
 import { registerTokenRoutes } from './routes/tokens';
+import { registerWebhookRoutes } from './routes/webhooks';
 import { registerWellKnownRoutes } from './routes/well-known';
 
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
@@ -43,6 +44,8 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   registerIntrospectionRoutes(app, deps);
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
+  // Signed by GHES, not by a caller: outside /v1 and its caller auth.
+  registerWebhookRoutes(app, deps);
 
   app.doc31('/openapi.json', () => ({
     openapi: '3.1.0',

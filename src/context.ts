@@ -4,6 +4,7 @@
  */
 import type { JWTVerifyGetKey } from 'jose';
 import type { CallerAuthVariables } from './auth/caller';
+import type { DeliveryLog } from './cache/deliveries';
 import type { Bindings, GatewayConfig } from './config/types';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/log';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   tokens: TokenService;
   /** The OAuth Authorizations API, as a GHES user (src/tokens/authorizations.ts). */
   authorizations: AuthorizationsService;
+  /** Webhook deliveries already acted on (src/routes/webhooks.ts). */
+  deliveries: DeliveryLog;
 }
 
 /** Per-request values: who called, the request id, and the audit record being filled in. */

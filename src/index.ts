@@ -6,6 +6,7 @@
 import { createApp } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
+import { DeliveryLog } from './cache/deliveries';
 import { TokenCache } from './cache/token-cache';
 import { parseConfig } from './config/parse';
 import type { Bindings } from './config/types';
@@ -97,6 +98,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         cache,
         ghesFor: (requestId) => createAuthorizationsClient(contextFor(requestId)),
       }),
+      deliveries: new DeliveryLog({ kv: env.TOKEN_CACHE, clock, log }),
     });
     return ok(app.fetch);
   } catch (e) {

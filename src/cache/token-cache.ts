@@ -240,7 +240,7 @@ export class TokenCache {
    * positive entries asked for at or before it are misses everywhere that sees the epoch.
    * Never throws on KV trouble.
    */
-  async invalidateGrant(app: CacheApp, userId: number): Promise<void> {
+  async invalidateGrant(app: CacheApp, userId: number): Promise<boolean> {
     if (!Number.isSafeInteger(userId) || userId < 0)
       throw new RangeError('userId must be a non-negative integer');
     const { l1, kv, policy, epochs } = this.#ctx;
@@ -259,6 +259,7 @@ export class TokenCache {
       user_id: userId,
       l1_evicted: evicted,
     });
+    return replicated;
   }
 
   /** The audit-log handle of a token, without touching the cache. */

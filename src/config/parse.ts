@@ -17,6 +17,7 @@ import {
 import {
   LOCAL_DEV_PUBLIC_URL,
   MIN_PEPPER_LENGTH,
+  MIN_WEBHOOK_SECRET_LENGTH,
   RATE_LIMIT_BINDINGS,
   type AppConfig,
   type GatewayConfig,
@@ -124,6 +125,28 @@ function describe(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.map(String).join('.') || '(env)'}: ${i.message}`);
 }
 
+/** A GitHub App's webhook secret; GHES sends OAuth apps no webhooks (docs/webhooks.md). */
+function readWebhookSecret(
+  app: Vars['APPS'][number],
+  env: Record<string, unknown>,
+  errors: string[],
+): string | undefined {
+  const binding = app.webhook_secret_binding;
+  if (binding === undefined) return undefined;
+  if (app.kind !== 'github_app') {
+    errors.push(`APPS.${app.name}: webhook_secret_binding is for GitHub Apps only`);
+    return undefined;
+  }
+  const secret = env[binding];
+  if (typeof secret !== 'string' || secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    errors.push(
+      `APPS.${app.name}: secret ${binding} must be set to at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`,
+    );
+    return undefined;
+  }
+  return secret;
+}
+
 /** The secrets named by vars or fixed by name. */
 function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
   const apps = new Map<string, AppConfig>();
@@ -133,12 +156,14 @@ function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
       errors.push(`APPS.${app.name}: secret ${app.client_secret_binding} is not set`);
       continue;
     }
+    const webhookSecret = readWebhookSecret(app, env, errors);
     apps.set(app.name, {
       name: app.name,
       clientId: app.client_id,
       kind: app.kind,
       clientSecret: secret,
       ...(app.authorizations_api === true && { authorizationsApi: true }),
+      ...(webhookSecret !== undefined && { webhookSecret }),
     });
   }
 

@@ -66,6 +66,11 @@ const appSchema = z.strictObject({
     .regex(SECRET_BINDING, 'must name a Worker secret (UPPER_SNAKE_CASE)'),
   /** Serve the OAuth Authorizations API for this app (OAuth apps only; it handles passwords). */
   authorizations_api: z.boolean().optional(),
+  /** The Worker secret holding the GitHub App's webhook secret (docs/webhooks.md). */
+  webhook_secret_binding: z
+    .string()
+    .regex(SECRET_BINDING, 'must name a Worker secret (UPPER_SNAKE_CASE)')
+    .optional(),
 });
 
 /** An empty list is refused as ambiguous: remove the field to allow any. */

@@ -103,7 +103,15 @@ export interface AppConfig {
   clientSecret: string;
   /** The OAuth Authorizations API (user passwords pass through) is served for this app. */
   authorizationsApi?: boolean | undefined;
+  /**
+   * Trust boundary: the GitHub App's webhook secret (HMAC key of `X-Hub-Signature-256`); only
+   * src/auth/webhook-signature.ts uses it. Unset: the app's webhook route answers 404.
+   */
+  webhookSecret?: string | undefined;
 }
+
+/** A webhook secret shorter than this is refused (GitHub: "a random string with high entropy"). */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 export interface GhesVersion {
   major: number;

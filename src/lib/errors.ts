@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'grant-type-unsupported',
   'caller-keys-unavailable',
   'rate-limited',
+  'webhook-signature-invalid',
+  'webhook-not-replicated',
   'misconfigured',
   'internal',
 ] as const;
@@ -166,6 +168,10 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 503, title: 'Caller key set unavailable' };
     case 'rate-limited':
       return { status: 429, title: 'Too many requests' };
+    case 'webhook-signature-invalid':
+      return { status: 401, title: 'Webhook signature missing or invalid' };
+    case 'webhook-not-replicated':
+      return { status: 503, title: 'Revocation applied here only; redeliver the webhook' };
     case 'misconfigured':
       return { status: 500, title: 'Gateway misconfigured' };
     case 'internal':

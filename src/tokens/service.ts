@@ -134,6 +134,18 @@ export class TokenService {
     req.audit.ghes_status = 204;
   }
 
+  /**
+   * GHES revoked these users' grants for the app itself (a signed webhook, src/routes/webhooks.ts):
+   * their grant epochs move, so every cached check of their tokens for the app re-checks.
+   * False when an epoch could not be written to KV: only this isolate knows.
+   */
+  async grantsRevokedInGhes(app: AppConfig, userIds: readonly number[]): Promise<boolean> {
+    let replicated = true;
+    for (const userId of userIds)
+      if (!(await this.#cache.invalidateGrant(app, userId))) replicated = false;
+    return replicated;
+  }
+
   /** A narrower token beside the source one; the source stays valid, so nothing is invalidated. */
   async scoped(
     req: TokenRequest,

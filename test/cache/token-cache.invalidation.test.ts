@@ -189,7 +189,7 @@ describe('invalidateGrant (grant deleted through the gateway)', () => {
     await a.cache.check(APP, token('b1'), loader(found(bob)));
     await a.cache.check(OTHER_APP, token('a1'), loader(found(authFor({ id: 4, userId: 42 }))));
     a.clock.advance(1);
-    await a.cache.invalidateGrant(APP, 42);
+    expect(await a.cache.invalidateGrant(APP, 42)).toBe(true);
     expect(a.cache.stats().l1Size).toBe(2);
     expect(a.kv.puts.at(-1)).toMatchObject({ key: `v1:epoch:${APP.clientId}:42` });
     expect(a.kv.puts.at(-1)!.expirationTtl).toBeGreaterThanOrEqual(60);
@@ -268,7 +268,8 @@ describe('invalidateGrant (grant deleted through the gateway)', () => {
   it('a KV failure on the epoch write is tolerated and reported', async () => {
     const a = harness();
     a.kv.failPuts = true;
-    await expect(a.cache.invalidateGrant(APP, 42)).resolves.toBeUndefined();
+    // Tolerated (no throw), and reported: false, only this isolate knows.
+    await expect(a.cache.invalidateGrant(APP, 42)).resolves.toBe(false);
     expect(a.logs.events('cache.invalidation_not_replicated')).toHaveLength(1);
     expect(a.logs.events('cache.kv_error')).toHaveLength(2);
   });

@@ -187,8 +187,14 @@ const ENVS = varsOf(wranglerToml);
 /** Stand-ins for the secrets `wrangler secret put` would set. */
 function secretsFor(vars: Record<string, string>): Record<string, string> {
   const secrets: Record<string, string> = { CACHE_PEPPER: PEPPER };
-  for (const app of JSON.parse(vars['APPS'] as string) as { client_secret_binding: string }[])
+  const apps = JSON.parse(vars['APPS'] as string) as {
+    client_secret_binding: string;
+    webhook_secret_binding?: string;
+  }[];
+  for (const app of apps) {
     secrets[app.client_secret_binding] = SECRET;
+    if (app.webhook_secret_binding !== undefined) secrets[app.webhook_secret_binding] = SECRET;
+  }
   return secrets;
 }
 

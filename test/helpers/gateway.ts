@@ -53,6 +53,8 @@ const allowAll = { limit: async () => ({ success: true }) };
 
 export async function createTestGateway(options: TestGatewayOptions = {}) {
   const clock = new TestClock(options.startMs ?? Date.UTC(2026, 10, 21, 12, 0, 0));
+  /** Where the emulator's webhooks go: this gateway, once it is built (below). */
+  let toGateway = (_: Request): Promise<Response> => Promise.reject(new Error('not built yet'));
   const emulator = createGhesEmulator({
     version: options.version ?? '3.22',
     badCredentialsStatus: options.badCredentialsStatus ?? 404,
@@ -60,10 +62,15 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     now: clock.now,
     sleep: clock.elapse,
     baseUrl: GHES_URL.replace(/\/api\/v3$/, ''),
+    // GitHub App webhooks (POST /_emulator/users/{login}/revoke) are delivered to this gateway.
+    webhookUrl: `${GATEWAY_URL}/webhooks/github/{app}`,
+    webhookFetch: (url, init) => toGateway(new Request(url, init)),
   });
   const keys: TestCallerKeys = await createTestCallerKeys();
   const apps = emulator.apps();
   const secretBinding = (name: string) => `${name.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`;
+  const webhookBinding = (name: string) =>
+    `${name.toUpperCase().replace(/-/g, '_')}_WEBHOOK_SECRET`;
   const logs: LogRecord[] = [];
   const policy = options.policy ?? {
     'svc-demo': {
@@ -90,12 +97,19 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
         client_id: a.client_id,
         kind: a.kind,
         client_secret_binding: secretBinding(a.name),
+        // GitHub Apps: webhooks from the emulator, signed with its webhook secret.
+        ...(a.webhook_secret !== null && { webhook_secret_binding: webhookBinding(a.name) }),
         ...((options.authorizationsApi ?? ['demo-oauth']).includes(a.name) && {
           authorizations_api: true,
         }),
       })),
     ),
     ...Object.fromEntries(apps.map((a) => [secretBinding(a.name), a.client_secret])),
+    ...Object.fromEntries(
+      apps.flatMap((a) =>
+        a.webhook_secret === null ? [] : [[webhookBinding(a.name), a.webhook_secret]],
+      ),
+    ),
     CALLER_ISSUER: CALLER_ISS,
     CALLER_AUDIENCE: CALLER_AUD,
     CALLER_ALGORITHMS: JSON.stringify(['ES256']),
@@ -134,6 +148,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     log: (r) => logs.push(r),
   });
   if (!built.ok) throw new Error(`test gateway misconfigured: ${built.error.join('; ')}`);
+  const gatewayFetch = built.value;
   /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */
   const pending: Promise<unknown>[] = [];
   const ctx = {
@@ -143,6 +158,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     passThroughOnException: () => undefined,
   } as unknown as ExecutionContext;
   /** Waits for everything passed to `ctx.waitUntil` so far (and what that work queued in turn). */
+  toGateway = async (req) => gatewayFetch(req, vars as Parameters<typeof buildGateway>[0], ctx);
   const settle = async (): Promise<void> => {
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };
@@ -195,6 +211,7 @@ export function secretsOf(gw: TestGateway): string[] {
   return [
     ...gw.apps.map((a) => a.client_secret),
     ...gw.apps.map((a) => btoa(`${a.client_id}:${a.client_secret}`)),
+    ...gw.apps.flatMap((a) => (a.webhook_secret === null ? [] : [a.webhook_secret])),
     String(gw.vars['CACHE_PEPPER']),
   ];
 }
