@@ -42,6 +42,11 @@ const SECRET_BINDINGS: Record<string, string> = {
   'demo-github-app': 'DEMO_GITHUB_APP_CLIENT_SECRET',
 };
 
+/** Which Worker secret holds which demo GitHub App's webhook secret (`webhook_secret_binding`). */
+const WEBHOOK_SECRET_BINDINGS: Record<string, string> = {
+  'demo-github-app': 'DEMO_GITHUB_APP_WEBHOOK_SECRET',
+};
+
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -65,6 +70,9 @@ async function main(): Promise<void> {
   for (const app of emulator.emulator.apps()) {
     const binding = SECRET_BINDINGS[app.name];
     if (binding !== undefined) lines.push(`${binding}=${app.client_secret}`);
+    const hook = WEBHOOK_SECRET_BINDINGS[app.name];
+    if (hook !== undefined && app.webhook_secret !== null)
+      lines.push(`${hook}=${app.webhook_secret}`);
   }
   lines.push(`CACHE_PEPPER=${randomBytes(32).toString('base64url')}`);
   const signingKey = readFileSync(
@@ -121,6 +129,14 @@ async function main(): Promise<void> {
   });
 
   await waitForHealth(`${gatewayUrl}/healthz`, child, 60_000);
+  // GHES sends each GitHub App's webhooks to its own URL; the emulator fills in `{app}`.
+  const configured = await fetch(`${emulator.url}/_emulator/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ webhook_url: `${gatewayUrl}/webhooks/github/{app}` }),
+  });
+  if (!configured.ok)
+    throw new Error(`the emulator refused its webhook URL (${configured.status})`);
   // wrangler reads the env file at start; it is not needed on disk afterwards.
   rmSync(secretsDir, { recursive: true, force: true });
 
@@ -132,6 +148,10 @@ async function main(): Promise<void> {
   const appToken = emulator.emulator.createToken({
     app: 'demo-github-app',
     login: 'octocat',
+  }).token;
+  const webhookToken = emulator.emulator.createToken({
+    app: 'demo-github-app',
+    login: 'monalisa',
   }).token;
   const spareToken = emulator.emulator.createToken({
     app: 'demo-oauth',
@@ -201,6 +221,12 @@ curl -s ${json} -X POST ${admin}/oauth/codes -d '{"app":"demo-github-app","login
 ${authz('octocat', 'PUT', 'authorizations', `${json} -d '{"scopes":["repo"],"note":"npm start demo","fingerprint":"demo"}' `)}
 # monalisa has two-factor authentication: without X-GitHub-OTP, 401 user-otp-required; with it, her grants
 ${authz('monalisa', 'GET', 'grants', otp('monalisa'))}
+
+# revoke the GitHub App for monalisa in GHES itself: GHES signs and sends the webhook, and the
+# gateway stops vouching for her tokens at once (the check after it answers 404)
+${v1('demo-github-app', 'token/check', `{"access_token":"${webhookToken}"}`)}
+curl -s ${json} -X POST ${admin}/users/monalisa/revoke -d '{"app":"demo-github-app"}'
+${v1('demo-github-app', 'token/check', `{"access_token":"${webhookToken}"}`)}
 
 # the gateway's OpenAPI document, and a fresh caller JWT
 curl -s ${gatewayUrl}/openapi.json

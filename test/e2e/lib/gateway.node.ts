@@ -47,16 +47,20 @@ export async function buildWorker(
 interface ConfiguredApp {
   name: string;
   client_secret_binding: string;
+  webhook_secret_binding?: string;
 }
 
 export interface EmulatorAppSecret {
   name: string;
   client_secret: string;
+  /** GitHub Apps: what their webhook deliveries are signed with. */
+  webhook_secret?: string | null;
 }
 
 /**
- * The Worker secrets for a local run: each configured app's client secret (matched to the
- * emulator's app of the same name through APPS' `client_secret_binding`), a random cache pepper
+ * The Worker secrets for a local run: each configured app's client secret and webhook secret
+ * (matched to the emulator's app of the same name through APPS' `client_secret_binding` and
+ * `webhook_secret_binding`), a random cache pepper
  * and the DEV ONLY introspection signing key. Throws when a secret wrangler.toml requires is
  * left unset, so a new secret shows up here as a clear setup error rather than a 500.
  */
@@ -72,6 +76,8 @@ export function localSecrets(
     const emulated = emulatorApps.find((a) => a.name === app.name);
     if (emulated === undefined) throw new Error(`the GHES emulator has no app "${app.name}"`);
     secrets[app.client_secret_binding] = emulated.client_secret;
+    if (app.webhook_secret_binding !== undefined && typeof emulated.webhook_secret === 'string')
+      secrets[app.webhook_secret_binding] = emulated.webhook_secret;
   }
   secrets['CACHE_PEPPER'] = randomBytes(32).toString('base64url');
   const signingKey = readFileSync(
