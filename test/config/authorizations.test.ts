@@ -5,23 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse';
-import { TEST_PUBLIC_EC_JWK } from './fixtures';
+import { FIXTURE_APPS, TEST_PUBLIC_EC_JWK } from './fixtures';
 
 const SECRET = 'oauth-client-secret-4f1c9e2b7a6d5c3e8f0a';
-const APPS = [
-  {
-    name: 'demo-oauth',
-    client_id: '5f2d4b8a9c1e3f607a8b',
-    kind: 'oauth_app',
-    client_secret_binding: 'OAUTH_SECRET',
-  },
-  {
-    name: 'demo-github-app',
-    client_id: 'Iv1.9d2c5e8f1a3b4c6d',
-    kind: 'github_app',
-    client_secret_binding: 'APP_SECRET',
-  },
-];
+const APPS = FIXTURE_APPS;
 
 function env(
   overrides: { apps?: unknown[]; policy?: unknown; vars?: Record<string, unknown> } = {},

@@ -5,23 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse';
-import { TEST_PUBLIC_EC_JWK } from './fixtures';
+import { FIXTURE_APPS, TEST_PUBLIC_EC_JWK } from './fixtures';
 
 const WEBHOOK_SECRET = 'webhook-secret-7d1e0c9b8a6f5e4d3c2b';
-const APPS = [
-  {
-    name: 'demo-oauth',
-    client_id: '5f2d4b8a9c1e3f607a8b',
-    kind: 'oauth_app',
-    client_secret_binding: 'OAUTH_SECRET',
-  },
-  {
-    name: 'demo-github-app',
-    client_id: 'Iv1.9d2c5e8f1a3b4c6d',
-    kind: 'github_app',
-    client_secret_binding: 'APP_SECRET',
-    webhook_secret_binding: 'APP_WEBHOOK_SECRET',
-  },
+const APPS: Array<Record<string, string>> = [
+  { ...FIXTURE_APPS[0] },
+  { ...FIXTURE_APPS[1], webhook_secret_binding: 'APP_WEBHOOK_SECRET' },
 ];
 
 function env(apps: unknown[] = APPS, vars: Record<string, unknown> = {}) {
