@@ -119,6 +119,8 @@ export async function startGateway(options: {
   project: ProjectConfig;
   /** Overrides of the vars plus the secrets (both are plain string bindings in miniflare). */
   bindings: Record<string, string>;
+  /** A directory for miniflare's KV: instances given the same one share one KV namespace. */
+  kvPersist?: string;
 }): Promise<RunningGateway> {
   let recent: () => string[] = () => [];
   // The gateway never takes its public URL from the Host header, and requires PUBLIC_URL once
@@ -136,7 +138,7 @@ export async function startGateway(options: {
       compatibilityDate: options.project.compatibilityDate,
       compatibilityFlags: options.project.compatibilityFlags,
       kvNamespaces: options.project.kvBindings,
-      kvPersist: false,
+      kvPersist: options.kvPersist ?? false,
       bindings: { ...options.project.vars, ...publicUrl, ...options.bindings } as Record<
         string,
         string
