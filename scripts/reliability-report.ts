@@ -5,7 +5,7 @@
  * mutation run's JSON (scripts/mutate.ts, docs/mutation.json when present).
  * Nothing in the document is typed by hand: a number that was not run cannot appear.
  *
- *   npm run reliability-report                    # runs the suites and the short soak
+ *   npm run reliability-report                    # runs the suites, the short soak and the short window soak
  *   npm run reliability-report -- --soak full     # the full soak (a few minutes)
  *   npm run reliability-report -- --soak none     # suites only
  *   npm run reliability-report -- --vitest-json a.json --soak-json b.json   # render only
@@ -53,6 +53,22 @@ interface VitestReport {
   numPassedTests: number;
   numFailedTests: number;
   testResults: Array<{ name: string; assertionResults: AssertionResult[] }>;
+}
+
+/** What `test/soak/window.node.ts --json` writes (the report reads the file, not the module). */
+interface WindowSummary {
+  instances: number;
+  rounds: number;
+  positive_ttl_s: number;
+  windows: Array<{
+    path: string;
+    relation: string;
+    max_ms: number;
+    bound_ms: number;
+    active_after: number;
+    checks_after: number;
+  }>;
+  checks: { passed: number; failed: number };
 }
 
 interface SoakSummary {
@@ -190,6 +206,35 @@ function renderSuites(report: VitestReport, lines: string[]): void {
     }
     lines.push('');
   }
+}
+
+/**
+ * The longest time any instance answered `active: true` after a revocation had been answered,
+ * per way of revoking and per instance relation (test/soak/window.node.ts).
+ */
+function renderWindow(w: WindowSummary, lines: string[]): void {
+  lines.push(
+    `${w.instances} gateway processes (the deployed bundle under miniflare 4) sharing one KV, ${w.rounds} rounds ` +
+      `alternating revocations through the gateway and through signed GHES webhooks, every instance checking ` +
+      `throughout; \`CACHE_POSITIVE_TTL_S=${w.positive_ttl_s}\` for the run.`,
+    '',
+    '| Revoked through | Instance | Longest active answer after the revocation | Bound | Active / checks after |',
+    '| --- | --- | ---: | ---: | ---: |',
+  );
+  for (const r of w.windows)
+    lines.push(
+      `| ${r.path} | ${r.relation} | ${r.max_ms} ms | ${r.bound_ms} ms | ${r.active_after} / ${r.checks_after} |`,
+    );
+  lines.push(
+    '',
+    '- Same isolate: at once. Another isolate that does not hold the token: at once (the revocation has its',
+    "  own KV key, read with the entry; local KV has no read-after-write lag, so real KV's is not measured).",
+    "- Another isolate that already holds the token as active answers from memory until that entry's",
+    "  freshness ends: at most `CACHE_POSITIVE_TTL_S` (60 s by default). Other locations add Workers KV's",
+    '  own propagation, up to about 60 s.',
+    `- Checks: ${w.checks.passed} passed, ${w.checks.failed} failed.`,
+    '',
+  );
 }
 
 function renderSoak(s: SoakSummary, lines: string[]): void {
@@ -341,6 +386,8 @@ async function main(): Promise<number> {
       soak: { type: 'string', default: 'short' },
       'vitest-json': { type: 'string' },
       'soak-json': { type: 'string' },
+      window: { type: 'string', default: 'short' },
+      'window-json': { type: 'string' },
       'mutation-json': { type: 'string', default: MUTATION_JSON },
       'mutation-only': { type: 'boolean', default: false },
     },
@@ -393,6 +440,34 @@ async function main(): Promise<number> {
       process.stdout.write(r.output.split('\n').slice(-3).join('\n'));
     }
 
+    let windowJson = values['window-json'];
+    const windowMode = values.window ?? 'short';
+    if (windowJson === undefined && windowMode !== 'none') {
+      windowJson = join(dir, 'window.json');
+      console.log(`reliability-report: revocation window (${windowMode})`);
+      const r = await runTool(
+        [
+          '--import',
+          'tsx',
+          join(root, 'test/soak/window.node.ts'),
+          ...(windowMode === 'short' ? ['--short'] : []),
+          '--json',
+          windowJson,
+        ],
+        600_000,
+      );
+      if (r.code !== 0) exit = 1;
+    }
+    let window: WindowSummary | undefined;
+    if (windowJson !== undefined) {
+      try {
+        window = JSON.parse(readFileSync(windowJson, 'utf8')) as WindowSummary;
+      } catch {
+        exit = 1;
+      }
+    }
+    if (window !== undefined && window.checks.failed > 0) exit = 1;
+
     const report = JSON.parse(readFileSync(vitestJson, 'utf8')) as VitestReport;
     let soak: SoakSummary | undefined;
     if (soakJson !== undefined) {
@@ -424,6 +499,9 @@ async function main(): Promise<number> {
     lines.push('## Soak (`npm run test:soak`)', '');
     if (soak === undefined) lines.push('Not run for this report.', '');
     else renderSoak(soak, lines);
+    lines.push('## Revocation window across instances (`npm run test:window`)', '');
+    if (window === undefined) lines.push('Not run for this report.', '');
+    else renderWindow(window, lines);
     renderMutation(readMutation(mutationJson), mutationJson, lines);
     lines.push(
       '## How to read a failure',

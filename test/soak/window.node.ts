@@ -10,7 +10,7 @@
  *
  *   npm run test:window                 # full: 12 rounds, CACHE_POSITIVE_TTL_S=5
  *   npm run test:window -- --short      # under a minute, build included: 4 rounds, TTL 3 s
- *   options: --instances N (≥ 2)  --rounds N  --positive-ttl-s N
+ *   options: --instances N (≥ 2)  --rounds N  --positive-ttl-s N  --json <file>
  *
  * Kinds: the instance that was revoked through ("same") or another ("other"); whether it held an
  * L1 (memory) positive for the token when the revocation landed ("L1 held") or had never checked
@@ -28,7 +28,7 @@
  * Exit code 0 only when every bound held and the setup checks passed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,24 @@ interface Options {
   instances: number;
   rounds: number;
   positiveTtlS: number;
+  /** Where to write the figures as JSON (scripts/reliability-report.ts reads them). */
+  json: string | undefined;
+}
+
+/** The JSON summary `--json` writes. */
+export interface WindowSummary {
+  instances: number;
+  rounds: number;
+  positive_ttl_s: number;
+  windows: Array<{
+    path: 'gateway' | 'webhook';
+    relation: string;
+    max_ms: number;
+    bound_ms: number;
+    active_after: number;
+    checks_after: number;
+  }>;
+  checks: { passed: number; failed: number };
 }
 
 function options(): Options {
@@ -70,6 +88,7 @@ function options(): Options {
       instances: { type: 'string' },
       rounds: { type: 'string' },
       'positive-ttl-s': { type: 'string' },
+      json: { type: 'string' },
     },
   });
   const int = (v: string | undefined, name: string, def: number, min: number) => {
@@ -84,6 +103,7 @@ function options(): Options {
     instances: int(values.instances, 'instances', 2, 2),
     rounds: int(values.rounds, 'rounds', short ? 4 : 12, 2),
     positiveTtlS: int(values['positive-ttl-s'], 'positive-ttl-s', short ? 3 : 5, 1),
+    json: values.json,
   };
 }
 
@@ -314,6 +334,13 @@ async function main(): Promise<number> {
   const started = performance.now();
   const results: string[] = [];
   let failed = 0;
+  const summary: WindowSummary = {
+    instances: opts.instances,
+    rounds: opts.rounds,
+    positive_ttl_s: opts.positiveTtlS,
+    windows: [],
+    checks: { passed: 0, failed: 0 },
+  };
   const verdict = (ok: boolean, line: string) => {
     results.push(`${ok ? 'PASS' : 'FAIL'}  ${line}`);
     if (!ok) failed++;
@@ -389,6 +416,14 @@ async function main(): Promise<number> {
           )} ms (bound ${bounds[rel]} ms; ${win.activeAfter} active of ${win.checksAfter} checks after revocation)`;
         console.log(`  ${line}`);
         verdict(win.maxMs <= bounds[rel], line);
+        summary.windows.push({
+          path,
+          relation: rel,
+          max_ms: Math.round(win.maxMs),
+          bound_ms: bounds[rel],
+          active_after: win.activeAfter,
+          checks_after: win.checksAfter,
+        });
       }
     }
     verdict(
@@ -400,6 +435,8 @@ async function main(): Promise<number> {
   }
   await cleanup.runAll();
   for (const line of results) console.log(line);
+  summary.checks = { passed: results.length - failed, failed };
+  if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(summary, null, 2) + '\n');
   console.log(
     `${failed === 0 ? 'PASS' : 'FAIL'}: revocation windows ${failed === 0 ? 'within' : 'NOT within'} their bounds (${results.length - failed} passed, ${failed} failed)`,
   );
