@@ -50,7 +50,7 @@ const IntrospectionForm = z
       .min(1, 'is required')
       .openapi({
         description: 'The GitHub token to introspect',
-        example: 'gho_16C7e42F292c6912E7710c838347Ae178B4a',
+        example: 'gho_EXAMPLE-not-a-real-token',
       }),
     token_type_hint: z
       .string()

@@ -48,7 +48,7 @@ const CodeGrant = z
 const RefreshGrant = z
   .strictObject({
     grant_type: z.literal('refresh_token'),
-    refresh_token: credential('refresh token', 'ghr_1B4a2e77838347a7E420ce178F2E7c6912E1'),
+    refresh_token: credential('refresh token', 'ghr_EXAMPLE-not-a-real-token'),
   })
   .openapi('RefreshTokenGrant');
 

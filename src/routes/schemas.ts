@@ -19,7 +19,7 @@ export const accessToken = z
   .regex(/[A-Za-z0-9]/, 'must contain a letter or digit')
   .openapi({
     description: 'A GitHub user token (gho_…, ghu_…)',
-    example: 'gho_16C7e42F292c6912E7710c838347Ae178B4a',
+    example: 'gho_EXAMPLE-not-a-real-token',
   });
 
 export const AppParams = z.object({
