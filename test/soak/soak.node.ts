@@ -23,21 +23,13 @@
  * Exit code 0 only when every check passed. Everything it starts is stopped on exit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startEmulator, type StartedEmulator } from '../../scripts/emulator';
+import type { StartedEmulator } from '../../scripts/emulator';
 import type { FaultSpec } from '../../emulator/index';
-import {
-  buildWorker,
-  localSecrets,
-  readProjectConfig,
-  startGateway,
-  type RunningGateway,
-} from '../e2e/lib/gateway.node.js';
+import { localSecrets, startGateway, type RunningGateway } from '../e2e/lib/gateway.node.js';
 import { Cleanup, CheckRunner, errorText } from '../e2e/lib/harness.node.js';
 import {
   OPS,
@@ -48,6 +40,7 @@ import {
   type Contract,
   type Op,
 } from './contract.node.js';
+import { callerCredential, startStack } from './stack.node.js';
 import { MiB, RssSampler } from './memory.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -120,21 +113,6 @@ const BREAKER_COOLDOWN_MS = 1000;
 const CLIENT_TIMEOUT_MS = 10_000;
 /** Runaway-growth guard for workerd's RSS (see the memory check). */
 const RSS_LIMIT = 1536 * MiB;
-
-async function callerCredential(): Promise<{ jwks: string; jwt: string }> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `soak-${randomBytes(4).toString('hex')}`;
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const jwt = await new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(CALLER)
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(privateKey);
-  return { jwks: JSON.stringify({ keys: [jwk] }), jwt };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tokens: slots of live tokens, the revocation ledger, made-up tokens
@@ -575,18 +553,9 @@ async function main(): Promise<number> {
   let l1EvictedAfter: number | undefined;
   let l1ProbeError = 'not run';
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'ghes-gateway-soak-'));
-    cleanup.add('remove build folder', () => rmSync(dir, { recursive: true, force: true }));
-    const configPath = join(root, 'wrangler.toml');
-    const [mainPath, project] = await Promise.all([
-      buildWorker(root, configPath, join(dir, 'bundle')),
-      readProjectConfig(configPath),
-    ]);
-    const emulator = await startEmulator({ port: 0 });
-    cleanup.add('stop GHES emulator', () => emulator.close());
-    // GHES itself has rate limiting off by default; the soak's own 429 phases stand in for it.
-    emulator.emulator.configure({ rate_limit: 1_000_000_000 });
-    const caller = await callerCredential();
+    // GHES's own rate limiting is out of the way; the soak's own 429 phases stand in for it.
+    const { mainPath, project, emulator } = await startStack(root, cleanup, 'soak');
+    const caller = await callerCredential({ issuer: ISSUER, audience: AUDIENCE, sub: CALLER });
     const bindings: Record<string, string> = {
       ...localSecrets(root, project, emulator.emulator.apps()),
       GHES_BASE_URL: `${emulator.url}/api/v3`,

@@ -28,21 +28,14 @@
  * Exit code 0 only when every bound held and the setup checks passed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startEmulator, type StartedEmulator } from '../../scripts/emulator';
-import {
-  buildWorker,
-  localSecrets,
-  readProjectConfig,
-  startGateway,
-  type RunningGateway,
-} from '../e2e/lib/gateway.node.js';
+import type { StartedEmulator } from '../../scripts/emulator';
+import { localSecrets, startGateway, type RunningGateway } from '../e2e/lib/gateway.node.js';
 import { Cleanup, errorText } from '../e2e/lib/harness.node.js';
+import { callerCredential, startStack } from './stack.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -105,21 +98,6 @@ function options(): Options {
     positiveTtlS: int(values['positive-ttl-s'], 'positive-ttl-s', short ? 3 : 5, 1),
     json: values.json,
   };
-}
-
-async function callerCredential(): Promise<{ jwks: string; jwt: string }> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `window-${randomBytes(4).toString('hex')}`;
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const jwt = await new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(CALLER)
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(privateKey);
-  return { jwks: JSON.stringify({ keys: [jwk] }), jwt };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -346,17 +324,8 @@ async function main(): Promise<number> {
     if (!ok) failed++;
   };
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'ghes-gateway-window-'));
-    cleanup.add('remove build and KV folder', () => rmSync(dir, { recursive: true, force: true }));
-    const configPath = join(root, 'wrangler.toml');
-    const [mainPath, project] = await Promise.all([
-      buildWorker(root, configPath, join(dir, 'bundle')),
-      readProjectConfig(configPath),
-    ]);
-    const emulator = await startEmulator({ port: 0 });
-    cleanup.add('stop GHES emulator', () => emulator.close());
-    emulator.emulator.configure({ rate_limit: 1_000_000_000 });
-    const caller = await callerCredential();
+    const { dir, mainPath, project, emulator } = await startStack(root, cleanup, 'window');
+    const caller = await callerCredential({ issuer: ISSUER, audience: AUDIENCE, sub: CALLER });
     // One set of secrets for all: the same CACHE_PEPPER, or the instances' KV keys would differ.
     const bindings: Record<string, string> = {
       ...localSecrets(root, project, emulator.emulator.apps()),
