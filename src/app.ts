@@ -1,10 +1,9 @@
 /**
- * createApp(): the whole gateway as one `OpenAPIHono<AppEnv>`, built once per isolate from a
+ * createApp(): the whole gateway as one `Hono<AppEnv>`, built once per isolate from a
  * parsed config and its dependencies (src/index.ts). Data flows one way:
  * request → request id → caller auth → input validation → policy → cache → GHES → answer or problem.
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, GatewayDeps } from './context';
 import { GatewayError, isGatewayError, problemResponse } from './lib/errors';
@@ -12,8 +11,9 @@ import { isReusableRequestId } from './lib/request-id';
 import { echoable } from './lib/secret-shaped';
 import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
-import { validationHook } from './middleware/validation';
+import { Api } from './routes/api';
 import { registerAuthorizationRoutes } from './routes/authorizations';
+import { registerDocumentRoute } from './routes/document-route';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerHealthRoutes } from './routes/health';
 import { registerIntrospectionRoutes } from './routes/introspect';
@@ -22,8 +22,9 @@ import { registerTokenRoutes } from './routes/tokens';
 import { registerWebhookRoutes } from './routes/webhooks';
 import { registerWellKnownRoutes } from './routes/well-known';
 
-export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const api = new Api(app);
 
   app.use('*', async function requestContext(c, next) {
     // An incoming id is reused only if it is plainly an id with nothing token-shaped anywhere in
@@ -36,33 +37,18 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   });
   app.use('*', auditLog({ log: deps.log, now: () => deps.clock.now(), answerError }));
 
-  registerHealthRoutes(app);
-  registerTokenRoutes(app, deps);
+  registerHealthRoutes(api);
+  registerTokenRoutes(api, deps);
   // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
-  registerOAuthRoutes(app, deps);
-  registerAuthorizationRoutes(app, deps);
-  registerIntrospectionRoutes(app, deps);
-  registerForwardAuthRoutes(app, deps);
-  registerWellKnownRoutes(app, deps);
+  registerOAuthRoutes(api, deps);
+  registerAuthorizationRoutes(api, deps);
+  registerIntrospectionRoutes(api, deps);
+  registerForwardAuthRoutes(api, deps);
+  registerWellKnownRoutes(api, deps);
   // Signed by GHES, not by a caller: outside /v1 and its caller auth.
-  registerWebhookRoutes(app, deps);
-
-  app.doc31('/openapi.json', () => ({
-    openapi: '3.1.0',
-    info: {
-      title: 'ghes-token-gateway',
-      version: '1',
-      description:
-        'Narrowed access to the GitHub Enterprise Server app-token API, RFC 7662 / RFC 9701 token introspection and forward auth.',
-    },
-    // PUBLIC_URL, never the request's Host header.
-    servers: [{ url: deps.config.publicUrl }],
-  }));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'callerJwt', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-  });
+  registerWebhookRoutes(api, deps);
+  // Last: it documents every route above, and itself.
+  registerDocumentRoute(api, deps.config.publicUrl);
 
   // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them in `Allow`.
   // Answered, not thrown: Hono calls the not-found handler outside every middleware's error
@@ -148,12 +134,6 @@ function toGatewayError(err: unknown): GatewayError {
         cause: err,
       });
     if (err.status === 413) return new GatewayError('payload-too-large', { cause: err });
-    // zod-openapi's media-type gate (e.g. a form content type with odd parameters).
-    if (err.status === 415)
-      return new GatewayError('unsupported-media-type', {
-        detail: 'The body has an unsupported content type',
-        cause: err,
-      });
   }
   return new GatewayError('internal', {
     detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',

@@ -1,8 +1,10 @@
 /**
- * valibot's object and record schemas accept any `typeof x === 'object'` input, arrays included:
- * `[]` passes `v.object({ a: v.optional(v.string()) })` and `v.record(…)`. JSON from a caller or
- * GHES where an object is expected must be an object, so every schema parse of untrusted input
- * first asks `arrayInPlaceOfObject`, which walks the schema beside the input.
+ * Two things valibot lets through that untrusted JSON must not carry, found by walking the schema
+ * beside the input before it is parsed (`shapeProblem`):
+ * - its object and record schemas accept any `typeof x === 'object'`, arrays included: `[]`
+ *   passes `v.object({ a: v.optional(v.string()) })` and `v.record(…)`;
+ * - its record schema silently drops the keys `__proto__`, `constructor` and `prototype`, so what
+ *   was sent is not what was checked.
  */
 import type { GenericSchema } from 'valibot';
 
@@ -25,26 +27,26 @@ interface Node {
   rest?: Node;
 }
 
-/** The path of the first array the schema expects an object in place of, or undefined. */
-export function arrayInPlaceOfObject(
-  schema: GenericSchema,
-  input: unknown,
-): (string | number)[] | undefined {
+export interface ShapeProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+const DROPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first array in place of an object, or record key valibot would drop; or undefined. */
+export function shapeProblem(schema: GenericSchema, input: unknown): ShapeProblem | undefined {
   return walk(schema as unknown as Node, input, []);
 }
 
-function walk(
-  node: Node,
-  input: unknown,
-  path: (string | number)[],
-): (string | number)[] | undefined {
+function walk(node: Node, input: unknown, path: (string | number)[]): ShapeProblem | undefined {
   if (node.pipe !== undefined && node.pipe[0] !== undefined) return walk(node.pipe[0], input, path);
   if (node.wrapped !== undefined)
     return input == null ? undefined : walk(node.wrapped, input, path);
   if (typeof input !== 'object' || input === null) return undefined;
   if (node.options !== undefined) {
     // A union is wrong only if every option finds an array in place of an object.
-    let first: (string | number)[] | undefined;
+    let first: ShapeProblem | undefined;
     for (const option of node.options) {
       const found = walk(option, input, path);
       if (found === undefined) return undefined;
@@ -61,7 +63,7 @@ function walk(
     return undefined;
   }
   if (!OBJECT_TYPES.has(node.type)) return undefined;
-  if (Array.isArray(input)) return path;
+  if (Array.isArray(input)) return { path, message: 'must be an object' };
   const record = input as Record<string, unknown>;
   if (node.entries !== undefined) {
     for (const [key, entry] of Object.entries(node.entries)) {
@@ -71,6 +73,9 @@ function walk(
     }
   }
   const rest = node.type === 'record' ? node.value : node.rest;
+  if (node.type === 'record')
+    for (const key of Object.keys(record))
+      if (DROPPED_KEYS.has(key)) return { path: [...path, key], message: 'is not an accepted key' };
   if (rest !== undefined) {
     for (const [key, value] of Object.entries(record)) {
       if (node.entries !== undefined && Object.hasOwn(node.entries, key)) continue;

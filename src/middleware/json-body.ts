@@ -1,5 +1,5 @@
 /**
- * Strict JSON bodies for the /v1 API, checked before the zod schema sees them:
+ * Strict JSON bodies for the /v1 API, checked before the route's schema sees them:
  * - `415` unless the content type is `application/json`;
  * - `400` for malformed JSON, a duplicate key, or nesting deeper than `maxDepth`.
  *
@@ -8,8 +8,9 @@
  * could be checked as A and acted on as B (RFC 8259 §4: names SHOULD be unique; RFC 7493 §2.3
  * makes it a MUST for I-JSON). The body size limit (hono/body-limit) runs before this.
  */
-import type { MiddlewareHandler } from 'hono';
-import { ConfigurationError, GatewayError } from '../lib/errors';
+import type { Context } from 'hono';
+import { GatewayError } from '../lib/errors';
+import { isMediaType } from '../lib/media-type';
 
 /** Returns what is wrong with already-valid JSON text, or undefined. Pure. */
 export function jsonStructureProblem(text: string, maxDepth: number): string | undefined {
@@ -45,34 +46,29 @@ export function jsonStructureProblem(text: string, maxDepth: number): string | u
   return undefined;
 }
 
-export interface StrictJsonOptions {
-  /** Deepest nesting accepted; the API's own bodies need 3. */
-  maxDepth?: number;
-}
+/** The deepest nesting a body may have; the API's own bodies need 3. */
+export const MAX_JSON_DEPTH = 16;
 
-export function strictJsonBody(options: StrictJsonOptions = {}): MiddlewareHandler {
-  const maxDepth = options.maxDepth ?? 16;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1)
-    throw new ConfigurationError('strictJsonBody', 'maxDepth must be a positive integer');
-  return async function strictJsonBodyMiddleware(c, next) {
-    if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH')
-      return next();
-    const type = c.req.header('content-type') ?? '';
-    if (!/^application\/json\s*(;|$)/i.test(type)) {
-      throw new GatewayError('unsupported-media-type', {
-        detail: 'Send the body as application/json',
-      });
-    }
-    // Read once; Hono caches the text, and the validator's c.req.json() parses the same bytes.
-    const text = await c.req.text();
-    let problem: string | undefined;
-    try {
-      JSON.parse(text);
-      problem = jsonStructureProblem(text, maxDepth);
-    } catch {
-      problem = 'the body is not well-formed JSON';
-    }
-    if (problem !== undefined) throw new GatewayError('invalid-request', { detail: problem });
-    await next();
-  };
+/**
+ * The request's JSON body, parsed once: `415` unless the content type is `application/json`,
+ * `400` for malformed JSON, a duplicate key, a `__proto__` key or nesting deeper than `maxDepth`.
+ * The body size limit (src/middleware/body-limit.ts) has run before.
+ */
+export async function readStrictJson(c: Context, maxDepth = MAX_JSON_DEPTH): Promise<unknown> {
+  if (!isMediaType(c.req.header('content-type'), 'application/json')) {
+    throw new GatewayError('unsupported-media-type', {
+      detail: 'Send the body as application/json',
+    });
+  }
+  const text = await c.req.text();
+  let value: unknown;
+  let problem: string | undefined;
+  try {
+    value = JSON.parse(text);
+    problem = jsonStructureProblem(text, maxDepth);
+  } catch {
+    problem = 'the body is not well-formed JSON';
+  }
+  if (problem !== undefined) throw new GatewayError('invalid-request', { detail: problem });
+  return value;
 }

@@ -2,113 +2,130 @@
  * Request and answer schemas of the OAuth Authorizations API routes (src/routes/authorizations.ts):
  * each validates a request and documents it in /openapi.json.
  */
-import { z } from '@hono/zod-openapi';
-import { AppParams, NewTokenSchema, PublicAuthorizationSchema } from './schemas';
+import * as v from 'valibot';
+import {
+  AppParams,
+  GitHubUser,
+  NewTokenSchema,
+  OAuthAppRef,
+  PublicAuthorizationSchema,
+  component,
+  newTokenFields,
+} from './schemas';
 
 /** An OAuth scope as GitHub names them: `repo`, `read:org`, `admin:repo_hook` … */
-const scope = z.string().regex(/^[a-z][a-z0-9_:]{0,63}$/, 'must be an OAuth scope');
-const scopes = z.array(scope).max(64);
-const note = z.string().max(1024);
-const noteUrl = z.string().max(2048).url('must be a URL');
+const scope = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_:]{0,63}$/, 'must be an OAuth scope'));
+const scopes = v.pipe(v.array(scope), v.maxLength(64));
+const note = v.pipe(v.string(), v.maxLength(1024));
+const noteUrl = v.pipe(v.string(), v.maxLength(2048), v.url('must be a URL'));
 /** Sent in a GHES path by get-or-create (percent-encoded there). */
-const fingerprint = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 printable ASCII characters without spaces');
+const fingerprint = v.pipe(
+  v.string(),
+  v.regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 printable ASCII characters without spaces'),
+);
 
-export const IdParams = AppParams.extend({
-  id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-    .transform(Number)
-    .openapi({ param: { name: 'id', in: 'path' }, example: '1' }),
+export const IdParams = v.object({
+  ...AppParams.entries,
+  id: v.pipe(
+    v.string(),
+    v.regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer'),
+    v.examples(['1']),
+    v.transform(Number),
+  ),
 });
 
-export const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(100_000).optional(),
-  per_page: z.coerce.number().int().min(1).max(100).optional(),
-});
+/** A page query value: decimal digits, as GitHub's `page` and `per_page`. */
+const pageNumber = (max: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[1-9][0-9]{0,5}$/, `must be an integer from 1 to ${max}`),
+      v.transform(Number),
+      v.maxValue(max, `must be an integer from 1 to ${max}`),
+    ),
+  );
+
+export const PageQuery = v.object({ page: pageNumber(100_000), per_page: pageNumber(100) });
 
 /** The user's credentials: documented here, read and checked by src/auth/user-credentials.ts. */
-export const UserHeaders = z.object({
-  'x-ghes-user-authorization': z.string().optional().openapi({
-    description:
-      'Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed.',
-    example: 'Basic b2N0b2NhdDpwYXNzd29yZA==',
-  }),
-  'x-github-otp': z.string().optional().openapi({
-    description: "The user's current two-factor code, after a `user-otp-required` answer",
-  }),
+export const UserHeaders = v.object({
+  'x-github-otp': v.optional(
+    v.pipe(
+      v.string(),
+      v.description("The user's current two-factor code, after a `user-otp-required` answer"),
+    ),
+  ),
 });
 
 const newFields = {
-  scopes: scopes.optional(),
-  note: note.optional(),
-  note_url: noteUrl.optional(),
-  fingerprint: fingerprint.optional(),
+  scopes: v.optional(scopes),
+  note: v.optional(note),
+  note_url: v.optional(noteUrl),
+  fingerprint: v.optional(fingerprint),
 };
 
-export const CreateBody = z.strictObject(newFields).openapi('AuthorizationCreate');
+export const CreateBody = component('AuthorizationCreate', v.strictObject(newFields));
 
-export const GetOrCreateBody = z.strictObject(newFields).openapi('AuthorizationGetOrCreate');
+export const GetOrCreateBody = component('AuthorizationGetOrCreate', v.strictObject(newFields));
 
-export const UpdateBody = z
-  .strictObject({
-    scopes: scopes.optional(),
-    add_scopes: scopes.optional(),
-    remove_scopes: scopes.optional(),
-    note: note.optional(),
-    note_url: noteUrl.optional(),
-    fingerprint: fingerprint.optional(),
-  })
-  .superRefine((b, ctx) => {
-    const scopeFields = [b.scopes, b.add_scopes, b.remove_scopes].filter((v) => v !== undefined);
-    if (scopeFields.length > 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['scopes'],
-        message: 'send one of scopes, add_scopes and remove_scopes at a time',
-      });
-    if (Object.values(b).every((v) => v === undefined))
-      ctx.addIssue({ code: 'custom', path: [], message: 'names nothing to change' });
-  })
-  .openapi('AuthorizationUpdate');
+export const UpdateBody = component(
+  'AuthorizationUpdate',
+  v.pipe(
+    v.strictObject({
+      scopes: v.optional(scopes),
+      add_scopes: v.optional(scopes),
+      remove_scopes: v.optional(scopes),
+      note: v.optional(note),
+      note_url: v.optional(noteUrl),
+      fingerprint: v.optional(fingerprint),
+    }),
+    v.forward(
+      v.check(
+        (b) => [b.scopes, b.add_scopes, b.remove_scopes].filter((s) => s !== undefined).length <= 1,
+        'send one of scopes, add_scopes and remove_scopes at a time',
+      ),
+      ['scopes'],
+    ),
+    v.check((b) => Object.values(b).some((s) => s !== undefined), 'names nothing to change'),
+  ),
+);
 
-export const AuthorizationListSchema = z.array(PublicAuthorizationSchema);
+export const AuthorizationListSchema = v.array(PublicAuthorizationSchema);
 
 /** What the caller does when get-or-create found an existing authorization. */
 export const EXISTING_TOKEN_NEXT =
   'GHES shows a token only when it creates it. Use the token you kept from that answer; if it is lost, DELETE this authorization and PUT again (or PUT with a new fingerprint).';
 
-export const GetOrCreateCreated = NewTokenSchema.extend({
-  token_returned: z.literal(true),
-}).openapi('AuthorizationCreated');
+export const GetOrCreateCreated = component(
+  'AuthorizationCreated',
+  v.object({ ...newTokenFields, token_returned: v.literal(true) }),
+);
 
-export const GetOrCreateExisting = PublicAuthorizationSchema.extend({
-  token_returned: z.literal(false),
-  next: z.string().openapi({ example: EXISTING_TOKEN_NEXT }),
-}).openapi('AuthorizationExisting', {
-  description: 'The authorization existed; GHES does not show its token again',
-});
+export const GetOrCreateExisting = component(
+  'AuthorizationExisting',
+  v.pipe(
+    v.object({
+      ...PublicAuthorizationSchema.pipe[0].entries,
+      token_returned: v.literal(false),
+      next: v.pipe(v.string(), v.examples([EXISTING_TOKEN_NEXT])),
+    }),
+    v.description('The authorization existed; GHES does not show its token again'),
+  ),
+);
 
-export const GrantSchema = z
-  .object({
-    id: z.number().int(),
-    url: z.string(),
-    app: z.object({ client_id: z.string(), name: z.string(), url: z.string() }),
-    created_at: z.string(),
-    updated_at: z.string(),
-    scopes: z.array(z.string()),
-    user: z
-      .object({
-        login: z.string(),
-        id: z.number().int(),
-        node_id: z.string().optional(),
-        type: z.string().optional(),
-        site_admin: z.boolean().optional(),
-      })
-      .nullable()
-      .optional(),
-  })
-  .openapi('Grant');
+export const GrantSchema = component(
+  'Grant',
+  v.object({
+    id: v.pipe(v.number(), v.integer()),
+    url: v.string(),
+    app: OAuthAppRef,
+    created_at: v.string(),
+    updated_at: v.string(),
+    scopes: v.array(v.string()),
+    user: v.nullish(GitHubUser),
+  }),
+);
 
-export const GrantListSchema = z.array(GrantSchema);
+export const GrantListSchema = v.array(GrantSchema);
+
+export { NewTokenSchema, PublicAuthorizationSchema };

@@ -14,7 +14,7 @@
  * `X-GHES-User-Authorization` and `X-GitHub-OTP` (Authorization is the caller's JWT); every call
  * that presents them is charged to the user-login limit before GHES sees it.
  */
-import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import type * as v from 'valibot';
 import type { Context } from 'hono';
 import { except } from 'hono/combine';
 import type { AppEnv, GatewayDeps } from '../context';
@@ -32,6 +32,7 @@ import { GatewayError } from '../lib/errors';
 import { callerRateLimit } from '../middleware/rate-limit';
 import { userLoginLimit } from '../middleware/user-login-limit';
 import type { AuthorizationsRequest } from '../tokens/authorizations';
+import { JSON_TYPE, type Api, type ResponseSpec, type RouteSpec } from './api';
 import { appFor } from './common';
 import {
   AuthorizationListSchema,
@@ -42,20 +43,19 @@ import {
   GetOrCreateExisting,
   GrantListSchema,
   IdParams,
+  NewTokenSchema,
   PageQuery,
+  PublicAuthorizationSchema,
   UpdateBody,
   UserHeaders,
 } from './authorization-schemas';
-import {
-  AppParams,
-  NewTokenSchema,
-  PublicAuthorizationSchema,
-  commonProblems,
-  problem,
-} from './schemas';
+import { AppParams, commonProblems, problem } from './schemas';
 
 const problems = {
   ...commonProblems,
+  400: problem(
+    'X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed',
+  ),
   401: problem(
     'Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`)',
   ),
@@ -64,22 +64,29 @@ const problems = {
   ),
 } as const;
 
-const jsonOf = <T extends z.ZodType>(description: string, schema: T) => ({
+const jsonOf = (description: string, schema: v.GenericSchema): ResponseSpec => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { [JSON_TYPE]: schema },
 });
-const body = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const base = { tags: ['authorizations'], security: [{ callerJwt: [] }] };
+const NEXT_LINK = {
+  link: {
+    description:
+      'RFC 8288 `<…?page=N>; rel="next"` on the gateway\'s URL, when there is a next page',
+  },
+};
+const body = <B extends v.GenericSchema>(schema: B) => ({ type: JSON_TYPE, schema }) as const;
+const base = {
+  tags: ['authorizations'],
+  security: [['callerJwt', 'ghesUser']],
+} as const;
 const LIST = '/v1/apps/{app}/authorizations';
 const ONE = '/v1/apps/{app}/authorizations/{id}';
 
-const getOrCreateRoute = createRoute({
+const getOrCreateRoute = {
   ...base,
   method: 'put',
   path: LIST,
+  operationId: 'getOrCreateAuthorization',
   summary: "Get or create the user's authorization for this app (optionally per fingerprint)",
   request: { params: AppParams, headers: UserHeaders, body: body(GetOrCreateBody) },
   responses: {
@@ -87,38 +94,45 @@ const getOrCreateRoute = createRoute({
     200: jsonOf('It existed: GHES does not show its token again', GetOrCreateExisting),
     ...problems,
   },
-});
-const createAuthRoute = createRoute({
+} satisfies RouteSpec;
+const createAuthRoute = {
   ...base,
   method: 'post',
   path: LIST,
+  operationId: 'createAuthorization',
   summary: 'Create an authorization (a new token) for this app',
   request: { params: AppParams, headers: UserHeaders, body: body(CreateBody) },
   responses: { 201: jsonOf('The new token (shown only now)', NewTokenSchema), ...problems },
-});
-const listRoute = createRoute({
+} satisfies RouteSpec;
+const listRoute = {
   ...base,
   method: 'get',
   path: LIST,
+  operationId: 'listAuthorizations',
   summary: 'List the user\'s authorizations for this app (paginated, `Link` rel="next")',
   request: { params: AppParams, headers: UserHeaders, query: PageQuery },
-  responses: { 200: jsonOf('One page', AuthorizationListSchema), ...problems },
-});
-const getRoute = createRoute({
+  responses: {
+    200: { ...jsonOf('One page', AuthorizationListSchema), headers: NEXT_LINK },
+    ...problems,
+  },
+} satisfies RouteSpec;
+const getRoute = {
   ...base,
   method: 'get',
   path: ONE,
+  operationId: 'getAuthorization',
   summary: 'Get one authorization of this app',
   request: { params: IdParams, headers: UserHeaders },
   responses: {
     200: jsonOf('The authorization (no token)', PublicAuthorizationSchema),
     ...problems,
   },
-});
-const updateRoute = createRoute({
+} satisfies RouteSpec;
+const updateRoute = {
   ...base,
   method: 'patch',
   path: ONE,
+  operationId: 'updateAuthorization',
   summary:
     'Update an authorization: one of scopes | add_scopes | remove_scopes, note, note_url, fingerprint',
   request: { params: IdParams, headers: UserHeaders, body: body(UpdateBody) },
@@ -126,33 +140,36 @@ const updateRoute = createRoute({
     200: jsonOf('The authorization (no token)', PublicAuthorizationSchema),
     ...problems,
   },
-});
-const deleteRoute = createRoute({
+} satisfies RouteSpec;
+const deleteRoute = {
   ...base,
   method: 'delete',
   path: ONE,
+  operationId: 'deleteAuthorization',
   summary: 'Delete an authorization: its token stops working',
   request: { params: IdParams, headers: UserHeaders },
   responses: { 204: { description: 'Deleted' }, ...problems },
-});
-const listGrantsRoute = createRoute({
+} satisfies RouteSpec;
+const listGrantsRoute = {
   ...base,
   method: 'get',
   path: '/v1/apps/{app}/grants',
+  operationId: 'listGrants',
   summary: "List the user's grants for this app",
   request: { params: AppParams, headers: UserHeaders, query: PageQuery },
-  responses: { 200: jsonOf('One page', GrantListSchema), ...problems },
-});
-const deleteGrantRoute = createRoute({
+  responses: { 200: { ...jsonOf('One page', GrantListSchema), headers: NEXT_LINK }, ...problems },
+} satisfies RouteSpec;
+const deleteGrantRoute = {
   ...base,
   method: 'delete',
   path: '/v1/apps/{app}/grants/{id}',
+  operationId: 'deleteAuthorizationGrant',
   summary: 'Delete a grant: every token of the user for this app stops working',
   request: { params: IdParams, headers: UserHeaders },
   responses: { 204: { description: 'Deleted' }, ...problems },
-});
+} satisfies RouteSpec;
 
-export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+export function registerAuthorizationRoutes(api: Api, deps: GatewayDeps): void {
   const { config } = deps;
   const chargeLogin = userLoginLimit({
     limit: config.rateLimits.userLogin,
@@ -167,9 +184,9 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     log: deps.log,
   });
   const writesOnly = except((c) => c.req.method === 'GET', mutationLimit);
-  app.use('/v1/apps/:app/authorizations', writesOnly);
-  app.use('/v1/apps/:app/authorizations/*', writesOnly);
-  app.use('/v1/apps/:app/grants/*', writesOnly);
+  api.use('/v1/apps/:app/authorizations', writesOnly);
+  api.use('/v1/apps/:app/authorizations/*', writesOnly);
+  api.use('/v1/apps/:app/grants/*', writesOnly);
 
   /** The app, the Authorizations API switch, the scope ceiling, then the user's credentials. */
   async function begin(
@@ -207,9 +224,8 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     c.header('link', `<${url.href}>; rel="next"`);
   }
 
-  app.openapi(getOrCreateRoute, async (c) => {
-    const fields = c.req.valid('json');
-    const { app, user, req } = await begin(c, c.req.valid('param').app, 'authorizations_write', [
+  api.route(getOrCreateRoute, async (c, { params, body: fields }) => {
+    const { app, user, req } = await begin(c, params.app, 'authorizations_write', [
       { field: 'scopes', scopes: fields.scopes },
     ]);
     const result = await deps.authorizations.getOrCreate(req, app, user, fields);
@@ -222,18 +238,16 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     );
   });
 
-  app.openapi(createAuthRoute, async (c) => {
-    const fields = c.req.valid('json');
-    const { app, user, req } = await begin(c, c.req.valid('param').app, 'authorizations_write', [
+  api.route(createAuthRoute, async (c, { params, body: fields }) => {
+    const { app, user, req } = await begin(c, params.app, 'authorizations_write', [
       { field: 'scopes', scopes: fields.scopes },
     ]);
     const created = await deps.authorizations.create(req, app, user, fields);
     return c.json({ ...toPublicAuthorization(created), token: created.token }, 201);
   });
 
-  app.openapi(listRoute, async (c) => {
-    const q = c.req.valid('query');
-    const { app, user, req } = await begin(c, c.req.valid('param').app, 'authorizations_read');
+  api.route(listRoute, async (c, { params, query: q }) => {
+    const { app, user, req } = await begin(c, params.app, 'authorizations_read');
     const page = await deps.authorizations.list(req, app, user, {
       page: q.page,
       perPage: q.per_page,
@@ -242,15 +256,12 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     return c.json(page.items.map(toPublicAuthorization), 200);
   });
 
-  app.openapi(getRoute, async (c) => {
-    const { app: name, id } = c.req.valid('param');
+  api.route(getRoute, async (c, { params: { app: name, id } }) => {
     const { app, user, req } = await begin(c, name, 'authorizations_read');
     return c.json(toPublicAuthorization(await deps.authorizations.get(req, app, user, id)), 200);
   });
 
-  app.openapi(updateRoute, async (c) => {
-    const { app: name, id } = c.req.valid('param');
-    const update = c.req.valid('json');
+  api.route(updateRoute, async (c, { params: { app: name, id }, body: update }) => {
     const { app, user, req } = await begin(c, name, 'authorizations_write', [
       { field: 'scopes', scopes: update.scopes },
       { field: 'add_scopes', scopes: update.add_scopes },
@@ -259,16 +270,14 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     return c.json(toPublicAuthorization(updated), 200);
   });
 
-  app.openapi(deleteRoute, async (c) => {
-    const { app: name, id } = c.req.valid('param');
+  api.route(deleteRoute, async (c, { params: { app: name, id } }) => {
     const { app, user, req } = await begin(c, name, 'authorizations_write');
     await deps.authorizations.delete(req, app, user, id);
     return c.body(null, 204);
   });
 
-  app.openapi(listGrantsRoute, async (c) => {
-    const q = c.req.valid('query');
-    const { app, user, req } = await begin(c, c.req.valid('param').app, 'authorizations_read');
+  api.route(listGrantsRoute, async (c, { params, query: q }) => {
+    const { app, user, req } = await begin(c, params.app, 'authorizations_read');
     const page = await deps.authorizations.listGrants(req, app, user, {
       page: q.page,
       perPage: q.per_page,
@@ -277,8 +286,7 @@ export function registerAuthorizationRoutes(app: OpenAPIHono<AppEnv>, deps: Gate
     return c.json(page.items, 200);
   });
 
-  app.openapi(deleteGrantRoute, async (c) => {
-    const { app: name, id } = c.req.valid('param');
+  api.route(deleteGrantRoute, async (c, { params: { app: name, id } }) => {
     const { app, user, req } = await begin(c, name, 'authorizations_write');
     await deps.authorizations.deleteGrant(req, app, user, id);
     return c.body(null, 204);

@@ -25,8 +25,6 @@
  * key and the GHES check, and never logged (the audit line records the route pattern, not the
  * URL, and no header), echoed or stored. Only `X-Gateway-Authorization` authenticates the caller.
  */
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, GatewayDeps } from '../context';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
@@ -42,11 +40,12 @@ import {
   parseRequiredScopes,
 } from '../introspection/forward-auth';
 import { APP_NAME_PATTERN } from '../config/types';
-import { problem } from './schemas';
+import type { Api } from './api';
+import { FORWARD_AUTH_PATH, forwardAuthDocs } from './forward-auth-docs';
 import { appFor, checkThroughCache } from './common';
 import { setResponseHeader } from '../middleware/response-headers';
 
-export const FORWARD_AUTH_PATH = '/forward-auth';
+export { FORWARD_AUTH_PATH };
 
 /** 401 for the end user: the body says which credential failed, the challenge names GitHub's realm. */
 function endUserDenied(reason: 'missing' | 'malformed' | 'inactive'): GatewayError {
@@ -109,7 +108,7 @@ function queryOnce(c: Context<AppEnv>, name: string): string | undefined {
   return values[0];
 }
 
-export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): void {
   const { config } = deps;
   // callerAuth is typed for any env that has `caller`; AppEnv has it, but Context is invariant.
   const authenticateGateway = callerAuth(
@@ -146,9 +145,9 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
   // Charged only when an answer needs GHES: end users with garbage or cached tokens must not
   // spend the API gateway's budget (src/middleware/rate-limit.ts).
   const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
-  app.use(path, denialsUncached, gatewayAuth);
+  api.use(path, denialsUncached, gatewayAuth);
 
-  app.all(path, async (c) => {
+  api.app.all(path, async (c) => {
     const audit = c.get('audit');
 
     // The gateway's own parameters first: a bad one is a configuration error, denied as such.
@@ -229,62 +228,6 @@ export function registerForwardAuthRoutes(app: OpenAPIHono<AppEnv>, deps: Gatewa
     return c.body(null, 200);
   });
 
-  // Documentation only: the route answers every method, which OpenAPI cannot say in one entry.
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: `${FORWARD_AUTH_PATH}/{rest}`,
-    summary: 'Forward auth (nginx auth_request, Envoy ext_authz, Traefik forwardAuth)',
-    description:
-      'Any method, on /forward-auth and any path below it. The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.',
-    tags: ['forward auth'],
-    security: [{ callerJwt: [] }],
-    request: {
-      params: z.object({ rest: z.string().openapi({ description: 'Any path, or none' }) }),
-      query: z.object({
-        app: z.string().optional().openapi({
-          description: "App that checks the token; the caller's default_app when absent",
-        }),
-        scope: z
-          .array(z.string())
-          .optional()
-          .openapi({ description: 'Required scopes, repeatable' }),
-      }),
-      headers: z.object({
-        authorization: z
-          .string()
-          .openapi({ description: 'Bearer <GitHub token> or token <GitHub token>' }),
-        'x-gateway-authorization': z.string().openapi({ description: 'Bearer <caller JWT>' }),
-      }),
-    },
-    responses: {
-      200: {
-        description: 'Allowed; empty body',
-        headers: z.object({
-          'x-auth-user': z.string().openapi({ description: 'GitHub login' }),
-          'x-auth-user-id': z.string().openapi({ description: 'GitHub user id' }),
-          'x-auth-scopes': z.string().openapi({ description: 'Granted scopes, comma-separated' }),
-          'x-auth-app': z
-            .string()
-            .openapi({ description: 'The configured app that checked the token' }),
-          'x-auth-client-id': z
-            .string()
-            .openapi({ description: "That app's client_id (the token's app)" }),
-          'x-auth-token-expires': z
-            .string()
-            .optional()
-            .openapi({ description: 'expires_at, when the token expires' }),
-          'cache-control': z
-            .string()
-            .openapi({ description: 'private, max-age=N; N never exceeds the cache freshness' }),
-        }),
-      },
-      400: problem('Malformed app or scope parameter (gateway misconfiguration)'),
-      401: problem('End-user token missing or not active, or gateway credential rejected'),
-      403: problem('A required scope is missing, or the caller may not use this app'),
-      429: problem(
-        "Over the gateway caller's or this end-user client's budget of checks that need GHES; see Retry-After",
-      ),
-      503: problem('GHES could not answer: fail closed'),
-    },
-  });
+  // Registered by hand above (any method, any path below): documented once per method and path.
+  for (const spec of forwardAuthDocs()) api.describe(spec);
 }

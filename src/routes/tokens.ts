@@ -8,8 +8,8 @@
  *   POST /v1/apps/{app}/token/delete   → 204
  *   POST /v1/apps/{app}/grant/delete   → 204
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv, GatewayDeps } from '../context';
+import * as v from 'valibot';
+import type { GatewayDeps } from '../context';
 import { callerAuth, callerAuthOptions } from '../auth/caller-auth';
 import { checkScopedCeiling } from '../auth/policy';
 import { callerRateLimit, configuredGhesCheckBudget } from '../middleware/rate-limit';
@@ -18,10 +18,10 @@ import { couldBeAppToken } from '../ghes/token-format';
 import type { GhesAuthorization } from '../ghes/types';
 import { toPublicAuthorization } from '../ghes/types';
 import { scopedPermissions } from '../config/ghes-releases';
-import { strictJsonBody } from '../middleware/json-body';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 import { safeSegment } from '../middleware/validation';
+import { JSON_TYPE, type Api, type ResponseSpec, type RouteSpec } from './api';
 import { appFor, checkThroughCache, tokenRequest } from './common';
 import {
   AppParams,
@@ -30,98 +30,121 @@ import {
   TokenBody,
   accessToken,
   commonProblems,
+  component,
 } from './schemas';
 
 /** GitHub caps a scoped token at 500 repositories. */
 const MAX_REPOSITORIES = 500;
 
-const ScopedBody = z
-  .strictObject({
-    access_token: accessToken,
-    // A GitHub login: letters, digits and single hyphens, at most 39 characters.
-    target: z
-      .string()
-      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub user or organization login')
-      .optional(),
-    target_id: z.number().int().positive().optional(),
-    repositories: z
-      .array(z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a repository name'))
-      .max(MAX_REPOSITORIES)
-      .optional(),
-    repository_ids: z.array(z.number().int().positive()).max(MAX_REPOSITORIES).optional(),
-    permissions: z.record(z.string().max(64), z.string().max(16)).optional(),
-  })
-  // GHES states these rules only in prose (../shared/ghes-openapi/README.md); enforcing them here
-  // saves a GHES round trip and gives a precise message.
-  .superRefine((b, ctx) => {
-    if ((b.target === undefined) === (b.target_id === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        message: 'exactly one of target and target_id is required',
-      });
-    }
-    if (b.repositories !== undefined && b.repository_ids !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['repositories'],
-        message: 'repositories and repository_ids are mutually exclusive',
-      });
-    }
-  })
-  .openapi('ScopedTokenRequest');
+const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
 
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
+const ScopedBody = component(
+  'ScopedTokenRequest',
+  v.pipe(
+    v.strictObject({
+      access_token: accessToken,
+      // A GitHub login: letters, digits and single hyphens, at most 39 characters.
+      target: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(
+            /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/,
+            'must be a GitHub user or organization login',
+          ),
+        ),
+      ),
+      target_id: v.optional(positiveInteger),
+      repositories: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a repository name')),
+          ),
+          v.maxLength(MAX_REPOSITORIES),
+        ),
+      ),
+      repository_ids: v.optional(v.pipe(v.array(positiveInteger), v.maxLength(MAX_REPOSITORIES))),
+      permissions: v.optional(
+        v.record(v.pipe(v.string(), v.maxLength(64)), v.pipe(v.string(), v.maxLength(16))),
+      ),
+    }),
+    // GHES states these rules only in prose (../shared/ghes-openapi/README.md); enforcing them
+    // here saves a GHES round trip and gives a precise message.
+    v.forward(
+      v.check(
+        (b) => (b.target === undefined) !== (b.target_id === undefined),
+        'exactly one of target and target_id is required',
+      ),
+      ['target'],
+    ),
+    v.forward(
+      v.check(
+        (b) => b.repositories === undefined || b.repository_ids === undefined,
+        'repositories and repository_ids are mutually exclusive',
+      ),
+      ['repositories'],
+    ),
+  ),
+);
+
+/** What every token route shares: POST, a caller JWT, the app in the path, a JSON body. */
+const post = <B extends v.GenericSchema>(body: B) =>
+  ({
+    method: 'post',
+    tags: ['tokens'],
+    security: [['callerJwt']],
+    request: { params: AppParams, body: { type: JSON_TYPE, schema: body } },
+  }) as const;
+
+const ok = (description: string, schema: v.GenericSchema): Record<200, ResponseSpec> => ({
+  200: { description, content: { [JSON_TYPE]: schema } },
 });
 
-/** What every /v1 route shares: POST, a caller JWT, the app in the path, a JSON body. */
-const post = <T extends z.ZodType>(body: T) => ({
-  method: 'post' as const,
-  tags: ['tokens'],
-  security: [{ callerJwt: [] }],
-  request: { params: AppParams, body: json(body) },
-});
-
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  200: { description, content: { 'application/json': { schema } } },
-});
-
-const checkRoute = createRoute({
+const checkRoute = {
   ...post(TokenBody),
   path: '/v1/apps/{app}/token/check',
+  operationId: 'checkToken',
   summary: 'Check a token (cached)',
-  responses: { ...ok('The token is valid', PublicAuthorizationSchema), ...commonProblems },
-});
+  responses: {
+    ...ok('The token is valid', PublicAuthorizationSchema),
+    ...commonProblems,
+    404: {
+      ...commonProblems[404],
+      headers: { 'cache-status': { description: 'RFC 9211 cache outcome of the check' } },
+    },
+  },
+} satisfies RouteSpec;
 
-const resetRoute = createRoute({
+const resetRoute = {
   ...post(TokenBody),
   path: '/v1/apps/{app}/token/reset',
+  operationId: 'resetToken',
   summary: 'Reset a token: GHES mints a new one and the old one stops working',
   responses: { ...ok('The new token', NewTokenSchema), ...commonProblems },
-});
+} satisfies RouteSpec;
 
-const scopedRoute = createRoute({
+const scopedRoute = {
   ...post(ScopedBody),
   path: '/v1/apps/{app}/token/scoped',
+  operationId: 'createScopedToken',
   summary: 'Create a narrower token from a GitHub App user token',
   responses: { ...ok('The new scoped token', NewTokenSchema), ...commonProblems },
-});
+} satisfies RouteSpec;
 
-const deleteRoute = createRoute({
+const deleteRoute = {
   ...post(TokenBody),
   path: '/v1/apps/{app}/token/delete',
+  operationId: 'deleteToken',
   summary: 'Revoke one token',
-  responses: { ...{ 204: { description: 'Revoked' } }, ...commonProblems },
-});
+  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+} satisfies RouteSpec;
 
-const grantRoute = createRoute({
+const grantRoute = {
   ...post(TokenBody),
   path: '/v1/apps/{app}/grant/delete',
+  operationId: 'deleteGrant',
   summary: "Revoke the app's grant: every token of that user for the app",
-  responses: { ...{ 204: { description: 'Revoked' } }, ...commonProblems },
-});
+  responses: { 204: { description: 'Revoked' }, ...commonProblems },
+} satisfies RouteSpec;
 
 /** A minted token goes back to the caller that asked for it, but never `hashed_token`. */
 function newToken(a: GhesAuthorization) {
@@ -160,11 +183,11 @@ function validatePermissions(
   }
 }
 
-export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+export function registerTokenRoutes(api: Api, deps: GatewayDeps): void {
   const { config } = deps;
   // First, so that it wraps every answer below it: reset and scoped answer new tokens.
-  app.use('/v1/*', noStore());
-  app.use('/v1/*', callerAuth(callerAuthOptions(deps)));
+  api.use('/v1/*', noStore());
+  api.use('/v1/*', callerAuth(callerAuthOptions(deps)));
   // Every caller-facing 'is this token valid' answer that needs GHES shares one budget, charged
   // right before the GHES call (RFC 7662 §4: an open check lets attackers fish for valid
   // tokens); mutations always call GHES and have their own, smaller one, per request.
@@ -181,21 +204,19 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     '/v1/apps/:app/token/delete',
     '/v1/apps/:app/grant/delete',
   ]) {
-    app.use(path, mutationLimit);
+    api.use(path, mutationLimit);
   }
-  app.use('/v1/*', bodyLimit({ maxBytes: config.maxBodyBytes }));
-  app.use('/v1/*', strictJsonBody());
+  api.use('/v1/*', bodyLimit({ maxBytes: config.maxBodyBytes }));
 
-  app.openapi(checkRoute, async (c) => {
-    const app = appFor(c, deps, c.req.valid('param').app, 'check');
-    const { access_token } = c.req.valid('json');
+  api.route(checkRoute, async (c, { params, body }) => {
+    const app = appFor(c, deps, params.app, 'check');
     // A token this app cannot have issued is unknown to GHES: answered without asking it.
-    if (!couldBeAppToken(access_token, app.kind)) {
+    if (!couldBeAppToken(body.access_token, app.kind)) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
       });
     }
-    const outcome = await checkThroughCache(c, deps, app, access_token, checkBudget(c));
+    const outcome = await checkThroughCache(c, deps, app, body.access_token, checkBudget(c));
     if (!outcome.result.active) {
       throw new GatewayError('token-not-found', {
         detail: 'GHES does not know this token for this app (unknown, expired or revoked)',
@@ -205,33 +226,29 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps)
     return c.json(outcome.result.authorization, 200);
   });
 
-  app.openapi(resetRoute, async (c) => {
-    const app = appFor(c, deps, c.req.valid('param').app, 'reset');
-    const { access_token } = c.req.valid('json');
-    const fresh = await deps.tokens.reset(tokenRequest(c), app, access_token);
+  api.route(resetRoute, async (c, { params, body }) => {
+    const app = appFor(c, deps, params.app, 'reset');
+    const fresh = await deps.tokens.reset(tokenRequest(c), app, body.access_token);
     return c.json(newToken(fresh), 200);
   });
 
-  app.openapi(scopedRoute, async (c) => {
-    const app = appFor(c, deps, c.req.valid('param').app, 'scoped');
-    const body = c.req.valid('json');
+  api.route(scopedRoute, async (c, { params, body }) => {
+    const app = appFor(c, deps, params.app, 'scoped');
     validatePermissions(deps, body.permissions);
     checkScopedCeiling(c.get('caller').policy, body);
     const scoped = await deps.tokens.scoped(tokenRequest(c), app, body);
     return c.json(newToken(scoped), 200);
   });
 
-  app.openapi(deleteRoute, async (c) => {
-    const app = appFor(c, deps, c.req.valid('param').app, 'delete');
-    const { access_token } = c.req.valid('json');
-    await deps.tokens.delete(tokenRequest(c), app, access_token);
+  api.route(deleteRoute, async (c, { params, body }) => {
+    const app = appFor(c, deps, params.app, 'delete');
+    await deps.tokens.delete(tokenRequest(c), app, body.access_token);
     return c.body(null, 204);
   });
 
-  app.openapi(grantRoute, async (c) => {
-    const app = appFor(c, deps, c.req.valid('param').app, 'grant_delete');
-    const { access_token } = c.req.valid('json');
-    await deps.tokens.deleteGrant(tokenRequest(c), app, access_token);
+  api.route(grantRoute, async (c, { params, body }) => {
+    const app = appFor(c, deps, params.app, 'grant_delete');
+    await deps.tokens.deleteGrant(tokenRequest(c), app, body.access_token);
     return c.body(null, 204);
   });
 }

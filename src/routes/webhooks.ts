@@ -9,7 +9,7 @@
  * before → 200 `duplicate`, not acted on again; then the event (src/tokens/webhook-events.ts):
  * handled → 200 `processed` after the grant epochs moved; anything else → 202 `ignored`.
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import * as v from 'valibot';
 import type { Context } from 'hono';
 import { WebhookVerifier } from '../auth/webhook-signature';
 import { DELIVERY_ID, DeliveryLog } from '../cache/deliveries';
@@ -20,6 +20,8 @@ import { echoable } from '../lib/secret-shaped';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
 import { EVENT_NAME, webhookAction } from '../tokens/webhook-events';
+import { JSON_TYPE, type Api, type RouteSpec } from './api';
+import { RETRY_AFTER, component, problem } from './schemas';
 
 /**
  * GitHub caps payloads at 25 MB, but the events handled here are small; an `installation`
@@ -29,38 +31,62 @@ export const WEBHOOK_MAX_BODY_BYTES = 262_144;
 
 const PATH = '/webhooks/github/:app';
 
-const accepted = z.object({
-  status: z.enum(['processed', 'duplicate', 'ignored']),
-  event: z.string(),
-});
+const Accepted = component(
+  'WebhookAccepted',
+  v.object({ status: v.picklist(['processed', 'duplicate', 'ignored']), event: v.string() }),
+);
 
-const webhookRoute = createRoute({
+const webhookRoute = {
   method: 'post',
   path: '/webhooks/github/{app}',
+  operationId: 'githubWebhook',
   tags: ['webhooks'],
   summary: 'GitHub App webhook from GHES (signed with the app’s webhook secret)',
-  request: { params: z.object({ app: z.string() }) },
+  description:
+    'Acts on `github_app_authorization` (revoked) and `installation` (deleted, suspend): the grants they end stop being answered from the cache (docs/webhooks.md). Other events are acknowledged and ignored.',
+  security: [['webhookSignature']],
+  request: {
+    params: v.object({ app: v.pipe(v.string(), v.description('The GitHub App, as configured')) }),
+    headers: v.object({
+      // Checked by the handler after the signature (a 400 then), so optional here.
+      'x-github-event': v.optional(
+        v.pipe(v.string(), v.description('The event name (GHES sets it)')),
+      ),
+      'x-github-delivery': v.optional(
+        v.pipe(v.string(), v.description('The delivery id (GHES sets it)')),
+      ),
+    }),
+    body: {
+      type: JSON_TYPE,
+      raw: true,
+      schema: v.pipe(
+        v.record(v.string(), v.unknown()),
+        v.description('The event payload as GHES sends it (signed as bytes)'),
+      ),
+    },
+  },
   responses: {
     200: {
       description: 'Acted on (or a replay of a delivery already acted on)',
-      content: { 'application/json': { schema: accepted } },
+      content: { [JSON_TYPE]: Accepted },
     },
     202: {
       description: 'Acknowledged and ignored: an event or action that changes nothing here',
-      content: { 'application/json': { schema: accepted } },
+      content: { [JSON_TYPE]: Accepted },
     },
-    400: { description: 'No delivery id or event name, or a handled event not understood' },
-    401: { description: 'X-Hub-Signature-256 missing or wrong' },
-    404: { description: 'No such GitHub App, or no webhook secret configured for it' },
-    413: { description: 'Body over the limit' },
+    400: problem('No delivery id or event name, or a handled event not understood'),
+    401: problem('X-Hub-Signature-256 missing or wrong'),
+    404: problem('No such GitHub App, or no webhook secret configured for it'),
+    413: problem('Body over the limit'),
+    503: problem('The revocation reached this instance only; GHES redelivers', RETRY_AFTER),
   },
-});
+} satisfies RouteSpec;
 
 export interface WebhookRouteDeps extends Pick<GatewayDeps, 'config' | 'tokens' | 'log'> {
   deliveries: DeliveryLog;
 }
 
-export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookRouteDeps): void {
+export function registerWebhookRoutes(api: Api, deps: WebhookRouteDeps): void {
   const verifier = new WebhookVerifier();
 
   const webhookApp = (c: Context<AppEnv>): AppConfig & { webhookSecret: string } => {
@@ -77,14 +103,14 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookRou
     return found as AppConfig & { webhookSecret: string };
   };
 
-  app.use(PATH, noStore());
-  app.use(PATH, async function webhookAppExists(c, next) {
+  api.use(PATH, noStore());
+  api.use(PATH, async function webhookAppExists(c, next) {
     webhookApp(c);
     await next();
   });
-  app.use(PATH, bodyLimit({ maxBytes: WEBHOOK_MAX_BODY_BYTES }));
+  api.use(PATH, bodyLimit({ maxBytes: WEBHOOK_MAX_BODY_BYTES }));
 
-  app.openapi(webhookRoute, async (c) => {
+  api.route(webhookRoute, async (c) => {
     const target = webhookApp(c);
     const audit = c.get('audit');
     const body = new Uint8Array(await c.req.raw.arrayBuffer());

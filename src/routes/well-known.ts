@@ -7,60 +7,76 @@
  * Neither says anything about apps, callers or GHES. The key set holds public halves only
  * (src/introspection/signing-keys.ts builds them from an allow-list of public members).
  */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv, GatewayDeps } from '../context';
+import * as v from 'valibot';
+import type { GatewayDeps } from '../context';
 import { JWKS_PATH, METADATA_PATH, authorizationServerMetadata } from '../introspection/metadata';
 import { signerFor } from '../introspection/signer';
+import { JSON_TYPE, type Api, type RouteSpec } from './api';
+import { component } from './schemas';
 
 /**
  * Verifiers and clients cache these; five minutes bounds how long a rotated-in key can go
  * unseen (docs/gateways.md, key rotation).
  */
 const DISCOVERY_CACHE_CONTROL = 'public, max-age=300';
+const CACHED = { 'cache-control': { description: DISCOVERY_CACHE_CONTROL, required: true } };
 
-const MetadataSchema = z
-  .object({
-    issuer: z.string(),
-    introspection_endpoint: z.string(),
-    introspection_endpoint_auth_methods_supported: z.array(z.string()),
-    introspection_signing_alg_values_supported: z.array(z.string()).optional(),
-    jwks_uri: z.string(),
-    response_types_supported: z.array(z.string()),
-    grant_types_supported: z.array(z.string()),
-  })
-  .openapi('AuthorizationServerMetadata', { description: 'RFC 8414 §2' });
+const strings = v.array(v.string());
+const MetadataSchema = component(
+  'AuthorizationServerMetadata',
+  v.pipe(
+    v.object({
+      issuer: v.string(),
+      introspection_endpoint: v.string(),
+      introspection_endpoint_auth_methods_supported: strings,
+      introspection_signing_alg_values_supported: v.optional(strings),
+      jwks_uri: v.string(),
+      response_types_supported: strings,
+      grant_types_supported: strings,
+    }),
+    v.description('RFC 8414 §2'),
+  ),
+);
 
-const JwksSchema = z
-  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
-  .openapi('JsonWebKeySet', { description: 'RFC 7517 §5, public keys only' });
+const JwksSchema = component(
+  'JsonWebKeySet',
+  v.pipe(
+    v.object({ keys: v.array(v.record(v.string(), v.unknown())) }),
+    v.description('RFC 7517 §5, public keys only'),
+  ),
+);
 
-const metadataRoute = createRoute({
+const metadataRoute = {
   method: 'get',
   path: METADATA_PATH,
+  operationId: 'authorizationServerMetadata',
   summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
   tags: ['introspection'],
   responses: {
     200: {
       description: 'Where to introspect and how answers are signed',
-      content: { 'application/json': { schema: MetadataSchema } },
+      headers: CACHED,
+      content: { [JSON_TYPE]: MetadataSchema },
     },
   },
-});
+} satisfies RouteSpec;
 
-const jwksRoute = createRoute({
+const jwksRoute = {
   method: 'get',
   path: JWKS_PATH,
+  operationId: 'introspectionSigningKeys',
   summary: 'Public keys that verify RFC 9701 signed introspection answers',
   tags: ['introspection'],
   responses: {
     200: {
       description: 'Every configured signing key, public half only; the first one signs',
-      content: { 'application/json': { schema: JwksSchema } },
+      headers: CACHED,
+      content: { [JSON_TYPE]: JwksSchema },
     },
   },
-});
+} satisfies RouteSpec;
 
-export function registerWellKnownRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayDeps): void {
+export function registerWellKnownRoutes(api: Api, deps: GatewayDeps): void {
   const { config } = deps;
   const signer = signerFor(config.introspection);
   const jwks = signer.publicJwks();
@@ -70,12 +86,12 @@ export function registerWellKnownRoutes(app: OpenAPIHono<AppEnv>, deps: GatewayD
   // header of whoever asked first (RFC 8414 §3.3: the issuer must match the configured one).
   const metadata = authorizationServerMetadata(config.publicUrl, algorithms);
 
-  app.openapi(metadataRoute, (c) => {
+  api.route(metadataRoute, (c) => {
     c.header('cache-control', DISCOVERY_CACHE_CONTROL);
     return c.json(metadata, 200);
   });
 
-  app.openapi(jwksRoute, (c) => {
+  api.route(jwksRoute, (c) => {
     c.header('cache-control', DISCOVERY_CACHE_CONTROL);
     return c.json(jwks, 200);
   });

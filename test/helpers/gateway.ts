@@ -10,6 +10,7 @@ import type { LogRecord } from '../../src/lib/log';
 import { createGhesEmulator } from '../../emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
 import { TestClock } from './clock';
+import { contractViolations } from './openapi-contract';
 
 export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
@@ -48,6 +49,8 @@ export { TestClock };
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
 let counter = 0;
+/** The gateway's /openapi.json, read once (see `checked`). */
+let documentText: string | undefined;
 
 const allowAll = { limit: async () => ({ success: true }) };
 
@@ -158,7 +161,35 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     passThroughOnException: () => undefined,
   } as unknown as ExecutionContext;
   /** Waits for everything passed to `ctx.waitUntil` so far (and what that work queued in turn). */
-  toGateway = async (req) => gatewayFetch(req, vars as Parameters<typeof buildGateway>[0], ctx);
+  /**
+   * Every answer is checked against /openapi.json (test/helpers/openapi-contract.ts). The
+   * document is the same for every configuration but PUBLIC_URL (its `servers`), so one copy,
+   * from a silent build of the first working configuration, serves every test gateway.
+   */
+  const checked = async (req: Request): Promise<Response> => {
+    const res = await gatewayFetch(req.clone(), vars as Parameters<typeof buildGateway>[0], ctx);
+    if (documentText === undefined) {
+      const silent = buildGateway(vars as Parameters<typeof buildGateway>[0], {
+        fetch: recordingFetch,
+        clock,
+        log: () => undefined,
+      });
+      if (silent.ok) {
+        const doc = await silent.value(
+          new Request(`${GATEWAY_URL}/openapi.json`),
+          vars as Parameters<typeof buildGateway>[0],
+          ctx,
+        );
+        if (doc.status === 200) documentText = await doc.text();
+      }
+    }
+    if (documentText === undefined) throw new Error('no working gateway served /openapi.json');
+    const violations = await contractViolations(documentText, req, res);
+    if (violations.length > 0)
+      throw new Error(`answer not as /openapi.json documents it: ${violations.join('; ')}`);
+    return res;
+  };
+  toGateway = checked;
   const settle = async (): Promise<void> => {
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };
@@ -167,11 +198,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     mintCallerJwt(keys, { sub, iss: CALLER_ISS, aud: CALLER_AUD, ...claims }, {}, clock.now());
 
   const request = async (path: string, init: RequestInit = {}) =>
-    built.value(
-      new Request(`${GATEWAY_URL}${path}`, init),
-      vars as Parameters<typeof buildGateway>[0],
-      ctx,
-    );
+    checked(new Request(`${GATEWAY_URL}${path}`, init));
 
   /** POST JSON to a /v1 route as `sub`. */
   const post = async (

@@ -1,39 +1,42 @@
 /**
- * The zod-openapi validation hook (src/middleware/validation.ts) on a small app of its own: each
- * failure is a 422 `validation-failed` problem naming the field (`body.…`, `path.…`, `query.…`),
- * an invalid `{app}` is 404 `unknown-app`, and no submitted value is echoed.
+ * Schema validation (src/middleware/validation.ts) through the route table (src/routes/api.ts) on
+ * a small app of its own: each failure is a 422 `validation-failed` problem naming the field
+ * (`body.…`, `path.…`, `query.…`), an invalid `{app}` is 404 `unknown-app`, a misspelt field is
+ * named with the closest real one, and no submitted value is echoed.
  */
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError, problemResponse } from '../../src/lib/errors';
-import { safeSegment, validationHook } from '../../src/middleware/validation';
+import { closestKey, safeSegment } from '../../src/middleware/validation';
 import { APP_NAME_PATTERN } from '../../src/config/types';
+import type { AppEnv } from '../../src/context';
+import { Api, JSON_TYPE, type RouteSpec } from '../../src/routes/api';
 
-const route = createRoute({
+const route = {
   method: 'post',
   path: '/apps/{app}/things',
+  operationId: 'things',
+  tags: ['test'],
+  summary: 'test',
   request: {
-    params: z.object({ app: z.string().regex(APP_NAME_PATTERN) }),
-    query: z.object({ mode: z.enum(['fast', 'slow']).optional() }),
+    params: v.object({ app: v.pipe(v.string(), v.regex(APP_NAME_PATTERN)) }),
+    query: v.object({ mode: v.optional(v.picklist(['fast', 'slow'])) }),
     body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z.strictObject({
-            name: z.string().regex(/^[a-z]+$/, 'must be lower-case letters'),
-            count: z.number().int(),
-            nested: z.object({ level: z.enum(['read', 'write']) }).optional(),
-          }),
-        },
-      },
+      type: JSON_TYPE,
+      schema: v.strictObject({
+        name: v.pipe(v.string(), v.regex(/^[a-z]+$/, 'must be lower-case letters')),
+        count: v.pipe(v.number(), v.integer()),
+        nested: v.optional(v.strictObject({ level: v.picklist(['read', 'write']) })),
+      }),
     },
   },
   responses: { 200: { description: 'ok' } },
-});
+} satisfies RouteSpec;
 
 function testApp() {
-  const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.openapi(route, (c) => c.json({ ok: true }, 200));
+  const app = new Hono<AppEnv>();
+  new Api(app).route(route, (c) => c.json({ ok: true }, 200));
   app.onError((err) => {
     if (isGatewayError(err)) return problemResponse(err);
     throw err;
@@ -125,7 +128,39 @@ describe('credential-shaped keys', () => {
     });
     expect(res.status).toBe(422);
     const text = await res.text();
-    expect(text).toContain('unknown field: (unnamed)');
+    expect(text).toContain('unknown field `(unnamed)`');
     expect(text).not.toContain(key);
+  });
+});
+
+describe('a misspelt field', () => {
+  it.each([
+    [{ nmae: 'abc', count: 1 }, 'body', 'nmae', 'name'],
+    [{ name: 'abc', count: 1, cont: 2 }, 'body', 'cont', 'count'],
+    [{ name: 'abc', count: 1, nested: { levle: 'read' } }, 'body.nested', 'levle', 'level'],
+  ])('%j names itself and the closest real field in detail', async (body, field, key, real) => {
+    const { res, text } = await send('/apps/demo/things', body);
+    expect(res.status).toBe(422);
+    const problem = JSON.parse(text) as Problem;
+    expect(problem.detail).toContain(
+      `${field}: unknown field \`${key}\`; did you mean \`${real}\`?`,
+    );
+    expect(problem.errors).toContainEqual({
+      field,
+      message: `unknown field \`${key}\`; did you mean \`${real}\`?`,
+    });
+  });
+
+  it('an unknown field unlike any real one is named without a suggestion', async () => {
+    const { text } = await send('/apps/demo/things', { name: 'abc', count: 1, colour: 'red' });
+    const problem = JSON.parse(text) as Problem;
+    expect(problem.detail).toBe('body: unknown field `colour`');
+  });
+
+  it('closestKey finds a key within two edits, or none', () => {
+    expect(closestKey('acess_token', ['access_token', 'token'])).toBe('access_token');
+    expect(closestKey('access_tokne', ['access_token'])).toBe('access_token');
+    expect(closestKey('scope', ['scopes', 'add_scopes'])).toBe('scopes');
+    expect(closestKey('zzzzzz', ['access_token'])).toBeUndefined();
   });
 });

@@ -84,7 +84,17 @@ describe('/openapi.json', () => {
     expect(doc.paths['/introspect']?.['post']?.requestBody?.content).toHaveProperty(
       'application/x-www-form-urlencoded',
     );
-    expect(doc.paths).toHaveProperty('/forward-auth/{rest}');
+    // Forward auth answers every method on the bare path and any path below it, and its caller
+    // credential is X-Gateway-Authorization beside the end user's token in Authorization.
+    const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+    for (const path of ['/forward-auth', '/forward-auth/{path}']) {
+      const item = doc.paths[path] as Record<string, { security?: unknown; responses?: object }>;
+      expect(Object.keys(item).sort()).toEqual([...methods].sort());
+      for (const op of Object.values(item)) {
+        expect(op.security).toEqual([{ gatewayJwt: [], endUserToken: [] }]);
+        expect(Object.keys(op.responses ?? {})).toContain('404');
+      }
+    }
     expect(doc.paths).toHaveProperty('/.well-known/oauth-authorization-server');
     expect(doc.paths).toHaveProperty('/.well-known/jwks.json');
   });

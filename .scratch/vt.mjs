@@ -1,0 +1,10 @@
+import * as v from 'valibot';
+import { toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
+const User = v.object({ login: v.string(), id: v.pipe(v.number(), v.integer()) });
+const Tok = v.pipe(v.strictObject({ access_token: v.pipe(v.string(), v.minLength(1), v.maxLength(255), v.regex(/^[\x21-\x7e]+$/, 'must be'), v.description('A token'), v.examples(['gho_x'])), user: v.nullish(User), n: v.optional(v.nullable(v.string())) }), v.description('req'));
+const defs = { User, Tok };
+const cfg = { target: 'draft-2020-12', errorMode: 'throw', definitions: defs, overrideRef: (c) => '#/components/schemas/' + c.referenceId };
+console.log(JSON.stringify(toJsonSchemaDefs(defs, cfg), null, 1));
+console.log(JSON.stringify(toJsonSchema(v.array(Tok), cfg)));
+console.log(JSON.stringify(toJsonSchema(v.union([v.literal('a'), v.picklist(['x','y'])]), {target:'draft-2020-12'})));
+console.log(JSON.stringify(toJsonSchema(v.pipe(v.string(), v.transform(Number)), {target:'draft-2020-12', typeMode:'input'})));
