@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# `npm run test:e2e`: the end-to-end suites that need more than workerd (test/e2e/).
+# `npm run test:e2e`: the end-to-end suites that need more than workerd (test/e2e/): nginx
+# `auth_request` and Caddy `forward_auth`, each a real proxy in front of the real gateway.
 #
-# The nginx suite drives Debian's nginx. When `nginx` is not installed this installs Debian's
-# package first (root, or passwordless sudo). Package post-install scripts normally start the
-# system nginx on port 80; a temporary /usr/sbin/policy-rc.d that denies service starts keeps the
+# The suites drive Debian's nginx and caddy. Whichever is not installed is installed first from
+# Debian's packages (root, or passwordless sudo). Package post-install scripts normally start the
+# system service on port 80; a temporary /usr/sbin/policy-rc.d that denies service starts keeps the
 # install from leaving a daemon behind (it is removed again, and left alone where it already
 # existed, as in most container images). `apt-get update` runs only when the install fails on a
 # stale package index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-find_nginx() {
-  PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v nginx 2>/dev/null || true
+find_bin() {
+  PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" 2>/dev/null || true
 }
 
-if [ -z "$(find_nginx)" ]; then
+missing=()
+for pkg in nginx caddy; do
+  if [ -z "$(find_bin "$pkg")" ]; then missing+=("$pkg"); fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     as_root=(sudo -n)
   else
-    echo "test:e2e needs nginx: install Debian's 'nginx' package, or run as root / with passwordless sudo" >&2
+    echo "test:e2e needs ${missing[*]}: install Debian's package(s), or run as root / with passwordless sudo" >&2
     exit 1
   fi
-  echo "== installing Debian's nginx (apt-get)"
+  echo "== installing Debian's ${missing[*]} (apt-get)"
   # The whole install is bounded: a hung mirror must not hang CI.
   timeout 300 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive sh -eu -c '
     guard=""
@@ -33,32 +39,53 @@ if [ -z "$(find_nginx)" ]; then
       guard=1
     fi
     trap "if [ -n \"\$guard\" ]; then rm -f /usr/sbin/policy-rc.d; fi" EXIT
-    install() { apt-get install -y -q --no-install-recommends nginx; }
-    install || { apt-get update -q && install; }
-  '
-  if [ -z "$(find_nginx)" ]; then
-    echo "test:e2e: apt-get finished but no nginx binary is on PATH or in /usr/sbin" >&2
-    exit 1
-  fi
+    install() { apt-get install -y -q --no-install-recommends "$@"; }
+    install "$@" || { apt-get update -q && install "$@"; }
+  ' sh "${missing[@]}"
+  for pkg in "${missing[@]}"; do
+    if [ -z "$(find_bin "$pkg")" ]; then
+      echo "test:e2e: apt-get finished but no $pkg binary is on PATH or in /usr/sbin" >&2
+      exit 1
+    fi
+  done
 fi
 
-# The suite cleans up after itself on success, failure, its own deadline and SIGINT/SIGTERM. This
-# wrapper covers what it cannot: a hard kill (SIGKILL, OOM) would orphan workerd and nginx and
-# leave temp files. So the suite runs in its own session (process group = its pid) with TMPDIR in
+# Each suite cleans up after itself on success, failure, its own deadline and SIGINT/SIGTERM. This
+# wrapper covers what it cannot: a hard kill (SIGKILL, OOM) would orphan workerd and the proxy and
+# leave temp files. So each suite runs in its own session (process group = its pid) with TMPDIR in
 # a folder of its own; afterwards whatever is left of that group is killed and the folder removed.
 # `node --import tsx` rather than the tsx CLI: the CLI SIGKILLs a child that does not acknowledge
 # a relayed signal within 30 ms, which would skip the suite's own cleanup.
-run_dir="$(mktemp -d "${TMPDIR:-/tmp}/ghes-token-gateway-e2e-run.XXXXXX")"
-TMPDIR="$run_dir" setsid node --import tsx test/e2e/nginx.e2e.node.ts "$@" &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
-status=0
-wait "$pid" || status=$?
-# A trapped signal ends `wait` early; let the suite finish its own teardown first.
-while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
-kill -KILL -- "-$pid" 2>/dev/null || true
-rm -rf "$run_dir"
-if [ "$status" -gt 128 ]; then
-  echo "test:e2e: the suite was ended by signal $((status - 128)) (exit $status)" >&2
-fi
-exit "$status"
+# Both suites run to the end even when the one before failed; the exit code is the first failure's.
+run_suite() {
+  local suite="$1"
+  shift
+  echo "== $suite"
+  local run_dir
+  run_dir="$(mktemp -d "${TMPDIR:-/tmp}/ghes-token-gateway-e2e-run.XXXXXX")"
+  TMPDIR="$run_dir" setsid node --import tsx "$suite" "$@" &
+  pid=$!
+  local status=0
+  wait "$pid" || status=$?
+  # A trapped signal ends `wait` early; let the suite finish its own teardown first.
+  while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  pid=""
+  rm -rf "$run_dir"
+  if [ "$status" -gt 128 ]; then
+    echo "test:e2e: $suite was ended by signal $((status - 128)) (exit $status)" >&2
+  fi
+  return "$status"
+}
+
+pid=""
+interrupted=""
+trap 'interrupted=1; if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi' INT TERM
+result=0
+for suite in test/e2e/nginx.e2e.node.ts test/e2e/caddy.e2e.node.ts; do
+  status=0
+  run_suite "$suite" "$@" || status=$?
+  if [ "$result" -eq 0 ]; then result="$status"; fi
+  if [ -n "$interrupted" ]; then break; fi
+done
+exit "$result"

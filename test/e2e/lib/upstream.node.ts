@@ -1,6 +1,6 @@
 /**
- * The service behind nginx: answers every request with JSON naming the path and the `X-User`
- * header it received, and counts requests, so a check can tell "nginx let it through with this
+ * The service behind nginx (or Caddy): answers every request with JSON naming the path and the
+ * `X-User` header it received (and, when asked, every header), and counts requests, so a check can tell "nginx let it through with this
  * user" from "nginx stopped it before the upstream".
  */
 import { createServer } from 'node:http';
@@ -9,6 +9,8 @@ export interface UpstreamSeen {
   path: string;
   /** The X-User header as received; null when absent. */
   x_user: string | null;
+  /** Every request header as received (node's lower-case names); only with `echoHeaders`. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface RunningUpstream {
@@ -18,7 +20,9 @@ export interface RunningUpstream {
   close(): Promise<void>;
 }
 
-export async function startUpstream(): Promise<RunningUpstream> {
+export async function startUpstream(
+  options: { echoHeaders?: boolean } = {},
+): Promise<RunningUpstream> {
   let hits = 0;
   const server = createServer((req, res) => {
     hits += 1;
@@ -26,6 +30,7 @@ export async function startUpstream(): Promise<RunningUpstream> {
     const seen: UpstreamSeen = {
       path: req.url ?? '',
       x_user: typeof header === 'string' ? header : null,
+      ...(options.echoHeaders === true && { headers: { ...req.headers } }),
     };
     res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'e2e' });
     res.end(JSON.stringify(seen));
