@@ -7,7 +7,6 @@
  * agree byte for byte.
  */
 import { fileURLToPath } from 'node:url';
-import { buildGateway } from '../../src/index';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCHEMA_FILE = 'client/src/schema.gen.ts';
@@ -17,6 +16,20 @@ const HEADER = `/**
  * GET /openapi.json: do not edit. test/client/generated.node.test.ts fails when it is stale.
  */
 `;
+
+/**
+ * src/index.ts's buildGateway, as much of it as this script uses. Imported by a path held in a
+ * variable so that the Node typecheck (tsconfig.node.json, no Workers types) does not take in
+ * src/, which tsconfig.json checks with the Workers types.
+ */
+type Env = Record<string, unknown>;
+type BuildGateway = (
+  env: Env,
+  options: { log: () => void },
+) =>
+  | { ok: true; value: (req: Request, env: Env, ctx: unknown) => Response | Promise<Response> }
+  | { ok: false; error: string[] };
+const GATEWAY_ENTRY = '../../src/index.ts';
 
 /** Required secrets the local config declares but that do not shape the document. */
 const PLACEHOLDER = 'placeholder-secret-for-the-openapi-document-0000';
@@ -28,18 +41,15 @@ export async function gatewayDocument(): Promise<Record<string, unknown>> {
     { config: `${ROOT}wrangler.toml` },
     { hideWarnings: true },
   );
-  const env: Record<string, unknown> = { ...config.vars };
+  const { buildGateway } = (await import(GATEWAY_ENTRY)) as { buildGateway: BuildGateway };
+  const env: Env = { ...config.vars };
   for (const name of config.secrets?.required ?? []) env[name] = PLACEHOLDER;
   // A signing key would need a real private JWK; the document is the same without one.
   delete env['INTROSPECTION_SIGNING_KEYS'];
-  const built = buildGateway(env as Parameters<typeof buildGateway>[0], { log: () => undefined });
+  const built = buildGateway(env, { log: () => undefined });
   if (!built.ok) throw new Error(`the gateway could not be built: ${built.error.join('; ')}`);
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined };
-  const res = await built.value(
-    new Request('http://gateway.invalid/openapi.json'),
-    env as Parameters<typeof buildGateway>[0],
-    ctx as unknown as ExecutionContext,
-  );
+  const res = await built.value(new Request('http://gateway.invalid/openapi.json'), env, ctx);
   if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}`);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -50,7 +60,7 @@ export async function clientSchemaSource(document: Record<string, unknown>): Pro
   const prettier = await import('prettier');
   // `servers` is PUBLIC_URL, a deployment fact: the client is given its base URL.
   const { servers: _servers, ...portable } = document;
-  const ast = await openapiTS(portable as Parameters<typeof openapiTS>[0]);
+  const ast = await openapiTS(portable as unknown as Parameters<typeof openapiTS>[0]);
   const options = await prettier.resolveConfig(`${ROOT}${SCHEMA_FILE}`);
   return prettier.format(`${HEADER}\n${astToString(ast)}`, { ...options, parser: 'typescript' });
 }
