@@ -11,7 +11,7 @@ export interface Sent {
   url: string;
   headers: Record<string, string>;
   body: string;
-  redirect: RequestRedirect;
+  redirect: Request['redirect'];
 }
 
 export interface ClientHarness {
