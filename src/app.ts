@@ -21,6 +21,7 @@ import { registerOAuthRoutes } from './routes/oauth';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerWebhookRoutes } from './routes/webhooks';
 import { registerWellKnownRoutes } from './routes/well-known';
+import { registerDocsRoutes } from './routes/docs'; // docs-page: GET /docs (issue 13 §2)
 
 export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -44,6 +45,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   registerIntrospectionRoutes(app, deps);
   registerForwardAuthRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
+  registerDocsRoutes(app); // docs-page: GET /docs, public like /openapi.json (issue 13 §2)
   // Signed by GHES, not by a caller: outside /v1 and its caller auth.
   registerWebhookRoutes(app, deps);
 
