@@ -13,7 +13,7 @@ import type { AppEnv } from '../context';
  * (and "Try it out" calls). Swagger UI sets element styles through the CSSOM, which style-src does
  * not govern, so it needs no 'unsafe-inline'. test/browser/docs.node.ts loads the page under it.
  */
-export const DOCS_CSP = [
+const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
