@@ -13,6 +13,7 @@ import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
 import { Api } from './routes/api';
 import { registerAuthorizationRoutes } from './routes/authorizations';
+import { registerDocsRoutes } from './routes/docs';
 import { registerDocumentRoute } from './routes/document-route';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerHealthRoutes } from './routes/health';
@@ -45,6 +46,8 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   registerIntrospectionRoutes(api, deps);
   registerForwardAuthRoutes(api, deps);
   registerWellKnownRoutes(api, deps);
+  // Public, like the document it renders.
+  registerDocsRoutes(api);
   // Signed by GHES, not by a caller: outside /v1 and its caller auth.
   registerWebhookRoutes(api, deps);
   // Last: it documents every route above, and itself.
