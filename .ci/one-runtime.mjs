@@ -53,8 +53,8 @@ for (const [name, versions] of found) {
 }
 if (bad) {
   console.error(
-    'Align the top-level wrangler and miniflare devDependencies with the exact versions ' +
-      '@cloudflare/vitest-plugin depends on, then npm install.',
+    'Pin @cloudflare/vitest-plugin exactly, and the top-level wrangler and miniflare to the exact versions ' +
+      'it depends on (its package.json), then npm install.',
   );
   process.exit(1);
 }
