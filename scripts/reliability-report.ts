@@ -214,7 +214,7 @@ function renderSuites(report: VitestReport, lines: string[]): void {
  */
 function renderWindow(w: WindowSummary, lines: string[]): void {
   lines.push(
-    `${w.instances} gateway processes (the deployed bundle under miniflare 4) sharing one KV, ${w.rounds} rounds ` +
+    `${w.instances} gateway processes (the deployed bundle under miniflare 5) sharing one KV, ${w.rounds} rounds ` +
       `alternating revocations through the gateway and through signed GHES webhooks, every instance checking ` +
       `throughout; \`CACHE_POSITIVE_TTL_S=${w.positive_ttl_s}\` for the run.`,
     '',
@@ -240,7 +240,7 @@ function renderWindow(w: WindowSummary, lines: string[]): void {
 function renderSoak(s: SoakSummary, lines: string[]): void {
   lines.push(
     `Mode **${s.mode}** (seed ${s.seed}): ${s.concurrency} concurrent clients for ${s.load_s} s, ${s.requests} answers, ` +
-      `against the \`wrangler deploy --dry-run\` bundle under miniflare 4 and the GHES emulator on 127.0.0.1.`,
+      `against the \`wrangler deploy --dry-run\` bundle under miniflare 5 and the GHES emulator on 127.0.0.1.`,
     '',
     '| Operation | Answers | By status and problem code |',
     '| --- | ---: | --- |',

@@ -18,10 +18,8 @@
  * GHES call means the loop did not measure cache hits, and the probe fails.
  */
 import { Miniflare } from 'miniflare';
-import { join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Bundle, ProjectConfig } from './build';
-import { runtimeOptions, tailOf } from './workers';
+import { logTail, runtimeConfig } from './workers';
 
 export const HOT_MODES = ['hello', 'introspect', 'forward_auth'] as const;
 export type HotMode = (typeof HOT_MODES)[number];
@@ -107,24 +105,28 @@ export type HotPathTimings = Record<HotMode, number[]>;
 
 export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings> {
   const { bundle, project } = o;
-  let output: () => string[] = () => [];
-  const runtime = runtimeOptions(bundle, project, o.bindings);
+  const output = logTail();
+  const runtime = runtimeConfig('hot-path', bundle, project, o.bindings);
+  const manifest = runtime.manifest!;
   const mf = new Miniflare({
-    name: 'hot-path',
-    ...runtime,
-    // The wrapper comes first: miniflare's first module is the entry point.
-    modules: [
+    workers: [
       {
-        type: 'ESModule',
-        path: join(bundle.outDir, WRAPPER),
-        contents: wrapperSource(relative(bundle.outDir, bundle.mainPath)),
+        config: {
+          ...runtime,
+          // The wrapper is the entry point; it imports the bundle's main module.
+          manifest: {
+            ...manifest,
+            mainModule: WRAPPER,
+            modules: {
+              ...manifest.modules,
+              [WRAPPER]: { type: 'esm', contents: wrapperSource(manifest.mainModule) },
+            },
+          },
+        },
       },
-      ...runtime.modules,
     ],
-    kvPersist: false,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      output = tailOf([stdout, stderr]);
-    },
+    enableDevRegistry: false,
+    handleStructuredLogs: output.handle,
   });
   try {
     await mf.ready;
@@ -141,7 +143,7 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
         answer = JSON.parse(text) as typeof answer;
       } catch {
         throw new Error(
-          `${mode}: the wrapper answered ${res.status} ${text.slice(0, 200)} (worker output: ${output().slice(-5).join(' | ')})`,
+          `${mode}: the wrapper answered ${res.status} ${text.slice(0, 200)} (worker output: ${output.lines().slice(-5).join(' | ')})`,
         );
       }
       if (answer.bad !== 0)

@@ -1,12 +1,14 @@
 /**
- * Runs a built bundle under miniflare 4 (workerd plus miniflare's local KV simulation). Every
- * worker of the bench — baseline, gateway, peer — is started by this one function with the same
- * compatibility settings, so their figures differ only by the code they run.
+ * Runs a built bundle under miniflare 5 (workerd plus miniflare's local KV simulation) — the same
+ * miniflare, workerd and wrangler that `npm start` and the vitest plugin run. Every worker of the
+ * bench — baseline, gateway, peer — is started by this one function with the same compatibility
+ * settings, so their figures differ only by the code they run.
  */
-import { Miniflare } from 'miniflare';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Miniflare, type WorkerdStructuredLog, type WorkerOptions } from 'miniflare';
+import { readFileSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
 import type { Bundle, ProjectConfig } from './build';
+import type { DeployConfig } from './wrangler-config';
 import type { Via } from './options';
 
 export interface RunningWorker {
@@ -20,74 +22,113 @@ export interface RunningWorker {
   dispose(): Promise<void>;
 }
 
-/** Bytes of the worker's most recent output kept for diagnostics. */
-const KEEP_BYTES = 16 * 1024;
+/** Lines of the worker's most recent output kept for diagnostics. */
+const KEEP_LINES = 50;
 
 /**
- * Keeps only the tail of the worker's output. The gateway logs one JSON line per request (that
- * cost stays inside the isolate and so in the figures); here, in the load generator's process,
- * the output is drained as raw buffers and only the last few KiB are kept. Nothing is decoded or
- * split per line while the load runs: at 10 000 lines/s that work would compete with the load
- * generator for the same CPU and handicap every worker that logs against the baseline that does
- * not. Lines are cut only when a scenario fails and asks for them.
+ * Keeps only the last lines the worker logged. miniflare 5 reads workerd's stdout/stderr itself
+ * and hands over one parsed line at a time (its `handleStructuredLogs`; without a handler it prints
+ * every line): that per-line work happens in the load generator's process for every worker alike,
+ * and so weighs on a worker in proportion to the lines it logs. The handler adds no more than
+ * keeping the message; nothing is formatted until a scenario fails and asks for the lines.
  */
-export function tailOf(streams: Readable[]): () => string[] {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  for (const s of streams) {
-    s.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      kept += chunk.length;
-      while (kept - chunks[0]!.length >= KEEP_BYTES) kept -= chunks.shift()!.length;
-    });
-  }
-  return () => Buffer.concat(chunks).toString('utf8').split('\n').slice(-50);
+export function logTail(max = KEEP_LINES): {
+  handle(log: WorkerdStructuredLog): void;
+  lines(): string[];
+} {
+  const kept: string[] = [];
+  return {
+    handle(log) {
+      kept.push(log.message);
+      if (kept.length > max) kept.shift();
+    },
+    lines: () => kept.join('\n').split('\n').slice(-max),
+  };
 }
 
-export function moduleList(
-  bundle: Bundle,
-): Array<{ type: 'ESModule' | 'CompiledWasm' | 'Text' | 'Data'; path: string }> {
-  const main = bundle.mainPath;
-  const rest = bundle.modules.map((m) => join(bundle.outDir, m)).filter((p) => p !== main);
-  const type = (p: string) =>
-    /\.m?js$/.test(p)
-      ? 'ESModule'
-      : p.endsWith('.wasm')
-        ? 'CompiledWasm'
-        : p.endsWith('.bin')
-          ? 'Data'
-          : 'Text';
-  // The first module is the entry point.
-  return [main, ...rest].map((path) => ({ type: type(path), path }));
+type ModuleType = 'esm' | 'wasm' | 'text' | 'data';
+type Manifest = NonNullable<WorkerOptions['config']['manifest']>;
+
+/** One module of the manifest: its contents are read here (miniflare 5 takes no paths). */
+export function moduleEntry(path: string): [ModuleType, string | Uint8Array<ArrayBuffer>] {
+  const type: ModuleType = /\.m?js$/.test(path)
+    ? 'esm'
+    : path.endsWith('.wasm')
+      ? 'wasm'
+      : path.endsWith('.bin')
+        ? 'data'
+        : 'text';
+  const bytes = readFileSync(path);
+  return [type, type === 'esm' || type === 'text' ? bytes.toString('utf8') : new Uint8Array(bytes)];
+}
+
+/**
+ * The bundle's modules as miniflare's manifest: names relative to the bundle's directory (as
+ * `wrangler deploy` uploads them), the bundle's main module as the entry point.
+ */
+export function manifestOf(bundle: Bundle): Manifest {
+  const name = (p: string) => relative(bundle.outDir, p).split(sep).join(posix.sep);
+  const paths = [
+    bundle.mainPath,
+    ...bundle.modules.map((m) => join(bundle.outDir, m)).filter((p) => p !== bundle.mainPath),
+  ];
+  const modules: Manifest['modules'] = {};
+  for (const path of paths) {
+    const [type, contents] = moduleEntry(path);
+    modules[name(path)] = { type, contents };
+  }
+  return { mainModule: name(bundle.mainPath), modulesRoot: bundle.outDir, modules };
+}
+
+type Env = NonNullable<WorkerOptions['config']['env']>;
+/** What a JSON var binding holds (wrangler parsed it from TOML, so it is JSON). */
+type Json = Extract<Env[string], { type: 'json' }>['value'];
+
+/**
+ * A worker's bindings as wrangler.toml configures them: its KV namespaces (each bound by name to
+ * the namespace of the same id, as miniflare 4 did), its vars (strings as text, anything else as
+ * JSON) and the given overrides and secrets; with `rateLimits`, its rate-limiting bindings too.
+ */
+export function envOf(
+  project: DeployConfig,
+  bindings: Record<string, unknown>,
+  rateLimit?: (r: DeployConfig['rateLimits'][number]) => { limit: number; period: 10 | 60 },
+): Env {
+  const env: Env = {};
+  for (const name of project.kvBindings) env[name] = { type: 'kv', id: name };
+  if (rateLimit !== undefined)
+    for (const r of project.rateLimits)
+      env[r.name] = { type: 'rate-limit', namespace: r.namespaceId, simple: rateLimit(r) };
+  for (const [name, value] of Object.entries({ ...project.vars, ...bindings }))
+    env[name] =
+      typeof value === 'string' ? { type: 'text', value } : { type: 'json', value: value as Json };
+  return env;
 }
 
 /**
  * What every worker of the bench gets from miniflare besides its name and socket: its modules, the
  * gateway config's compatibility settings, KV, the rate-limiting bindings and its vars.
  */
-export function runtimeOptions(
+export function runtimeConfig(
+  name: string,
   bundle: Bundle,
   project: ProjectConfig,
   bindings: Record<string, string>,
-) {
+): WorkerOptions['config'] {
   return {
-    // The module list is given explicitly: with `scriptPath` alone miniflare parses the bundle in
-    // Node to find its imports, which would add a harness cost to every cold start.
-    modulesRoot: bundle.outDir,
-    modules: moduleList(bundle),
+    name,
     compatibilityDate: project.compatibilityDate,
     compatibilityFlags: project.compatibilityFlags,
-    kvNamespaces: project.kvBindings,
+    // The module list is given explicitly, read from the bundle wrangler wrote: miniflare does
+    // not parse the bundle in Node to find its imports, which would add a harness cost.
+    manifest: manifestOf(bundle),
     // Bound as configured, with the limit raised out of reach: the bench is one caller sending
     // far more than any caller's budget, and a 429 would end the run. The binding's own cost
     // (one call per request) stays in the figures.
-    ratelimits: Object.fromEntries(
-      project.rateLimits.map((r) => [
-        r.name,
-        { simple: { limit: 1_000_000_000, period: r.period } },
-      ]),
-    ),
-    bindings: { ...project.vars, ...bindings } as Record<string, string>,
+    env: envOf(project, bindings, (r) => ({
+      limit: 1_000_000_000,
+      period: r.period === 10 ? 10 : 60,
+    })),
   };
 }
 
@@ -97,11 +138,14 @@ function workerOptions(
   project: ProjectConfig,
   bindings: Record<string, string>,
   via: Via,
-) {
+  inspectorProxy: boolean,
+): WorkerOptions {
   return {
-    name,
-    ...runtimeOptions(bundle, project, bindings),
-    ...(via === 'direct' && { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] }),
+    config: runtimeConfig(name, bundle, project, bindings),
+    dev: {
+      ...(via === 'direct' && { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] }),
+      ...(inspectorProxy && { unsafeInspectorProxy: true }),
+    },
   };
 }
 
@@ -143,21 +187,19 @@ export async function startCopies(
   copies: number,
   inspectorPort?: number,
 ): Promise<RunningCopies> {
-  let recent: () => string[] = () => [];
+  const output = logTail();
   const names = Array.from({ length: copies }, (_, i) =>
     copies === 1 ? bundle.name : `${bundle.name}-${i}`,
   );
   const mf = new Miniflare({
-    workers: names.map((name) => ({
-      ...workerOptions(name, bundle, project, bindings, via),
-      ...(inspectorPort !== undefined && { unsafeInspectorProxy: true }),
-    })),
+    workers: names.map((name) =>
+      workerOptions(name, bundle, project, bindings, via, inspectorPort !== undefined),
+    ),
     ...(inspectorPort !== undefined && { inspectorPort }),
-    // In-memory KV, nothing persisted between runs.
-    kvPersist: false,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      recent = tailOf([stdout, stderr]);
-    },
+    // KV in miniflare's temporary directory, nothing persisted between runs; no dev registry, so
+    // no other workerd on this machine (another run, `npm start`) is seen or sees these workers.
+    enableDevRegistry: false,
+    handleStructuredLogs: output.handle,
   });
   const entry = await mf.ready;
   const urls: string[] = [];
@@ -166,5 +208,5 @@ export async function startCopies(
     else if (copies === 1) urls.push(new URL(entry).origin);
     else throw new Error('several copies of a worker need --via direct');
   }
-  return { urls, recentOutput: () => recent(), dispose: () => mf.dispose() };
+  return { urls, recentOutput: output.lines, dispose: () => mf.dispose() };
 }

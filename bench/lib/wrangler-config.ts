@@ -9,8 +9,8 @@ export interface DeployConfig {
   compatibilityDate: string;
   compatibilityFlags: string[];
   kvBindings: string[];
-  /** Workers rate-limiting bindings (name, period in seconds). */
-  rateLimits: Array<{ name: string; period: number }>;
+  /** Workers rate-limiting bindings (name, counter namespace, period in seconds). */
+  rateLimits: Array<{ name: string; namespaceId: string; period: number }>;
   /** Top-level `[vars]`: the local defaults `npm start` and the tests run with. */
   vars: Record<string, unknown>;
   /** `[secrets] required`. */
@@ -52,8 +52,9 @@ export async function readDeployConfig(
     compatibilityFlags: config.compatibility_flags ?? [],
     kvBindings: config.kv_namespaces.map((kv: { binding: string }) => kv.binding),
     rateLimits: (config.ratelimits ?? []).map(
-      (r: { name: string; simple: { period: number } }) => ({
+      (r: { name: string; namespace_id: string; simple: { period: number } }) => ({
         name: r.name,
+        namespaceId: r.namespace_id,
         period: r.simple.period,
       }),
     ),

@@ -5,7 +5,7 @@
  *   npm run test:e2e                              # installs Debian's nginx first when missing
  *   npx node --import tsx test/e2e/nginx.e2e.node.ts   # nginx already installed
  *
- * The gateway runs as it deploys: the `wrangler deploy --dry-run` bundle under miniflare 4 with
+ * The gateway runs as it deploys: the `wrangler deploy --dry-run` bundle under miniflare 5 with
  * wrangler.toml's local vars (GHES_BASE_URL pointed at the emulator) and KV. Everything listens
  * on 127.0.0.1. One line per check, then `N passed, M failed` alone on the last line; the exit
  * code is non-zero on any failure. The whole run is bounded (RUN_BUDGET_MS), and every child

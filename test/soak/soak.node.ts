@@ -1,5 +1,5 @@
 /**
- * Soak: the gateway as it deploys (the `wrangler deploy --dry-run` bundle under miniflare 4, KV
+ * Soak: the gateway as it deploys (the `wrangler deploy --dry-run` bundle under miniflare 5, KV
  * and all) in front of the GHES emulator, both on 127.0.0.1, under a mixed load from concurrent
  * clients — check, introspection, forward auth, reset, delete, grant delete, scoped tokens —
  * while faults are switched on and off at random (latency, 5xx streaks, 429 and secondary 403

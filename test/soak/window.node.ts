@@ -1,7 +1,7 @@
 /**
  * The real revocation window, measured: N gateway instances (each the `wrangler deploy --dry-run`
- * bundle under its own miniflare 4, so its own workerd process and isolate) share one KV namespace
- * (the same miniflare `kvPersist` directory, and the same CACHE_PEPPER) in front of one GHES
+ * bundle under its own miniflare 5, so its own workerd process and isolate) share one KV namespace
+ * (the same miniflare persistence directory, and the same CACHE_PEPPER) in front of one GHES
  * emulator. Tokens are revoked through one instance (POST /v1/apps/{app}/token/delete) and in
  * GHES with a webhook (the emulator's POST /_emulator/users/{login}/revoke delivers the signed
  * `github_app_authorization` to one instance's /webhooks/github/{app}), while every instance keeps

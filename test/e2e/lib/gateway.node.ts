@@ -1,6 +1,6 @@
 /**
- * Runs the gateway as it deploys: the bundle `wrangler deploy --dry-run` writes, under miniflare 4
- * (workerd plus miniflare's local KV), configured from wrangler.toml's top-level (local) vars,
+ * Runs the gateway as it deploys: the bundle `wrangler deploy --dry-run` writes, under miniflare 5
+ * (workerd plus miniflare's local KV; the same miniflare and workerd as `npm start` and the tests), configured from wrangler.toml's top-level (local) vars,
  * compatibility settings and KV bindings, read with wrangler's own config reader. Only what points
  * at the test's GHES emulator and the secrets differ from `npm start`.
  *
@@ -10,12 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { basename, dirname, join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { dryRunBuild } from '../../../bench/lib/wrangler-build.js';
 import { readDeployConfig, type DeployConfig } from '../../../bench/lib/wrangler-config.js';
-import { errorText, tail, withoutForeignSignalExits } from './harness.node.js';
+import { envOf, logTail } from '../../../bench/lib/workers.js';
+import { errorText, withoutForeignSignalExits } from './harness.node.js';
 
 export type ProjectConfig = DeployConfig;
 
@@ -119,49 +119,60 @@ export async function startGateway(options: {
   project: ProjectConfig;
   /** Overrides of the vars plus the secrets (both are plain string bindings in miniflare). */
   bindings: Record<string, string>;
-  /** A directory for miniflare's KV: instances given the same one share one KV namespace. */
+  /**
+   * A directory for miniflare's local state (KV under kv/): instances given the same one share
+   * one KV namespace. Without it KV lives in miniflare's temporary directory, per instance.
+   */
   kvPersist?: string;
 }): Promise<RunningGateway> {
-  let recent: () => string[] = () => [];
+  const output = logTail(40);
   // The gateway never takes its public URL from the Host header, and requires PUBLIC_URL once
   // signing keys are set: so the port is chosen first and PUBLIC_URL names it.
   const given = options.bindings['PUBLIC_URL'] ?? options.project.vars['PUBLIC_URL'];
   const port = typeof given === 'string' && given !== '' ? 0 : await freePort();
   const publicUrl = port === 0 ? {} : { PUBLIC_URL: `http://127.0.0.1:${port}` };
+  // wrangler bundles the gateway into one module; it is the whole manifest.
+  const main = basename(options.mainPath);
   const { mf, origin } = await withoutForeignSignalExits(async () => {
     const mf = new Miniflare({
-      name: 'ghes-token-gateway',
-      scriptPath: options.mainPath,
-      modules: true,
-      // Module names are paths relative to this root; the bundle lives outside the project.
-      modulesRoot: dirname(options.mainPath),
-      compatibilityDate: options.project.compatibilityDate,
-      compatibilityFlags: options.project.compatibilityFlags,
-      kvNamespaces: options.project.kvBindings,
-      kvPersist: options.kvPersist ?? false,
-      bindings: { ...options.project.vars, ...publicUrl, ...options.bindings } as Record<
-        string,
-        string
-      >,
+      workers: [
+        {
+          config: {
+            name: 'ghes-token-gateway',
+            compatibilityDate: options.project.compatibilityDate,
+            compatibilityFlags: options.project.compatibilityFlags,
+            manifest: {
+              mainModule: main,
+              // Module names are paths relative to this root; the bundle lives outside the project.
+              modulesRoot: dirname(options.mainPath),
+              modules: {
+                [main]: { type: 'esm', contents: readFileSync(options.mainPath, 'utf8') },
+              },
+            },
+            env: envOf(options.project, { ...publicUrl, ...options.bindings }),
+          },
+        },
+      ],
+      ...(options.kvPersist !== undefined && { resourcePersistencePath: options.kvPersist }),
+      // No dev registry: no other workerd on this machine sees this gateway or is seen by it.
+      enableDevRegistry: false,
       host: '127.0.0.1',
       port,
-      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-        recent = tail([stdout, stderr]);
-      },
+      handleStructuredLogs: output.handle,
     });
     try {
       return { mf, origin: await mf.ready };
     } catch (e) {
       await mf.dispose().catch(() => undefined);
-      const output = recent().join('\n');
-      throw new Error(`miniflare could not start the gateway: ${errorText(e)}\n${output}`.trim());
+      const lines = output.lines().join('\n');
+      throw new Error(`miniflare could not start the gateway: ${errorText(e)}\n${lines}`.trim());
     }
   });
   let disposed: Promise<void> | undefined;
   return {
     url: origin.origin,
     port: Number(origin.port),
-    recentOutput: () => recent(),
+    recentOutput: output.lines,
     dispose: () => (disposed ??= mf.dispose()),
   };
 }
