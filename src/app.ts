@@ -12,6 +12,7 @@ import { isReusableRequestId } from './lib/request-id';
 import { echoable } from './lib/secret-shaped';
 import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
+import { refuseTokenInQuery } from './middleware/token-in-query';
 import { validationHook } from './middleware/validation';
 import { registerAuthorizationRoutes } from './routes/authorizations';
 import { registerForwardAuthRoutes } from './routes/forward-auth';
@@ -35,6 +36,9 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     setResponseHeader(c, 'x-request-id', requestId);
   });
   app.use('*', auditLog({ log: deps.log, now: () => deps.clock.now(), answerError }));
+  // h-metrics (issue 13 §6): a credential in the query string is refused on every route; after
+  // auditLog, so that the refusal has its one request line (which logs no URL).
+  app.use('*', refuseTokenInQuery());
 
   registerHealthRoutes(app);
   registerTokenRoutes(app, deps);
