@@ -35,7 +35,16 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
-  app.use('*', auditLog({ log: deps.log, now: () => deps.clock.now(), answerError }));
+  app.use(
+    '*',
+    auditLog({
+      log: deps.log,
+      now: () => deps.clock.now(),
+      answerError,
+      // h-metrics (issue 13 §5): one Analytics Engine data point per request, from the audit record.
+      metrics: deps.config.metrics,
+    }),
+  );
   // h-metrics (issue 13 §6): a credential in the query string is refused on every route; after
   // auditLog, so that the refusal has its one request line (which logs no URL).
   app.use('*', refuseTokenInQuery());
