@@ -140,7 +140,7 @@ describe('audit line', () => {
     const gw = await createTestGateway();
     const token = seedTokens(gw).octocatOauth;
     // A credential in the query is refused (test/middleware/token-in-query.test.ts).
-    const res = await gw.post(`/v1/apps/demo-oauth/token/check?x=1&note=${token.slice(0, 8)}`, {
+    const res = await gw.post('/v1/apps/demo-oauth/token/check?x=1&note=plain-note', {
       access_token: token,
     });
     expect(res.status).toBe(200);
