@@ -2,7 +2,7 @@
  * DEV ONLY: prints a caller JWT for the local demo caller, signed with the committed development
  * key in scripts/dev-keys/caller-dev-key.json.
  *
- *   npm run caller-token                      # sub demo-caller, valid 1 hour
+ *   npm run -s caller-token                   # sub demo-caller, valid 1 hour (expiry on stderr)
  *   npm run -s caller-token -- --long-lived   # valid 365 days (e.g. a local API-gateway config)
  *   npm run caller-token -- --sub svc-x --ttl 600 --aud ghes-token-gateway --iss ghes-token-gateway-dev
  *   npm run -s caller-token -- --jwks         # the public JWKS to put in the local CALLER_JWKS
@@ -59,6 +59,13 @@ export interface DevCallerTokenOptions {
 
 /** Mints a caller JWT signed with the DEV ONLY key. */
 export async function mintDevCallerToken(options: DevCallerTokenOptions = {}): Promise<string> {
+  return (await mintDevCaller(options)).token;
+}
+
+/** A DEV ONLY caller JWT and the instant it expires (its `exp`). */
+export async function mintDevCaller(
+  options: DevCallerTokenOptions = {},
+): Promise<{ token: string; expiresAt: Date }> {
   const sub = options.sub ?? DEV_CALLER_SUB;
   const ttlS = options.ttlS ?? DEV_TOKEN_TTL_S;
   if (sub.length === 0) throw new Error('sub must not be empty');
@@ -67,7 +74,7 @@ export async function mintDevCallerToken(options: DevCallerTokenOptions = {}): P
   const file = readDevKeyFile();
   const key = await importJWK(file.privateJwk, 'ES256');
   const nowS = Math.floor((options.now ?? Date.now()) / 1000);
-  return new SignJWT({})
+  const token = await new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: file.kid })
     .setIssuer(options.iss ?? DEV_CALLER_ISSUER)
     .setAudience(options.aud ?? DEV_CALLER_AUDIENCE)
@@ -75,6 +82,7 @@ export async function mintDevCallerToken(options: DevCallerTokenOptions = {}): P
     .setIssuedAt(nowS)
     .setExpirationTime(nowS + ttlS)
     .sign(key);
+  return { token, expiresAt: new Date((nowS + ttlS) * 1000) };
 }
 
 const USAGE = `usage: npm run -s caller-token -- [--sub S] [--ttl SECONDS | --long-lived] [--aud A] [--iss I] [--jwks]
@@ -127,9 +135,10 @@ async function main(argv: string[]): Promise<number> {
   if (parsed.sub !== undefined) options.sub = parsed.sub;
   if (parsed.aud !== undefined) options.aud = parsed.aud;
   if (parsed.iss !== undefined) options.iss = parsed.iss;
-  process.stdout.write(`${await mintDevCallerToken(options)}\n`);
+  const { token, expiresAt } = await mintDevCaller(options);
+  process.stdout.write(`${token}\n`);
   process.stderr.write(
-    'DEV ONLY caller token (signed with the committed dev key; local use only)\n',
+    `DEV ONLY caller token (signed with the committed dev key; local use only), expires ${expiresAt.toISOString()}\n`,
   );
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the gateway (wrangler dev, http://127.0.0.1:8787) in front of the bundled GHES
- * emulator (http://127.0.0.1:8788) with demo data, then a ready-to-paste curl for each operation.
+ * emulator (http://127.0.0.1:8788) with demo data, then a ready-to-paste curl for each operation
+ * (scripts/lib/start-banner.ts).
  *
  * The emulator's client secrets reach the gateway as Worker secrets through an env file in a
  * private temporary folder (removed on exit). Nothing printed here contains a client secret, the
@@ -18,7 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulator } from './emulator';
-import { mintDevCallerToken } from './caller-token';
+import { DEV_CALLER_SUB, DEV_TOKEN_TTL_S, mintDevCaller } from './caller-token';
+import { startBanner } from './lib/start-banner';
 
 /** The demo caller's redirect URI (wrangler.toml CALLER_POLICY `redirect_uris`). */
 const DEMO_REDIRECT = 'http://127.0.0.1:9999/callback';
@@ -165,75 +167,23 @@ async function main(): Promise<void> {
     body: JSON.stringify({ app: 'demo-github-app', login: 'octocat', redirect_uri: DEMO_REDIRECT }),
   });
   const { code } = (await codeAnswer.json()) as { code: string };
-  const caller = await mintDevCallerToken({});
-  const auth = `-H "Authorization: Bearer ${caller}"`;
-  const json = `-H 'content-type: application/json'`;
-  const v1 = (app: string, op: string, body: string) =>
-    `curl -s ${auth} ${json} -X POST ${gatewayUrl}/v1/apps/${app}/${op} -d '${body}'`;
-  /** Reads one member of the JSON on stdin (node is on the PATH of anyone running npm start). */
-  const field = (expr: string) =>
-    `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8"))${expr}'`;
-  const admin = `${emulator.url}/_emulator`;
-  /** X-GHES-User-Authorization for a demo user, its password read from the admin API at run time. */
-  const userAuth = (login: string) =>
-    `"X-GHES-User-Authorization: Basic $(curl -s ${admin}/users | ${field(
-      `.filter((u) => u.login === "${login}").map((u) => Buffer.from(u.login + ":" + u.password).toString("base64"))[0]`,
-    )})"`;
-  const authz = (login: string, method: string, path: string, extra: string) =>
-    `curl -s ${auth} -H ${userAuth(login)} ${extra}-X ${method} ${gatewayUrl}/v1/apps/demo-oauth/${path}`;
-  const otp = (login: string) =>
-    `-H "X-GitHub-OTP: $(curl -s ${admin}/users/${login}/otp | ${field('.otp')})" `;
-
-  console.log(`
-ghes-token-gateway is running at ${gatewayUrl} in front of the GHES ${ghesVersion} emulator at ${emulator.url}.
-Demo: OAuth app "demo-oauth", GitHub App "demo-github-app", user "octocat". Caller: "demo-caller" (dev key, 1 h).
-
-# check a token (cached; see the cache-status header)
-${v1('demo-oauth', 'token/check', `{"access_token":"${oauthToken}"}`)}
-
-# RFC 7662 introspection (add -H 'Accept: application/token-introspection+jwt' for an RFC 9701 signed answer)
-curl -s ${auth} ${gatewayUrl}/introspect -d token=${oauthToken}
-
-# forward auth, as nginx auth_request / Envoy / Traefik call it
-curl -si -H "Authorization: Bearer ${oauthToken}" -H "X-Gateway-Authorization: Bearer ${caller}" '${gatewayUrl}/forward-auth?scope=repo'
-
-# create a scoped token (GitHub Apps only)
-${v1('demo-github-app', 'token/scoped', `{"access_token":"${appToken}","target":"octocat","permissions":{"contents":"read"}}`)}
-
-# reset a token (the old one stops working)
-${v1('demo-oauth', 'token/reset', `{"access_token":"${spareToken}"}`)}
-
-# delete a token
-${v1('demo-oauth', 'token/delete', `{"access_token":"${oauthToken}"}`)}
-
-# delete the app authorization (every token of that user for the app)
-${v1('demo-github-app', 'grant/delete', `{"access_token":"${appToken}"}`)}
-
-# OAuth web flow: exchange an authorization code (valid 10 minutes, works once; a GitHub App answers a refresh_token too) …
-ANSWER=$(${v1('demo-github-app', 'oauth/token', `{"grant_type":"authorization_code","code":"${code}","redirect_uri":"${DEMO_REDIRECT}"}`)}); echo "$ANSWER"
-# … and refresh it (the old user token and refresh token stop working)
-${v1('demo-github-app', 'oauth/token', `{"grant_type":"refresh_token","refresh_token":"'"$(echo "$ANSWER" | ${field('.refresh_token')})"'"}`)}
-# a fresh code, as GHES hands the browser after the user authorizes (emulator admin API)
-curl -s ${json} -X POST ${admin}/oauth/codes -d '{"app":"demo-github-app","login":"octocat","redirect_uri":"${DEMO_REDIRECT}"}'
-
-# OAuth Authorizations API as a GHES user (passwords and OTPs come from the emulator's admin API, never printed):
-# get-or-create octocat's authorization for demo-oauth: 201 with the token, then 200 without it
-${authz('octocat', 'PUT', 'authorizations', `${json} -d '{"scopes":["repo"],"note":"npm start demo","fingerprint":"demo"}' `)}
-# monalisa has two-factor authentication: without X-GitHub-OTP, 401 user-otp-required; with it, her grants
-${authz('monalisa', 'GET', 'grants', otp('monalisa'))}
-
-# revoke the GitHub App for monalisa in GHES itself: GHES signs and sends the webhook, and the
-# gateway stops vouching for her tokens at once (the check after it answers 404)
-${v1('demo-github-app', 'token/check', `{"access_token":"${webhookToken}"}`)}
-curl -s ${json} -X POST ${admin}/users/monalisa/revoke -d '{"app":"demo-github-app"}'
-${v1('demo-github-app', 'token/check', `{"access_token":"${webhookToken}"}`)}
-
-# the gateway's OpenAPI document, and a fresh caller JWT
-curl -s ${gatewayUrl}/openapi.json
-npm run caller-token
-
-Press Ctrl+C to stop.
-`);
+  const caller = await mintDevCaller({});
+  console.log(
+    startBanner({
+      gatewayUrl,
+      emulatorUrl: emulator.url,
+      ghesVersion,
+      caller: {
+        token: caller.token,
+        sub: DEV_CALLER_SUB,
+        expiresAt: caller.expiresAt,
+        ttlS: DEV_TOKEN_TTL_S,
+      },
+      tokens: { oauth: oauthToken, app: appToken, webhook: webhookToken, spare: spareToken },
+      code,
+      redirectUri: DEMO_REDIRECT,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -12,6 +12,7 @@ import { echoable } from './lib/secret-shaped';
 import { auditLog } from './middleware/audit';
 import { setResponseHeader } from './middleware/response-headers';
 import { Api } from './routes/api';
+import { refuseTokenInQuery } from './middleware/token-in-query';
 import { registerAuthorizationRoutes } from './routes/authorizations';
 import { registerDocsRoutes } from './routes/docs';
 import { registerDocumentRoute } from './routes/document-route';
@@ -36,7 +37,19 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
-  app.use('*', auditLog({ log: deps.log, now: () => deps.clock.now(), answerError }));
+  app.use(
+    '*',
+    auditLog({
+      log: deps.log,
+      now: () => deps.clock.now(),
+      answerError,
+      // One Analytics Engine data point per request, from the audit record (issue 13 §5).
+      metrics: deps.config.metrics,
+    }),
+  );
+  // A credential in the query string is refused on every route (issue 13 §6); after
+  // auditLog, so that the refusal has its one request line (which logs no URL).
+  app.use('*', refuseTokenInQuery());
 
   registerHealthRoutes(api);
   registerTokenRoutes(api, deps);

@@ -10,9 +10,9 @@
  * source, the `sub` must have a CALLER_POLICY entry, else 403.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import type { AccessConfig, GatewayConfig, MtlsConfig } from '../config/types';
-import { ConfigurationError, isGatewayError } from '../lib/errors';
+import { ConfigurationError, GatewayError, isGatewayError } from '../lib/errors';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
 import { ACCESS_ASSERTION_HEADER, createAccessVerifier } from './access';
@@ -31,6 +31,27 @@ export interface CallerAuthOptions extends CallerJwtOptions {
   access?: { config: AccessConfig; keySet: JWTVerifyGetKey } | undefined;
   /** mTLS client certificates as third identity source; off when undefined. */
   mtls?: MtlsConfig | undefined;
+  /** LOCAL_DEV: a missing or expired caller JWT's 401 says how to get a fresh dev token. */
+  localDev?: boolean | undefined;
+}
+
+/** Where a local developer gets a caller JWT (scripts/caller-token.ts). */
+export const LOCAL_DEV_TOKEN_HINT =
+  'Local dev: `npm run -s caller-token` prints a fresh caller token (valid 1 hour).';
+
+/**
+ * In local dev, the 401s a fresh dev token cures (none sent, or expired) name the command that
+ * makes one. Never outside LOCAL_DEV: a deployed gateway's callers get tokens from their issuer.
+ */
+function withDevHint(e: GatewayError, source: CallerSource | 'none'): GatewayError {
+  const expired = e.cause instanceof joseErrors.JWTExpired;
+  if (e.code !== 'unauthorized' || !(source === 'none' || (source === 'jwt' && expired))) return e;
+  return new GatewayError(e.code, {
+    detail: `${e.detail ?? 'Bearer credentials required.'} ${LOCAL_DEV_TOKEN_HINT}`,
+    ...(e.reason !== undefined && { reason: e.reason }),
+    headers: e.headers,
+    cause: e.cause,
+  });
 }
 
 /** RFC 6750 §2.1 `b64token` after the case-insensitive scheme (RFC 9110 §11.1). */
@@ -127,9 +148,9 @@ export function callerAuth(
         caller = viaCertificate;
       }
     } catch (e) {
-      if (isGatewayError(e))
-        log({ level: 'info', event: 'caller.auth_failed', source, code: e.code, reason: e.reason });
-      throw e;
+      if (!isGatewayError(e)) throw e;
+      log({ level: 'info', event: 'caller.auth_failed', source, code: e.code, reason: e.reason });
+      throw options.localDev === true ? withDevHint(e, source) : e;
     }
     c.set('caller', caller);
     await next();
@@ -138,7 +159,7 @@ export function callerAuth(
 
 /** What `callerAuthOptions` needs; `GatewayDeps` (src/app.ts) has all of it. */
 export interface CallerAuthDeps {
-  config: { caller: GatewayConfig['caller'] };
+  config: { caller: GatewayConfig['caller']; localDev?: boolean };
   callerKeySet: JWTVerifyGetKey;
   /** Built by `createAccessKeySet` when Access is configured (one per isolate). */
   accessKeySet?: JWTVerifyGetKey | undefined;
@@ -177,5 +198,6 @@ export function callerAuthOptions(
         ? undefined
         : { config: caller.access, keySet: deps.accessKeySet },
     mtls: caller.mtls,
+    localDev: deps.config.localDev === true,
   };
 }

@@ -16,6 +16,7 @@ import {
 } from './schema';
 import {
   LOCAL_DEV_PUBLIC_URL,
+  METRICS_BINDING,
   MIN_PEPPER_LENGTH,
   MIN_WEBHOOK_SECRET_LENGTH,
   RATE_LIMIT_BINDINGS,
@@ -195,6 +196,16 @@ function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
   return { apps, pepper: typeof pepper === 'string' ? pepper : '', signingKeys };
 }
 
+/** The optional Analytics Engine binding: absent is fine, anything but a dataset is not. */
+function readMetrics(env: Record<string, unknown>, errors: string[]) {
+  const binding = env[METRICS_BINDING];
+  if (binding === undefined) return undefined;
+  const dataset = binding as Partial<AnalyticsEngineDataset> | null;
+  if (typeof dataset?.writeDataPoint === 'function') return binding as AnalyticsEngineDataset;
+  errors.push(`${METRICS_BINDING}: must be an Analytics Engine dataset binding, or left out`);
+  return undefined;
+}
+
 /** Pure: the whole configuration, or every error found (each names a var, never a value). */
 export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig, string[]> {
   const placeholders = placeholderErrors(env);
@@ -203,6 +214,7 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
   const v = parsed.data;
   const errors: string[] = [...placeholders];
   const { apps, pepper, signingKeys } = readSecrets(v, env, errors);
+  const metrics = readMetrics(env, errors);
   const apiStyle = resolveApiStyle(v.GHES_VERSION, v.GHES_API_STYLE);
   if (!apiStyle.ok) errors.push(`GHES_API_STYLE: ${apiStyle.error}`);
   if (errors.length > 0 || !apiStyle.ok) return err(errors);
@@ -274,5 +286,7 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
     introspection: { signingKeys },
     publicUrl: (v.PUBLIC_URL ?? LOCAL_DEV_PUBLIC_URL).replace(/\/+$/, ''),
     maxBodyBytes: v.MAX_BODY_BYTES,
+    localDev: v.LOCAL_DEV,
+    metrics,
   });
 }

@@ -58,6 +58,9 @@ export const RATE_LIMIT_BINDINGS = {
   userLogin: 'USER_LOGIN_RATE_LIMITER',
 } as const;
 
+/** The Workers Analytics Engine binding (wrangler.toml `[[analytics_engine_datasets]]`): optional. */
+export const METRICS_BINDING = 'METRICS';
+
 /** The default PUBLIC_URL under LOCAL_DEV: where `wrangler dev` listens unless told otherwise. */
 export const LOCAL_DEV_PUBLIC_URL = 'http://127.0.0.1:8787';
 
@@ -203,6 +206,10 @@ export interface GatewayConfig {
   /** No trailing slash. Never derived from a request. */
   publicUrl: string;
   maxBodyBytes: number;
+  /** LOCAL_DEV: a local dev setup (`npm start`); answers may then say how to fix the setup. */
+  localDev: boolean;
+  /** One data point per request (src/middleware/metrics.ts); undefined: no metrics. */
+  metrics: AnalyticsEngineDataset | undefined;
 }
 
 /** Bindings the Worker is deployed with. Secrets and per-app secret names are dynamic. */
@@ -213,5 +220,7 @@ export interface Bindings {
   MUTATION_RATE_LIMITER?: RateLimit;
   CLIENT_RATE_LIMITER?: RateLimit;
   USER_LOGIN_RATE_LIMITER?: RateLimit;
+  /** Workers Analytics Engine dataset (METRICS_BINDING); when absent no metrics are written. */
+  METRICS?: AnalyticsEngineDataset;
   [name: string]: unknown;
 }

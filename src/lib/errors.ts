@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'unknown-app',
   'method-not-allowed',
   'invalid-request',
+  'token-in-query',
   'validation-failed',
   'payload-too-large',
   'unsupported-media-type',
@@ -120,6 +121,8 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 405, title: 'Method not allowed' };
     case 'invalid-request':
       return { status: 400, title: 'Malformed request' };
+    case 'token-in-query':
+      return { status: 400, title: 'Credential in the query string' };
     case 'validation-failed':
       return { status: 422, title: 'Request failed validation' };
     case 'payload-too-large':

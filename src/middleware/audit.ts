@@ -11,16 +11,22 @@
  *
  * Trust boundary: only ids and outcomes go here. `token_id` is a short prefix of the keyed
  * cache hash (src/cache/keys.ts), never the token.
+ *
+ * With a `metrics` dataset, the finished record also becomes the request's one Analytics Engine
+ * data point (src/middleware/metrics.ts picks its fields; never `token_id` or `request_id`).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigurationError, type GatewayError } from '../lib/errors';
 import type { Logger, LogRecord } from '../lib/log';
+import { metricsWriter } from './metrics';
 
 export interface AuditFields {
   app?: string;
   operation?: string;
   outcome?: string;
   ghes_status?: number;
+  /** Time spent waiting on GHES, ms; written by whatever calls GHES. */
+  ghes_ms?: number;
   cache_status?: string;
   token_id?: string;
   /** After a refresh: whether the user's grant epoch moved (`grant_epoch`) or could not (`failed`). */
@@ -45,6 +51,8 @@ export interface AuditLogOptions {
   now: () => number;
   /** The app's error answer (src/app.ts): maps anything thrown to a problem and sets `failure`. */
   answerError: (err: unknown, c: Context) => Response;
+  /** Workers Analytics Engine: one data point per request; none when undefined. */
+  metrics?: AnalyticsEngineDataset | undefined;
 }
 
 export function auditLog(options: AuditLogOptions): MiddlewareHandler {
@@ -52,6 +60,9 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
   for (const name of ['log', 'now', 'answerError'] as const)
     if (typeof options[name] !== 'function')
       throw new ConfigurationError('auditLog', `"${name}" must be a function`);
+  if (options.metrics !== undefined && typeof options.metrics.writeDataPoint !== 'function')
+    throw new ConfigurationError('auditLog', '"metrics" must be an Analytics Engine dataset');
+  const writeDataPoint = metricsWriter(options.metrics, log);
   return async function auditLogMiddleware(c, next) {
     const started = now();
     const fields: AuditFields = {};
@@ -86,5 +97,6 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
     record['outcome'] = fields.outcome ?? (failure !== undefined ? failure.code : 'ok');
     record['latency_ms'] = now() - started;
     log(record);
+    writeDataPoint?.(record);
   };
 }

@@ -104,6 +104,13 @@ function responses(spec: RouteSpec, convert: (s: v.GenericSchema) => Json): Reco
     all[413] ??= problem('Body over the size limit');
     all[415] ??= problem(`Body is not ${body.type}`);
   }
+  // src/middleware/token-in-query.ts, on every route.
+  const inQuery = 'a GitHub token in the query string (`token-in-query`: treat it as exposed)';
+  const declared400 = all[400];
+  all[400] =
+    declared400 === undefined
+      ? problem(`The request carries ${inQuery}`)
+      : { ...declared400, description: `${declared400.description}; or ${inQuery}` };
   all[500] ??= problem(
     'The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs',
   );

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { callerAuth, type CallerAuthOptions } from '../../src/auth/caller-auth';
+import {
+  LOCAL_DEV_TOKEN_HINT,
+  callerAuth,
+  type CallerAuthOptions,
+} from '../../src/auth/caller-auth';
 import { createCallerKeySet } from '../../src/auth/keys';
 import { ConfigurationError, PROBLEM_CONTENT_TYPE } from '../../src/lib/errors';
 import { TEST_CALLER_AUDIENCE, TEST_CALLER_ISSUER, createTestCallerKeys } from '../helpers/caller';
-import { TEST_POLICY, createHarness, minterFor } from './harness';
+import { createTestGateway } from '../helpers/gateway';
+import { TEST_POLICY, challenge, createHarness, minterFor, problemOf } from './harness';
 
 const keys = await createTestCallerKeys();
 const mint = minterFor(keys);
@@ -108,5 +113,57 @@ describe('callerAuth option checks', () => {
     const res = await h.request();
     expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
     expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('local dev: a 401 says how to get a fresh caller token', () => {
+  const HINT = 'npm run -s caller-token';
+
+  it('for an expired caller JWT, with the challenge unchanged', async () => {
+    const h = createHarness({ keys, localDev: true });
+    const token = await mint();
+    h.clock.ms += 2 * 3600_000;
+    const res = await h.bearer(token);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(challenge('token expired'));
+    const body = await problemOf(res);
+    expect(body.detail).toBe(`Invalid caller token: token expired. ${LOCAL_DEV_TOKEN_HINT}`);
+    expect(body.detail).toContain(HINT);
+  });
+
+  it('for a request with no credentials', async () => {
+    const h = createHarness({ keys, localDev: true });
+    const body = await problemOf(await h.request());
+    expect(body.detail).toBe(`Bearer credentials required. ${LOCAL_DEV_TOKEN_HINT}`);
+  });
+
+  it('not for a token a fresh dev token would not cure, nor outside local dev', async () => {
+    const other = await createTestCallerKeys();
+    const dev = createHarness({ keys, localDev: true });
+    const foreign = await problemOf(await dev.bearer(await minterFor(other)()));
+    expect(foreign.detail).toBe('Invalid caller token: signature verification failed.');
+
+    const deployed = createHarness({ keys });
+    const token = await mint();
+    deployed.clock.ms += 2 * 3600_000;
+    expect((await problemOf(await deployed.bearer(token))).detail).not.toContain(HINT);
+    expect((await problemOf(await deployed.request())).detail).not.toContain(HINT);
+  });
+
+  it('through the gateway: LOCAL_DEV = "true" turns it on, every deployed environment off', async () => {
+    for (const [localDev, hinted] of [
+      ['true', true],
+      ['false', false],
+    ] as const) {
+      const gw = await createTestGateway({ vars: { LOCAL_DEV: localDev } });
+      const expired = await gw.caller('svc-demo', { exp: Math.floor(gw.clock.now() / 1000) - 60 });
+      const res = await gw.request('/v1/apps/demo-oauth/token/check', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${expired}`, 'content-type': 'application/json' },
+        body: '{"access_token":"gho_x"}',
+      });
+      expect(res.status).toBe(401);
+      expect((await problemOf(res)).detail?.includes(HINT), `LOCAL_DEV=${localDev}`).toBe(hinted);
+    }
   });
 });

@@ -115,6 +115,16 @@ describe('a valid environment', () => {
     ]);
   });
 
+  it('metrics and local dev hints are off unless configured', () => {
+    const config = parsed(baseEnv());
+    expect(config.metrics).toBeUndefined();
+    expect(config.localDev).toBe(false);
+    const dataset: AnalyticsEngineDataset = { writeDataPoint: () => undefined };
+    const configured = parsed(baseEnv({ METRICS: dataset, LOCAL_DEV: 'true' }));
+    expect(configured.metrics).toBe(dataset);
+    expect(configured.localDev).toBe(true);
+  });
+
   it('takes every var when given', () => {
     const config = parsed(
       baseEnv({
@@ -253,6 +263,9 @@ describe('a wrong var: the error names it and never its value', () => {
     ['CACHE_STALE_IF_ERROR_S', '3601'],
     ['PUBLIC_URL', 'javascript:alert(1)'],
     ['MAX_BODY_BYTES', '100'],
+    // A binding, not a var: a dataset or nothing (src/middleware/metrics.ts).
+    ['METRICS', 'ghes_token_gateway'],
+    ['METRICS', {}],
   ];
   it.each(cases)('%s = %j', (name, value) => {
     const errors = errorsOf(baseEnv({ [name]: value }));

@@ -19,6 +19,7 @@ import { record } from './record';
 
 const T = unknownToken(7);
 const INVALID: Expectation = { status: 400, code: 'invalid-request' };
+const TOKEN_IN_QUERY: Expectation = { status: 400, code: 'token-in-query' };
 const INACTIVE: Expectation = { inactive: true };
 const TOO_LARGE: Expectation = { status: 413, code: 'payload-too-large' };
 const MEDIA: Expectation = { status: 415, code: 'unsupported-media-type' };
@@ -207,22 +208,22 @@ describe('hostile input on POST /introspect', () => {
   );
 
   it(
-    'tokens in the query string are never used or logged',
+    'tokens in the query string are refused, never used or logged',
     classTest(
       'introspect: token in the query string',
-      '400 invalid-request, query never logged, no GHES call',
+      '400 token-in-query, query never logged, no GHES call',
       () => [
         {
           name: '?token= with an empty form',
           build: (gw) => form(gw, '', undefined, `/introspect?token=${T}`),
-          expect: INVALID,
+          expect: TOKEN_IN_QUERY,
           mustNotEcho: [T],
         },
         {
           name: '?token= with only a hint in the form',
           build: (gw) =>
             form(gw, 'token_type_hint=access_token', undefined, `/introspect?token=${T}`),
-          expect: INVALID,
+          expect: TOKEN_IN_QUERY,
           mustNotEcho: [T],
         },
       ],
@@ -245,9 +246,11 @@ describe('hostile input on POST /introspect', () => {
             ...(method !== 'GET' && { body: `token=${T}` }),
           },
         }),
+        // The token in the query is refused before routing (src/middleware/token-in-query.ts).
         expect: [
           { status: 404, code: 'not-found' },
           { status: 405, code: 'method-not-allowed' },
+          TOKEN_IN_QUERY,
         ],
         mustNotEcho: [T],
       })),

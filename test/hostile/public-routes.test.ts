@@ -34,16 +34,17 @@ const plain =
 
 describe('hostile input on public routes, unknown paths and anonymous requests', () => {
   it(
-    'public documents ignore hostile query strings and headers',
+    'public documents ignore hostile query strings and headers, but refuse a token in the query',
     classTest(
       'public routes: hostile query strings',
       '200, the normal document, no GHES call',
       () =>
         PUBLIC.flatMap((path): HostileCase[] => [
           {
+            // Never ignored (issue 13 §6): src/middleware/token-in-query.ts.
             name: `${path}?token=`,
             build: plain(`${path}?token=${T}&access_token=${T}`),
-            expect: { ok: true },
+            expect: { status: 400, code: 'token-in-query' },
             mustNotEcho: [T],
           },
           {

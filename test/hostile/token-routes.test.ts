@@ -57,6 +57,7 @@ async function jsonRequest(
 
 const INVALID: Expectation = { status: 400, code: 'invalid-request' };
 const UNPROCESSABLE: Expectation = { status: 422, code: 'validation-failed' };
+const TOKEN_IN_QUERY: Expectation = { status: 400, code: 'token-in-query' };
 const TOO_LARGE: Expectation = { status: 413, code: 'payload-too-large' };
 const MEDIA: Expectation = { status: 415, code: 'unsupported-media-type' };
 /** A `__proto__` key may be refused as a malformed body or as an invalid one; never dropped. */
@@ -505,22 +506,22 @@ describe('hostile input on the /v1 token routes', () => {
   });
 
   it(
-    'tokens in the query string are ignored, never logged: the body decides',
+    'tokens in the query string are refused, never logged',
     perRoute(
       'token API: token in the query string',
-      '422 validation-failed (body lacks it), query never logged, no GHES call',
+      '400 token-in-query, query never logged, no GHES call',
       (op) => [
         {
           name: `${op}: ?access_token= with an empty object body`,
           build: (gw) =>
             jsonRequest(gw, `${pathOf(op)}?access_token=${T}`, JSON.stringify(extra(op))),
-          expect: UNPROCESSABLE,
+          expect: TOKEN_IN_QUERY,
           mustNotEcho: [T],
         },
         {
           name: `${op}: ?access_token= with no body`,
           build: (gw) => jsonRequest(gw, `${pathOf(op)}?access_token=${T}`, null),
-          expect: [INVALID, UNPROCESSABLE],
+          expect: TOKEN_IN_QUERY,
           mustNotEcho: [T],
         },
       ],

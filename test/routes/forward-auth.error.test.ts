@@ -110,7 +110,8 @@ describe('/forward-auth: gateway misconfiguration and GHES failures', () => {
       'app=Demo',
       'app=demo-oauth&app=demo-github-app',
       'scope=a"b',
-      `scope=${'s'.repeat(101)}`,
+      // Over 100 characters; not one run of letters, which would be refused as credential-shaped.
+      `scope=${'s:'.repeat(51)}`,
     ]) {
       const res = await forwardAuth(gw, `/forward-auth?${query}`, token);
       expect(res.status, query).toBe(400);

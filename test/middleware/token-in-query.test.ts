@@ -1,0 +1,115 @@
+/**
+ * A credential in the query string (src/middleware/token-in-query.ts) is refused on every route
+ * with 400 `token-in-query`: the answer names the parameter, says the token is exposed and where
+ * to send it, and neither the answer nor any log line holds the token or the query string.
+ * Forward auth's own `?app=` and `?scope=` still pass.
+ */
+import { describe, expect, it } from 'vitest';
+import { credentialParameter } from '../../src/middleware/token-in-query';
+import { createTestGateway, seedTokens, type TestGateway } from '../helpers/gateway';
+import { forwardAuth } from '../introspection/requests';
+
+/** The request line of `res` (one per request). */
+function requestLine(gw: TestGateway, res: Response) {
+  const id = res.headers.get('x-request-id');
+  const lines = gw.logs.filter(
+    (r) => r.request_id === id && (r.event === 'request' || r.event === 'audit'),
+  );
+  expect(lines).toHaveLength(1);
+  return lines[0] as Record<string, unknown>;
+}
+
+describe('credentialParameter', () => {
+  it.each([
+    ['access_token=abc', 'access_token'],
+    ['Access-Token=abc', 'Access-Token'],
+    ['token=abc', 'token'],
+    ['refresh_token=r', 'refresh_token'],
+    ['client_secret=s', 'client_secret'],
+    ['app=demo&x=gho_0123456789abcdefghijklmnopqrstuvwxyz', 'x'],
+    ['q=github_pat_11ABC', 'q'],
+    [`sha=${'a'.repeat(40)}`, 'sha'],
+    ['gho_0123456789abcdefghijklmnopqrstuvwxyz=', 'gho_0123456789abcdefghijklmnopqrstuvwxyz'],
+  ])('%s → %s', (query, name) => {
+    expect(credentialParameter(new URLSearchParams(query))).toBe(name);
+  });
+
+  it.each([
+    'app=demo-oauth&scope=repo&scope=read:org',
+    'page=2&per_page=100',
+    'token=',
+    '',
+    'note=tokens-are-great',
+  ])('%j passes', (query) => {
+    expect(credentialParameter(new URLSearchParams(query))).toBeUndefined();
+  });
+});
+
+describe('a credential in the query string', () => {
+  it('is refused on a /v1 route, before GHES, with a problem that names the parameter only', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await gw.post(`/v1/apps/demo-oauth/token/check?access_token=${token}`, {
+      access_token: token,
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const text = await res.text();
+    expect(text).not.toContain(token);
+    const body = JSON.parse(text) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: 'token-in-query', status: 400 });
+    expect(body['detail']).toMatch(/"access_token"/);
+    expect(body['detail']).toMatch(/exposed/);
+    expect(body['detail']).toMatch(/Authorization header/);
+    expect(gw.emulator.calls().check ?? 0).toBe(0);
+    expect(requestLine(gw, res)).toMatchObject({
+      status: 400,
+      outcome: 'token-in-query',
+      error_code: 'token-in-query',
+      route: '/*',
+    });
+    for (const line of gw.logs) {
+      const json = JSON.stringify(line);
+      expect(json).not.toContain(token);
+      expect(json).not.toContain('access_token=');
+    }
+  });
+
+  it('is refused on public routes and on paths no route serves', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    for (const path of [`/healthz?t=${token}`, `/nowhere?token=x`, `/openapi.json?token=y`]) {
+      const res = await gw.request(path);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe('token-in-query');
+    }
+  });
+
+  it('withholds a parameter name that is itself credential-shaped', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await gw.request(`/healthz?${token}`);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain(token);
+    expect(text).toContain('(withheld)');
+  });
+
+  it('through forward auth, even when the end user appended it (Envoy passes the query on)', async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await forwardAuth(gw, `/forward-auth/api?access_token=${token}`, token);
+    expect(res.status).toBe(400);
+    expect(await res.text()).not.toContain(token);
+  });
+});
+
+describe('a query without credentials', () => {
+  it("passes: forward auth's app and scope, an empty token parameter", async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    const res = await forwardAuth(gw, '/forward-auth?app=demo-oauth&scope=repo', token);
+    expect(res.status).toBe(200);
+    expect((await gw.request('/healthz?token=')).status).toBe(200);
+  });
+});
