@@ -12,29 +12,7 @@ export interface paths {
       cookie?: never;
     };
     /** Liveness check */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The gateway is running */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ok';
-            };
-          };
-        };
-      };
-    };
+    get: operations['health'];
     put?: never;
     post?: never;
     delete?: never;
@@ -53,123 +31,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Check a token (cached) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['TokenRequest'];
-        };
-      };
-      responses: {
-        /** @description The token is valid */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Authorization'];
-          };
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['checkToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -186,123 +48,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Reset a token: GHES mints a new one and the old one stops working */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['TokenRequest'];
-        };
-      };
-      responses: {
-        /** @description The new token */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['NewToken'];
-          };
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['resetToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -319,123 +65,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Create a narrower token from a GitHub App user token */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['ScopedTokenRequest'];
-        };
-      };
-      responses: {
-        /** @description The new scoped token */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['NewToken'];
-          };
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createScopedToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -452,121 +82,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Revoke one token */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['TokenRequest'];
-        };
-      };
-      responses: {
-        /** @description Revoked */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['deleteToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -583,121 +99,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Revoke the app's grant: every token of that user for the app */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['TokenRequest'];
-        };
-      };
-      responses: {
-        /** @description Revoked */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['deleteGrant'];
     delete?: never;
     options?: never;
     head?: never;
@@ -714,134 +116,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Exchange an authorization code, or refresh a GitHub-App user token */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json':
-            | components['schemas']['AuthorizationCodeGrant']
-            | components['schemas']['RefreshTokenGrant'];
-        };
-      };
-      responses: {
-        /** @description The new token */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['OAuthToken'];
-          };
-        };
-        /** @description GHES refused the code, refresh token or redirect_uri */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, or GHES does not know the token */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['oauthToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -856,382 +131,11 @@ export interface paths {
       cookie?: never;
     };
     /** List the user's authorizations for this app (paginated, `Link` rel="next") */
-    get: {
-      parameters: {
-        query?: {
-          page?: number;
-          per_page?: number;
-        };
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description One page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Authorization'][];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listAuthorizations'];
     /** Get or create the user's authorization for this app (optionally per fingerprint) */
-    put: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['AuthorizationGetOrCreate'];
-        };
-      };
-      responses: {
-        /** @description It existed: GHES does not show its token again */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AuthorizationExisting'];
-          };
-        };
-        /** @description Created: the new token (shown only now) */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AuthorizationCreated'];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['getOrCreateAuthorization'];
     /** Create an authorization (a new token) for this app */
-    post: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['AuthorizationCreate'];
-        };
-      };
-      responses: {
-        /** @description The new token (shown only now) */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['NewToken'];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createAuthorization'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1246,371 +150,15 @@ export interface paths {
       cookie?: never;
     };
     /** Get one authorization of this app */
-    get: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The authorization (no token) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Authorization'];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getAuthorization'];
     put?: never;
     post?: never;
     /** Delete an authorization: its token stops working */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['deleteAuthorization'];
     options?: never;
     head?: never;
     /** Update an authorization: one of scopes | add_scopes | remove_scopes, note, note_url, fingerprint */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['AuthorizationUpdate'];
-        };
-      };
-      responses: {
-        /** @description The authorization (no token) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Authorization'];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    patch: operations['updateAuthorization'];
     trace?: never;
   };
   '/v1/apps/{app}/grants': {
@@ -1621,127 +169,7 @@ export interface paths {
       cookie?: never;
     };
     /** List the user's grants for this app */
-    get: {
-      parameters: {
-        query?: {
-          page?: number;
-          per_page?: number;
-        };
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description One page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Grant'][];
-          };
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listGrants'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1761,123 +189,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Delete a grant: every token of the user for this app stops working */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Required. `Basic base64(login:password)` of the GHES user. Never logged, stored or echoed. */
-          'x-ghes-user-authorization'?: string;
-          /** @description The user's current two-factor code, after a `user-otp-required` answer */
-          'x-github-otp'?: string;
-        };
-        path: {
-          /** @description A configured app name */
-          app: string;
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not use this app or operation */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not JSON */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body failed validation, or GHES rejected it */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limited (by the gateway or GHES) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES failed or rejected the gateway credentials */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES unavailable */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES did not answer in time */
-        504: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['deleteAuthorizationGrant'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1893,121 +205,14 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7662 token introspection (RFC 9701 signed answer on request) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/x-www-form-urlencoded': components['schemas']['IntrospectionRequest'];
-        };
-      };
-      responses: {
-        /** @description The token state. `{"active": false}` for unknown, invalid, expired or revoked tokens. */
-        200: {
-          headers: {
-            /** @description RFC 9211 cache outcome */
-            'cache-status'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['IntrospectionResponse'];
-            'application/token-introspection+jwt': string;
-          };
-        };
-        /** @description Malformed form body (missing token, a parameter given twice, …) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Missing or invalid caller credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The caller may not introspect with this app */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Unknown app */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description A signed answer was asked for but no signing key is configured */
-        406: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over the size limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body is not application/x-www-form-urlencoded */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Over the caller's or this client's budget of checks that need GHES (RFC 7662 §4); see Retry-After */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES could not answer; the token state is unknown (fail closed) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['introspectToken'];
     delete?: never;
     options?: never;
     head?: never;
     patch?: never;
     trace?: never;
   };
-  '/forward-auth/{rest}': {
+  '/forward-auth': {
     parameters: {
       query?: never;
       header?: never;
@@ -2015,106 +220,93 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Forward auth (nginx auth_request, Envoy ext_authz, Traefik forwardAuth)
-     * @description Any method, on /forward-auth and any path below it. The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     * Forward auth (nginx auth_request, Caddy forward_auth, Envoy ext_authz, Traefik forwardAuth)
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description App that checks the token; the caller's default_app when absent */
-          app?: string;
-          /** @description Required scopes, repeatable */
-          scope?: string[];
-        };
-        header: {
-          /** @description Bearer <GitHub token> or token <GitHub token> */
-          authorization: string;
-          /** @description Bearer <caller JWT> */
-          'x-gateway-authorization': string;
-        };
-        path: {
-          /** @description Any path, or none */
-          rest: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Allowed; empty body */
-        200: {
-          headers: {
-            /** @description GitHub login */
-            'x-auth-user': string;
-            /** @description GitHub user id */
-            'x-auth-user-id': string;
-            /** @description Granted scopes, comma-separated */
-            'x-auth-scopes': string;
-            /** @description The configured app that checked the token */
-            'x-auth-app': string;
-            /** @description That app's client_id (the token's app) */
-            'x-auth-client-id': string;
-            /** @description expires_at, when the token expires */
-            'x-auth-token-expires'?: string;
-            /** @description private, max-age=N; N never exceeds the cache freshness */
-            'cache-control': string;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Malformed app or scope parameter (gateway misconfiguration) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description End-user token missing or not active, or gateway credential rejected */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description A required scope is missing, or the caller may not use this app */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES; see Retry-After */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description GHES could not answer: fail closed */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
+    get: operations['forwardAuthGet'];
+    /**
+     * Forward auth, PUT
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    put: operations['forwardAuthPut'];
+    /**
+     * Forward auth, POST
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    post: operations['forwardAuthPost'];
+    /**
+     * Forward auth, DELETE
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    delete: operations['forwardAuthDelete'];
+    /**
+     * Forward auth, OPTIONS
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    options: operations['forwardAuthOptions'];
+    /**
+     * Forward auth, HEAD
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    head: operations['forwardAuthHead'];
+    /**
+     * Forward auth, PATCH
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    patch: operations['forwardAuthPatch'];
+    /**
+     * Forward auth, TRACE
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    trace: operations['forwardAuthTrace'];
+  };
+  '/forward-auth/{path}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
+    /**
+     * Forward auth, GET on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    get: operations['forwardAuthGetPath'];
+    /**
+     * Forward auth, PUT on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    put: operations['forwardAuthPutPath'];
+    /**
+     * Forward auth, POST on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    post: operations['forwardAuthPostPath'];
+    /**
+     * Forward auth, DELETE on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    delete: operations['forwardAuthDeletePath'];
+    /**
+     * Forward auth, OPTIONS on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    options: operations['forwardAuthOptionsPath'];
+    /**
+     * Forward auth, HEAD on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    head: operations['forwardAuthHeadPath'];
+    /**
+     * Forward auth, PATCH on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    patch: operations['forwardAuthPatchPath'];
+    /**
+     * Forward auth, TRACE on a path below
+     * @description Any method, on /forward-auth and any path below it (Envoy appends the original path). The end-user GitHub token is in Authorization (Bearer or token scheme); the API gateway authenticates with X-Gateway-Authorization: Bearer <caller JWT>. See docs/gateways.md.
+     */
+    trace: operations['forwardAuthTracePath'];
   };
   '/.well-known/oauth-authorization-server': {
     parameters: {
@@ -2124,26 +316,7 @@ export interface paths {
       cookie?: never;
     };
     /** OAuth 2.0 authorization server metadata (RFC 8414) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Where to introspect and how answers are signed */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AuthorizationServerMetadata'];
-          };
-        };
-      };
-    };
+    get: operations['authorizationServerMetadata'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2160,26 +333,24 @@ export interface paths {
       cookie?: never;
     };
     /** Public keys that verify RFC 9701 signed introspection answers */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Every configured signing key, public half only; the first one signs */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['JsonWebKeySet'];
-          };
-        };
-      };
+    get: operations['introspectionSigningKeys'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/docs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** This API reference, rendered from /openapi.json (Swagger UI, served by the gateway) */
+    get: operations['apiReference'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2197,74 +368,28 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** GitHub App webhook from GHES (signed with the app’s webhook secret) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          app: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Acted on (or a replay of a delivery already acted on) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'processed' | 'duplicate' | 'ignored';
-              event: string;
-            };
-          };
-        };
-        /** @description Acknowledged and ignored: an event or action that changes nothing here */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'processed' | 'duplicate' | 'ignored';
-              event: string;
-            };
-          };
-        };
-        /** @description No delivery id or event name, or a handled event not understood */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description X-Hub-Signature-256 missing or wrong */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such GitHub App, or no webhook secret configured for it */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Body over the limit */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
+    /**
+     * GitHub App webhook from GHES (signed with the app’s webhook secret)
+     * @description Acts on `github_app_authorization` (revoked) and `installation` (deleted, suspend): the grants they end stop being answered from the cache (docs/webhooks.md). Other events are acknowledged and ignored.
+     */
+    post: operations['githubWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/openapi.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** This document (OpenAPI 3.1) */
+    get: operations['openApiDocument'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -2275,6 +400,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    TokenRequest: {
+      /**
+       * @description A GitHub user token (gho_…, ghu_…)
+       * @example gho_EXAMPLE-not-a-real-token
+       */
+      access_token: string;
+    };
+    GitHubUser: {
+      login: string;
+      id: number;
+      node_id?: string;
+      type?: string;
+      site_admin?: boolean;
+    };
+    ScopedInstallation: {
+      permissions: {
+        [key: string]: string;
+      };
+      /** @enum {string} */
+      repository_selection: 'all' | 'selected';
+      single_file_name: string | null;
+      repositories_url: string;
+      account: components['schemas']['GitHubUser'];
+      has_multiple_single_files?: boolean;
+      single_file_paths?: string[];
+    };
     /** @description What GHES returned, without `token` and `hashed_token` */
     Authorization: {
       id: number;
@@ -2291,30 +442,33 @@ export interface components {
       updated_at: string;
       created_at: string;
       fingerprint: string | null;
-      user?: components['schemas']['GitHubUser'];
-      installation?: components['schemas']['ScopedInstallation'];
+      user?: components['schemas']['GitHubUser'] | null;
+      installation?: components['schemas']['ScopedInstallation'] | null;
       expires_at?: string | null;
     };
-    GitHubUser: {
-      login: string;
+    /** @description A freshly minted token and its authorization (no `hashed_token`) */
+    NewToken: {
       id: number;
-      node_id?: string;
-      type?: string;
-      site_admin?: boolean;
-    } | null;
-    ScopedInstallation: {
-      permissions: {
-        [key: string]: string;
+      url: string;
+      scopes: string[] | null;
+      token_last_eight: string | null;
+      app: {
+        client_id: string;
+        name: string;
+        url: string;
       };
-      /** @enum {string} */
-      repository_selection: 'all' | 'selected';
-      single_file_name: string | null;
-      repositories_url: string;
-      account: components['schemas']['GitHubUser'];
-      has_multiple_single_files?: boolean;
-      single_file_paths?: string[];
-    } | null;
-    /** @description RFC 9457 problem details */
+      note: string | null;
+      note_url: string | null;
+      updated_at: string;
+      created_at: string;
+      fingerprint: string | null;
+      user?: components['schemas']['GitHubUser'] | null;
+      installation?: components['schemas']['ScopedInstallation'] | null;
+      expires_at?: string | null;
+      /** @description The new token */
+      token: string;
+    };
+    /** @description RFC 9457 problem details; `code` is stable, `detail` is for people */
     Problem: {
       type: string;
       /** @enum {string} */
@@ -2327,6 +481,7 @@ export interface components {
         | 'unknown-app'
         | 'method-not-allowed'
         | 'invalid-request'
+        | 'token-in-query'
         | 'validation-failed'
         | 'payload-too-large'
         | 'unsupported-media-type'
@@ -2364,107 +519,14 @@ export interface components {
         message: string;
       }[];
     };
-    TokenRequest: {
-      /**
-       * @description A GitHub user token (gho_…, ghu_…)
-       * @example gho_EXAMPLE-not-a-real-token
-       */
-      access_token: string;
-    };
-    /** @description A freshly minted token and its authorization (no `hashed_token`) */
-    NewToken: {
-      id: number;
-      url: string;
-      scopes: string[] | null;
-      token_last_eight: string | null;
-      app: {
-        client_id: string;
-        name: string;
-        url: string;
-      };
-      note: string | null;
-      note_url: string | null;
-      updated_at: string;
-      created_at: string;
-      fingerprint: string | null;
-      user?: components['schemas']['GitHubUser'];
-      installation?: components['schemas']['ScopedInstallation'];
-      expires_at?: string | null;
-      /** @description The new token */
-      token: string;
-    };
-    ScopedTokenRequest: {
-      /**
-       * @description A GitHub user token (gho_…, ghu_…)
-       * @example gho_EXAMPLE-not-a-real-token
-       */
-      access_token: string;
-      target?: string;
-      target_id?: number;
-      repositories?: string[];
-      repository_ids?: number[];
-      permissions?: {
-        [key: string]: string;
-      };
-    };
-    OAuthToken: {
-      /** @description The user token (gho_…, ghu_…) */
-      access_token: string;
-      /** @example bearer */
-      token_type: string;
-      /** @description Comma-separated; empty for GitHub Apps */
-      scope: string;
-      /** @description Expiring GitHub-App tokens only */
-      expires_in?: number;
-      /** @description ghr_…; works once */
-      refresh_token?: string;
-      refresh_token_expires_in?: number;
-    };
-    AuthorizationCodeGrant: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      grant_type: 'authorization_code';
-      /** @example 0123456789abcdef0123 */
-      code: string;
-      /**
-       * @description Required: one of the caller's `redirect_uris` (CALLER_POLICY)
-       * @example http://127.0.0.1:9999/callback
-       */
-      redirect_uri?: string;
-      /** @description PKCE (RFC 7636), passed on to GHES; no GHES release through 3.22 checks it (README) */
-      code_verifier?: string;
-    };
-    RefreshTokenGrant: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      grant_type: 'refresh_token';
-      /** @example ghr_EXAMPLE-not-a-real-token */
-      refresh_token: string;
-    };
-    /** @description The authorization existed; GHES does not show its token again */
-    AuthorizationExisting: components['schemas']['Authorization'] & {
-      /** @enum {boolean} */
-      token_returned: false;
-      /** @example GHES shows a token only when it creates it. Use the token you kept from that answer; if it is lost, DELETE this authorization and PUT again (or PUT with a new fingerprint). */
-      next: string;
-    };
-    /** @description A freshly minted token and its authorization (no `hashed_token`) */
-    AuthorizationCreated: components['schemas']['NewToken'] & {
-      /** @enum {boolean} */
-      token_returned: true;
-    };
-    AuthorizationGetOrCreate: {
+    AuthorizationCreate: {
       scopes?: string[];
       note?: string;
       /** Format: uri */
       note_url?: string;
       fingerprint?: string;
     };
-    AuthorizationCreate: {
+    AuthorizationGetOrCreate: {
       scopes?: string[];
       note?: string;
       /** Format: uri */
@@ -2480,6 +542,53 @@ export interface components {
       note_url?: string;
       fingerprint?: string;
     };
+    AuthorizationCreated: {
+      id: number;
+      url: string;
+      scopes: string[] | null;
+      token_last_eight: string | null;
+      app: {
+        client_id: string;
+        name: string;
+        url: string;
+      };
+      note: string | null;
+      note_url: string | null;
+      updated_at: string;
+      created_at: string;
+      fingerprint: string | null;
+      user?: components['schemas']['GitHubUser'] | null;
+      installation?: components['schemas']['ScopedInstallation'] | null;
+      expires_at?: string | null;
+      /** @description The new token */
+      token: string;
+      /** @constant */
+      token_returned: true;
+    };
+    /** @description The authorization existed; GHES does not show its token again */
+    AuthorizationExisting: {
+      id: number;
+      url: string;
+      scopes: string[] | null;
+      token_last_eight: string | null;
+      app: {
+        client_id: string;
+        name: string;
+        url: string;
+      };
+      note: string | null;
+      note_url: string | null;
+      updated_at: string;
+      created_at: string;
+      fingerprint: string | null;
+      user?: components['schemas']['GitHubUser'] | null;
+      installation?: components['schemas']['ScopedInstallation'] | null;
+      expires_at?: string | null;
+      /** @constant */
+      token_returned: false;
+      /** @example GHES shows a token only when it creates it. Use the token you kept from that answer; if it is lost, DELETE this authorization and PUT again (or PUT with a new fingerprint). */
+      next: string;
+    };
     Grant: {
       id: number;
       url: string;
@@ -2491,24 +600,35 @@ export interface components {
       created_at: string;
       updated_at: string;
       scopes: string[];
-      user?: {
-        login: string;
-        id: number;
-        node_id?: string;
-        type?: string;
-        site_admin?: boolean;
-      } | null;
+      user?: components['schemas']['GitHubUser'] | null;
+    };
+    IntrospectionRequest: {
+      /**
+       * @description The GitHub token to introspect
+       * @example gho_EXAMPLE-not-a-real-token
+       */
+      token: string;
+      /**
+       * @description RFC 7662 §2.1 hint (access_token, refresh_token, …). Accepted and ignored: only GitHub access tokens can be checked.
+       * @example access_token
+       */
+      token_type_hint?: string;
+      /**
+       * @description Which configured app checks the token; the caller's default_app when absent
+       * @example demo-oauth
+       */
+      app?: string;
     };
     /** @description RFC 7662 §2.2 introspection answer */
     IntrospectionResponse:
       | {
-          /** @enum {boolean} */
+          /** @constant */
           active: true;
           scope?: string;
           client_id: string;
           username?: string;
           sub?: string;
-          /** @enum {string} */
+          /** @constant */
           token_type: 'bearer';
           exp?: number;
           iat?: number;
@@ -2526,25 +646,59 @@ export interface components {
           };
         }
       | {
-          /** @enum {boolean} */
+          /** @constant */
           active: false;
         };
-    IntrospectionRequest: {
+    AuthorizationCodeGrant: {
+      /** @constant */
+      grant_type: 'authorization_code';
+      /** @example 0123456789abcdef0123 */
+      code: string;
       /**
-       * @description The GitHub token to introspect
+       * @description Required: one of the caller's `redirect_uris` (CALLER_POLICY)
+       * @example http://127.0.0.1:9999/callback
+       */
+      redirect_uri?: string;
+      /** @description PKCE (RFC 7636), passed on to GHES; no GHES release through 3.22 checks it (README) */
+      code_verifier?: string;
+    };
+    RefreshTokenGrant: {
+      /** @constant */
+      grant_type: 'refresh_token';
+      /** @example ghr_EXAMPLE-not-a-real-token */
+      refresh_token: string;
+    };
+    OAuthToken: {
+      /** @description The user token (gho_…, ghu_…) */
+      access_token: string;
+      /** @example bearer */
+      token_type: string;
+      /** @description Comma-separated; empty for GitHub Apps */
+      scope: string;
+      /** @description Expiring GitHub-App tokens only */
+      expires_in?: number;
+      /** @description ghr_…; works once */
+      refresh_token?: string;
+      refresh_token_expires_in?: number;
+    };
+    ScopedTokenRequest: {
+      /**
+       * @description A GitHub user token (gho_…, ghu_…)
        * @example gho_EXAMPLE-not-a-real-token
        */
-      token: string;
-      /**
-       * @description RFC 7662 §2.1 hint (access_token, refresh_token, …). Accepted and ignored: only GitHub access tokens can be checked.
-       * @example access_token
-       */
-      token_type_hint?: string;
-      /**
-       * @description Which configured app checks the token; the caller's default_app when absent
-       * @example demo-oauth
-       */
-      app?: string;
+      access_token: string;
+      target?: string;
+      target_id?: number;
+      repositories?: string[];
+      repository_ids?: number[];
+      permissions?: {
+        [key: string]: string;
+      };
+    };
+    WebhookAccepted: {
+      /** @enum {string} */
+      status: 'processed' | 'duplicate' | 'ignored';
+      event: string;
     };
     /** @description RFC 8414 §2 */
     AuthorizationServerMetadata: {
@@ -2570,4 +724,5234 @@ export interface components {
   pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+  health: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The gateway is running */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            status: 'ok';
+          };
+        };
+      };
+      /** @description The request carries a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  checkToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token is valid */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Authorization'];
+        };
+      };
+      /** @description The body is not well-formed (or a parameter is repeated); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 9211 cache outcome of the check */
+          'cache-status'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  resetToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The new token */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NewToken'];
+        };
+      };
+      /** @description The body is not well-formed (or a parameter is repeated); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createScopedToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScopedTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The new scoped token */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NewToken'];
+        };
+      };
+      /** @description The body is not well-formed (or a parameter is repeated); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TokenRequest'];
+      };
+    };
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body is not well-formed (or a parameter is repeated); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteGrant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TokenRequest'];
+      };
+    };
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body is not well-formed (or a parameter is repeated); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  oauthToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | components['schemas']['AuthorizationCodeGrant']
+          | components['schemas']['RefreshTokenGrant'];
+      };
+    };
+    responses: {
+      /** @description The new token */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthToken'];
+        };
+      };
+      /** @description GHES refused the code, refresh token or redirect_uri, or the body is malformed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, or GHES does not know the token */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listAuthorizations: {
+    parameters: {
+      query?: {
+        page?: string;
+        per_page?: string;
+      };
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 8288 `<…?page=N>; rel="next"` on the gateway's URL, when there is a next page */
+          link?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Authorization'][];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getOrCreateAuthorization: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AuthorizationGetOrCreate'];
+      };
+    };
+    responses: {
+      /** @description It existed: GHES does not show its token again */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuthorizationExisting'];
+        };
+      };
+      /** @description Created: the new token (shown only now) */
+      201: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuthorizationCreated'];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createAuthorization: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AuthorizationCreate'];
+      };
+    };
+    responses: {
+      /** @description The new token (shown only now) */
+      201: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NewToken'];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getAuthorization: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+        /** @example 1 */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The authorization (no token) */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Authorization'];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteAuthorization: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+        /** @example 1 */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateAuthorization: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+        /** @example 1 */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AuthorizationUpdate'];
+      };
+    };
+    responses: {
+      /** @description The authorization (no token) */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Authorization'];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listGrants: {
+    parameters: {
+      query?: {
+        page?: string;
+        per_page?: string;
+      };
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 8288 `<…?page=N>; rel="next"` on the gateway's URL, when there is a next page */
+          link?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Grant'][];
+        };
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteAuthorizationGrant: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The user's current two-factor code, after a `user-otp-required` answer */
+        'x-github-otp'?: string;
+      };
+      path: {
+        /**
+         * @description A configured app name
+         * @example demo-oauth
+         */
+        app: string;
+        /** @example 1 */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description X-GHES-User-Authorization or X-GitHub-OTP missing or malformed, or the body is not well-formed; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials (`unauthorized`), GHES rejected the user (`user-credentials-rejected`), or needs a two-factor code (`user-otp-required`, with `otp_type` and `X-GitHub-OTP`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not use this app or operation */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app, the Authorizations API is off for it (`authorizations-disabled`), or no such authorization or grant for this app (`authorization-not-found`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body failed validation, or GHES rejected it */
+      422: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (by the gateway or GHES) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES failed or rejected the gateway credentials */
+      502: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES unavailable */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES did not answer in time */
+      504: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  introspectToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['IntrospectionRequest'];
+      };
+    };
+    responses: {
+      /** @description The token state. `{"active": false}` for unknown, invalid, expired or revoked tokens. */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 9211 cache outcome */
+          'cache-status'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IntrospectionResponse'];
+          'application/token-introspection+jwt': string;
+        };
+      };
+      /** @description Malformed form body (missing token, a parameter given twice, …); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid caller credentials */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller may not introspect with this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unknown app */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A signed answer was asked for but no signing key is configured */
+      406: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the size limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/x-www-form-urlencoded */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the caller's or this client's budget of checks that need GHES (RFC 7662 §4) */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer; the token state is unknown (fail closed) */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthGet: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPut: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPost: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthDelete: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthOptions: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthHead: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPatch: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthTrace: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthGetPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPutPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPostPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthDeletePath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthOptionsPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthHeadPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthPatchPath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forwardAuthTracePath: {
+    parameters: {
+      query?: {
+        /** @description App that checks the token; the caller's default_app when absent. X-Forward-Auth-App, when set, wins and a different value here is refused. */
+        app?: string;
+        /** @description Required scopes, repeatable */
+        scope?: string[];
+      };
+      header?: {
+        /** @description The app, pinned by the API gateway's own config */
+        'x-forward-auth-app'?: string;
+        /** @description Scopes that are always required, comma- or space-separated */
+        'x-forward-auth-scope'?: string;
+      };
+      path: {
+        /** @description Any path, slashes included, or none (the bare /forward-auth) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Allowed; empty body */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description GitHub login */
+          'x-auth-user': string;
+          /** @description GitHub user id */
+          'x-auth-user-id': string;
+          /** @description Granted scopes, comma-separated */
+          'x-auth-scopes': string;
+          /** @description The configured app that checked the token */
+          'x-auth-app': string;
+          /** @description That app's client_id (the token's app) */
+          'x-auth-client-id': string;
+          /** @description expires_at, when the token expires */
+          'x-auth-token-expires'?: string;
+          /** @description private, max-age=N; N never exceeds the cache freshness */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed app or scope parameter (gateway misconfiguration); or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description End-user token missing or not active (`realm="GitHub"`), or the gateway credential rejected (`credential: "gateway"`) */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description RFC 6750 §3 challenge */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A required scope is missing, or the caller may not use this app */
+      403: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The app is not configured (`unknown-app`, `credential: "gateway"`) */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Over the gateway caller's or this end-user client's budget of checks that need GHES */
+      429: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured; nginx denies */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description GHES could not answer: fail closed */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description no-store: a denial or failure is never reused */
+          'cache-control': string;
+          /** @description 0: nginx must not cache it */
+          'x-accel-expires': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  authorizationServerMetadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Where to introspect and how answers are signed */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description public, max-age=300 */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuthorizationServerMetadata'];
+        };
+      };
+      /** @description The request carries a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  introspectionSigningKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every configured signing key, public half only; the first one signs */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description public, max-age=300 */
+          'cache-control': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JsonWebKeySet'];
+        };
+      };
+      /** @description The request carries a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  apiReference: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The page; its script and stylesheet are the Worker's static assets under /docs/ */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none' */
+          'content-security-policy': string;
+          /** @description nosniff */
+          'x-content-type-options': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The request carries a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  githubWebhook: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The event name (GHES sets it) */
+        'x-github-event'?: string;
+        /** @description The delivery id (GHES sets it) */
+        'x-github-delivery'?: string;
+      };
+      path: {
+        /** @description The GitHub App, as configured */
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Acted on (or a replay of a delivery already acted on) */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookAccepted'];
+        };
+      };
+      /** @description Acknowledged and ignored: an event or action that changes nothing here */
+      202: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookAccepted'];
+        };
+      };
+      /** @description No delivery id or event name, or a handled event not understood; or a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description X-Hub-Signature-256 missing or wrong */
+      401: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such GitHub App, or no webhook secret configured for it */
+      404: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over the limit */
+      413: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body is not application/json */
+      415: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The revocation reached this instance only; GHES redelivers */
+      503: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          /** @description Seconds to wait before trying again */
+          'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  openApiDocument: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The OpenAPI document of every route */
+      200: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description The request carries a GitHub token in the query string (`token-in-query`: treat it as exposed) */
+      400: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The gateway failed or is misconfigured (`internal`, `misconfigured`); the request id identifies it in the logs */
+      500: {
+        headers: {
+          /** @description Identifies the request in the gateway log (echoed when the caller sent a plain id) */
+          'x-request-id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+}
