@@ -50,7 +50,8 @@ const docsRoute = {
   summary: 'This API reference, rendered from /openapi.json (Swagger UI, served by the gateway)',
   responses: {
     200: {
-      description: 'The page; its script and stylesheet are the Worker\'s static assets under /docs/',
+      description:
+        "The page; its script and stylesheet are the Worker's static assets under /docs/",
       headers: {
         'content-security-policy': { description: DOCS_CSP, required: true },
         'x-content-type-options': { description: 'nosniff', required: true },

@@ -11,7 +11,8 @@ export const FORWARD_AUTH_PATH = '/forward-auth';
 
 const NO_STORE = {
   'cache-control': { description: 'no-store: a denial or failure is never reused', required: true },
-  'x-accel-expires': { description: '0: nginx must not cache it', required: true },
+  // Set by the forward-auth route; a refusal before it (`token-in-query`) has no-store only.
+  'x-accel-expires': { description: '0: nginx must not cache it' },
 };
 const denied = (description: string, headers = {}) =>
   problem(description, { ...NO_STORE, ...headers });

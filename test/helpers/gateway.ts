@@ -169,7 +169,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const checked = async (req: Request): Promise<Response> => {
     const res = await gatewayFetch(req.clone(), vars as Parameters<typeof buildGateway>[0], ctx);
     if (documentText === undefined) {
-      const silent = buildGateway(vars as Parameters<typeof buildGateway>[0], {
+      // No metrics binding either: a test's fake dataset must see its own requests only.
+      const { METRICS: _metrics, ...quiet } = vars;
+      const silent = buildGateway(quiet as Parameters<typeof buildGateway>[0], {
         fetch: recordingFetch,
         clock,
         log: () => undefined,
@@ -177,7 +179,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
       if (silent.ok) {
         const doc = await silent.value(
           new Request(`${GATEWAY_URL}/openapi.json`),
-          vars as Parameters<typeof buildGateway>[0],
+          quiet as Parameters<typeof buildGateway>[0],
           ctx,
         );
         if (doc.status === 200) documentText = await doc.text();

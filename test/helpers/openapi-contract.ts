@@ -81,12 +81,14 @@ export async function contractViolations(
   const body = new TextDecoder().decode(await response.clone().arrayBuffer());
   const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
   const route = routes.find((r) => r.pattern.test(url.pathname));
-  const operation = route?.item[method];
+  // RFC 9110 §9.3.2: HEAD is GET without the body; Hono answers it for every GET route.
+  const operation = route?.item[method] ?? (method === 'head' ? route?.item['get'] : undefined);
   if (operation === undefined) {
     // Not an operation: the gateway's own 404 / 405 — or 401, where caller auth covers a whole
-    // prefix (/v1/*) and answers first, so that strangers learn nothing about routes.
-    if (![401, 404, 405].includes(response.status))
-      return [`${where}: no operation ${method} for this path, yet not a 401/404/405`];
+    // prefix (/v1/*) and answers first, so that strangers learn nothing about routes; or 400
+    // `token-in-query`, which every request is checked for first.
+    if (![400, 401, 404, 405].includes(response.status))
+      return [`${where}: no operation ${method} for this path, yet not a 400/401/404/405`];
     if (type !== 'application/problem+json') return [`${where}: not a problem (${type})`];
     if (method === 'head') return [];
     return validate(problem, JSON.parse(body)).map((e) => `${where}: ${e}`);
