@@ -3,6 +3,7 @@
  * of what GitHub documents as nullable or absent in older releases, and dropping every field it
  * does not know, so nothing GHES adds reaches a caller or the cache.
  */
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/types';
 import { checkToken } from '../../src/ghes/check-token';
@@ -19,12 +20,12 @@ import { createGhesEmulator, KNOWN_VERSIONS } from '../../emulator/index';
 import { TestClock } from '../helpers/clock';
 import { CLIENT_ID, authorization, publicAuthorization } from './harness';
 
-const accepts = (value: unknown) => authorizationOf(CLIENT_ID).safeParse(value);
+const accepts = (value: unknown) => v.safeParse(authorizationOf(CLIENT_ID), value);
 
 describe('what GitHub documents is accepted', () => {
   it('a full answer, without token and hashed_token', () => {
     const parsed = accepts(authorization());
-    expect(parsed.success && parsed.data).toEqual(publicAuthorization());
+    expect(parsed.success && parsed.output).toEqual(publicAuthorization());
   });
 
   it('null where GitHub allows null: scopes, user, installation, expires_at, note, fingerprint', () => {
@@ -47,14 +48,14 @@ describe('what GitHub documents is accepted', () => {
     const { note: _n, note_url: _u, fingerprint: _f, ...old } = authorization();
     const parsed = accepts(old);
     expect(
-      parsed.success && [parsed.data.note, parsed.data.note_url, parsed.data.fingerprint],
+      parsed.success && [parsed.output.note, parsed.output.note_url, parsed.output.fingerprint],
     ).toEqual([null, null, null]);
   });
 
   it('before 2.22 there is no expires_at, and none is made up', () => {
     const { expires_at: _e, ...old } = authorization();
     const parsed = accepts(old);
-    expect(parsed.success && 'expires_at' in parsed.data).toBe(false);
+    expect(parsed.success && 'expires_at' in parsed.output).toBe(false);
   });
 
   it('date-times with an offset or fractional seconds', () => {
@@ -83,7 +84,7 @@ describe('fields nobody decided to pass on are dropped', () => {
     };
     const parsed = accepts(answer);
     expect(parsed.success).toBe(true);
-    const text = JSON.stringify(parsed.success && parsed.data);
+    const text = JSON.stringify(parsed.success && parsed.output);
     for (const dropped of ['email', 'surprise', 'new_in_3_99', 'hashed_token', '"token"']) {
       expect(text).not.toContain(dropped);
     }
@@ -108,10 +109,10 @@ describe('fields nobody decided to pass on are dropped', () => {
   });
 
   it('the minted schema keeps the new token, never hashed_token', () => {
-    const parsed = MintedAuthorizationSchema.safeParse(authorization());
-    expect(parsed.success && parsed.data.token).toBe(authorization().token);
-    expect(parsed.success && 'hashed_token' in parsed.data).toBe(false);
-    expect(AuthorizationSchema.safeParse(authorization()).success).toBe(true);
+    const parsed = v.safeParse(MintedAuthorizationSchema, authorization());
+    expect(parsed.success && parsed.output.token).toBe(authorization().token);
+    expect(parsed.success && 'hashed_token' in parsed.output).toBe(false);
+    expect(v.safeParse(AuthorizationSchema, authorization()).success).toBe(true);
   });
 });
 
