@@ -116,6 +116,78 @@ describe('fields nobody decided to pass on are dropped', () => {
   });
 });
 
+describe('exactly what the zod schema accepted (valibot since issue 14)', () => {
+  const installation = {
+    permissions: { contents: 'read' },
+    repository_selection: 'all',
+    single_file_name: null,
+    repositories_url: 'u',
+    account: { login: 'octo-org', id: 3 },
+  };
+
+  it.each([
+    ['a leap day', '2024-02-29T00:00:00Z'],
+    ['an offset with minutes', '2026-01-01T00:00:00-05:30'],
+  ])('date-time: %s is accepted', (_what, at) => {
+    expect(accepts(authorization({ expires_at: at })).success).toBe(true);
+  });
+
+  it.each([
+    ['29 February of a common year', '2025-02-29T00:00:00Z'],
+    ['no seconds', '2026-01-01T00:00Z'],
+    ['no offset', '2026-01-01T00:00:00'],
+    ['a space for T', '2026-01-01 00:00:00Z'],
+    ['a lower-case t and z', '2026-01-01t00:00:00z'],
+    ['hour 24', '2026-01-01T24:00:00Z'],
+    ['a date only', '2026-01-01'],
+  ])('date-time: %s is refused', (_what, at) => {
+    expect(accepts(authorization({ expires_at: at })).success).toBe(false);
+  });
+
+  it('user and installation: missing stays missing, null stays null', () => {
+    const { user: _u, installation: _i, ...bare } = authorization();
+    const missing = accepts(bare);
+    expect(missing.success && ['user' in missing.output, 'installation' in missing.output]).toEqual(
+      [false, false],
+    );
+    const nulls = accepts(authorization({ user: null, installation: null }));
+    expect(nulls.success && [nulls.output.user, nulls.output.installation]).toEqual([null, null]);
+  });
+
+  it('scopes may be null but not missing', () => {
+    const { scopes: _s, ...bare } = authorization();
+    expect(accepts(bare).success).toBe(false);
+    const nulled = accepts(authorization({ scopes: null }));
+    expect(nulled.success && nulled.output.scopes).toBeNull();
+  });
+
+  it.each([
+    ['the largest safe integer', 2 ** 53 - 1, true],
+    ['past 2^53', 2 ** 53, false],
+    ['a fraction', 1001.5, false],
+    ['zero', 0, false],
+    ['a numeric string', '1001', false],
+  ])('id: %s', (_what, id, ok) => {
+    expect(accepts(authorization({ id: id as number })).success).toBe(ok);
+  });
+
+  it.each([
+    ['an array for installation', []],
+    ['an array for the account', { ...installation, account: [] }],
+    ['an array of permissions', { ...installation, permissions: ['contents'] }],
+  ])('%s is refused, not read as an object', (_what, value) => {
+    expect(accepts(authorization({ installation: value as never })).success).toBe(false);
+  });
+
+  it('a permission named after an Object.prototype member is dropped, the others kept', () => {
+    const permissions = JSON.parse('{"contents":"read","constructor":"write","__proto__":"admin"}');
+    const parsed = accepts(authorization({ installation: { ...installation, permissions } }));
+    expect(parsed.success && parsed.output.installation?.permissions).toStrictEqual({
+      contents: 'read',
+    });
+  });
+});
+
 describe("every release's answers, as the emulator renders them from GitHub's schema, are accepted", () => {
   it.each(KNOWN_VERSIONS.map((v) => [v]))('GHES %s', async (version) => {
     const now = Date.UTC(2026, 0, 15, 12, 0, 0);
