@@ -26,7 +26,8 @@ const identifier = v.pipe(v.string(), v.minLength(1), v.maxLength(255), v.regex(
 
 /**
  * RFC 3339 date-time with seconds and a `Z` or `±hh:mm` offset, calendar dates only (leap days
- * included): the pattern the gateway has always checked (zod's `iso.datetime({ offset: true })`).
+ * included), as the gateway has always checked. Spelled out: valibot's isoTimestamp() also takes
+ * a space for `T`, `+hhmm` and 30 February.
  */
 const DATE_TIME =
   /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$/;

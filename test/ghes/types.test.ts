@@ -119,7 +119,7 @@ describe('fields nobody decided to pass on are dropped', () => {
 describe('exactly what the zod schema accepted (valibot since issue 14)', () => {
   const installation = {
     permissions: { contents: 'read' },
-    repository_selection: 'all',
+    repository_selection: 'all' as const,
     single_file_name: null,
     repositories_url: 'u',
     account: { login: 'octo-org', id: 3 },
