@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { err, ok, type Result } from '../lib/result';
+import { withoutValue } from '../lib/schema';
 import { resolveApiStyle, scopedPermissions } from './ghes-releases';
 import {
   FINGERPRINT,
@@ -114,20 +115,6 @@ function checkRelations(vars: Vars, issue: Issue): void {
         issue(['MTLS_CALLERS', fingerprint], `"${sub}" has no CALLER_POLICY entry`);
     }
   }
-}
-
-/**
- * valibot's own messages end "but received <value>", and a value may be a secret: this one says
- * what was expected instead. Messages the schema gives are used as they are.
- */
-function withoutValue(issue: v.BaseIssue<unknown>): string {
-  const what =
-    issue.type === 'picklist'
-      ? 'Invalid option'
-      : (/^Invalid [a-z ]+(?=:)/.exec(issue.message)?.[0] ?? 'Invalid input');
-  if (what === 'Invalid key')
-    return issue.expected === 'never' ? 'is not a known field' : 'is required';
-  return issue.expected === null ? what : `${what}: expected ${issue.expected}`;
 }
 
 function describe(issues: readonly v.BaseIssue<unknown>[]): string[] {
