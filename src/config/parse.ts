@@ -4,8 +4,9 @@
  * instead of failing deep inside a request. Secrets are read here and nowhere else; the parsed
  * config must never be logged as a whole.
  */
-import type { z } from 'zod';
+import * as v from 'valibot';
 import { err, ok, type Result } from '../lib/result';
+import { withoutValue } from '../lib/schema';
 import { resolveApiStyle, scopedPermissions } from './ghes-releases';
 import {
   FINGERPRINT,
@@ -28,18 +29,18 @@ import { placeholderErrors } from './urls';
 type Issue = (path: (string | number)[], message: string) => void;
 
 /** Rules between vars: what one var names must exist in another. */
-function checkRelations(v: Vars, issue: Issue): void {
-  if (v.PUBLIC_URL === undefined && !v.LOCAL_DEV)
+function checkRelations(vars: Vars, issue: Issue): void {
+  if (vars.PUBLIC_URL === undefined && !vars.LOCAL_DEV)
     issue(
       ['PUBLIC_URL'],
       'must be set to the gateway\'s public https origin: the issuer and published URLs never follow the Host header (only LOCAL_DEV = "true" may leave it empty)',
     );
-  if ((v.CALLER_JWKS === undefined) === (v.CALLER_JWKS_URL === undefined))
+  if ((vars.CALLER_JWKS === undefined) === (vars.CALLER_JWKS_URL === undefined))
     issue(['CALLER_JWKS'], 'set exactly one of CALLER_JWKS (inline JSON) and CALLER_JWKS_URL');
 
   const names = new Set<string>();
   const ids = new Set<string>();
-  v.APPS.forEach((app, i) => {
+  vars.APPS.forEach((app, i) => {
     if (names.has(app.name)) issue(['APPS', i, 'name'], 'duplicate app name');
     if (ids.has(app.client_id)) issue(['APPS', i, 'client_id'], 'duplicate client_id');
     // GHES's Authorizations API takes an OAuth app's client key; GitHub Apps have no such tokens.
@@ -49,15 +50,15 @@ function checkRelations(v: Vars, issue: Issue): void {
     ids.add(app.client_id);
   });
 
-  const knownPermissions = scopedPermissions(v.GHES_VERSION);
-  for (const [sub, entry] of Object.entries(v.CALLER_POLICY)) {
+  const knownPermissions = scopedPermissions(vars.GHES_VERSION);
+  for (const [sub, entry] of Object.entries(vars.CALLER_POLICY)) {
     const ceiling = entry.scoped;
     if (ceiling?.permissions !== undefined && knownPermissions !== undefined)
       for (const name of Object.keys(ceiling.permissions))
         if (!Object.hasOwn(knownPermissions, name))
           issue(
             ['CALLER_POLICY', sub, 'scoped', 'permissions', name],
-            `is not a scoped-token permission of GHES ${v.GHES_VERSION.label}`,
+            `is not a scoped-token permission of GHES ${vars.GHES_VERSION.label}`,
           );
     if (ceiling?.repositories !== undefined && ceiling.require_repositories === false)
       issue(
@@ -84,25 +85,25 @@ function checkRelations(v: Vars, issue: Issue): void {
       );
   }
 
-  const hasPolicy = (sub: string) => Object.hasOwn(v.CALLER_POLICY, sub);
-  const accessParts = [v.ACCESS_TEAM_DOMAIN, v.ACCESS_AUD, v.ACCESS_SUBJECTS];
+  const hasPolicy = (sub: string) => Object.hasOwn(vars.CALLER_POLICY, sub);
+  const accessParts = [vars.ACCESS_TEAM_DOMAIN, vars.ACCESS_AUD, vars.ACCESS_SUBJECTS];
   if (accessParts.some((p) => p !== undefined) && accessParts.some((p) => p === undefined))
     issue(
       ['ACCESS_TEAM_DOMAIN'],
       'set all of ACCESS_TEAM_DOMAIN, ACCESS_AUD and ACCESS_SUBJECTS, or none (Access off)',
     );
-  if (v.ACCESS_SUBJECTS !== undefined) {
-    if (Object.keys(v.ACCESS_SUBJECTS).length === 0)
+  if (vars.ACCESS_SUBJECTS !== undefined) {
+    if (Object.keys(vars.ACCESS_SUBJECTS).length === 0)
       issue(['ACCESS_SUBJECTS'], 'maps no identity; leave it empty to turn Access off');
-    for (const [identity, sub] of Object.entries(v.ACCESS_SUBJECTS))
+    for (const [identity, sub] of Object.entries(vars.ACCESS_SUBJECTS))
       if (!hasPolicy(sub))
         issue(['ACCESS_SUBJECTS', identity], `"${sub}" has no CALLER_POLICY entry`);
   }
-  if (v.MTLS_CALLERS !== undefined) {
-    if (Object.keys(v.MTLS_CALLERS).length === 0)
+  if (vars.MTLS_CALLERS !== undefined) {
+    if (Object.keys(vars.MTLS_CALLERS).length === 0)
       issue(['MTLS_CALLERS'], 'maps no certificate; leave it empty to turn mTLS off');
     const seen = new Set<string>();
-    for (const [fingerprint, sub] of Object.entries(v.MTLS_CALLERS)) {
+    for (const [fingerprint, sub] of Object.entries(vars.MTLS_CALLERS)) {
       const normalized = normalizeFingerprint(fingerprint);
       if (!FINGERPRINT.test(normalized))
         issue(
@@ -117,13 +118,11 @@ function checkRelations(v: Vars, issue: Issue): void {
   }
 }
 
-const configSchema = varsSchema.superRefine((v, ctx) =>
-  checkRelations(v, (path, message) => ctx.addIssue({ code: 'custom', path, message })),
-);
-
-function describe(issues: readonly z.core.$ZodIssue[]): string[] {
+function describe(issues: readonly v.BaseIssue<unknown>[]): string[] {
   // Messages name the var and what is wrong, never the value (a value may be a secret).
-  return issues.map((i) => `${i.path.map(String).join('.') || '(env)'}: ${i.message}`);
+  return issues.map(
+    (i) => `${i.path?.map((p) => String(p.key)).join('.') || '(env)'}: ${i.message}`,
+  );
 }
 
 /** A GitHub App's webhook secret; GHES sends OAuth apps no webhooks (docs/webhooks.md). */
@@ -149,9 +148,9 @@ function readWebhookSecret(
 }
 
 /** The secrets named by vars or fixed by name. */
-function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
+function readSecrets(vars: Vars, env: Record<string, unknown>, errors: string[]) {
   const apps = new Map<string, AppConfig>();
-  for (const app of v.APPS) {
+  for (const app of vars.APPS) {
     const secret = env[app.client_secret_binding];
     if (typeof secret !== 'string' || secret.length === 0) {
       errors.push(`APPS.${app.name}: secret ${app.client_secret_binding} is not set`);
@@ -174,12 +173,12 @@ function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
 
   let signingKeys: Record<string, unknown>[] = [];
   if (env['INTROSPECTION_SIGNING_KEYS'] !== undefined) {
-    const keys = signingKeysSchema.safeParse(env['INTROSPECTION_SIGNING_KEYS']);
+    const keys = v.safeParse(signingKeysSchema, env['INTROSPECTION_SIGNING_KEYS']);
     if (!keys.success) {
       errors.push('INTROSPECTION_SIGNING_KEYS: must be a private JWK or a JWK set (JSON)');
     } else {
       const list =
-        'keys' in keys.data && Array.isArray(keys.data.keys) ? keys.data.keys : [keys.data];
+        'keys' in keys.output && Array.isArray(keys.output.keys) ? keys.output.keys : [keys.output];
       signingKeys = list as Record<string, unknown>[];
       signingKeys.forEach((k, i) => {
         if (typeof k['kid'] !== 'string' || typeof k['d'] !== 'string')
@@ -189,7 +188,7 @@ function readSecrets(v: Vars, env: Record<string, unknown>, errors: string[]) {
   }
   // RFC 9701 §5: signed answers carry `iss`; it must be the name verifiers were configured with,
   // even on a dev server.
-  if (signingKeys.length > 0 && v.PUBLIC_URL === undefined)
+  if (signingKeys.length > 0 && vars.PUBLIC_URL === undefined)
     errors.push(
       "PUBLIC_URL: must be set when INTROSPECTION_SIGNING_KEYS is (the signed answers' issuer)",
     );
@@ -209,47 +208,50 @@ function readMetrics(env: Record<string, unknown>, errors: string[]) {
 /** Pure: the whole configuration, or every error found (each names a var, never a value). */
 export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig, string[]> {
   const placeholders = placeholderErrors(env);
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) return err([...placeholders, ...describe(parsed.error.issues)]);
-  const v = parsed.data;
+  const parsed = v.safeParse(varsSchema, env, { message: withoutValue });
+  if (!parsed.success) return err([...placeholders, ...describe(parsed.issues)]);
+  const vars = parsed.output;
+  const related: string[] = [];
+  checkRelations(vars, (path, message) => related.push(`${path.join('.')}: ${message}`));
+  if (related.length > 0) return err([...placeholders, ...related]);
   const errors: string[] = [...placeholders];
-  const { apps, pepper, signingKeys } = readSecrets(v, env, errors);
+  const { apps, pepper, signingKeys } = readSecrets(vars, env, errors);
   const metrics = readMetrics(env, errors);
-  const apiStyle = resolveApiStyle(v.GHES_VERSION, v.GHES_API_STYLE);
+  const apiStyle = resolveApiStyle(vars.GHES_VERSION, vars.GHES_API_STYLE);
   if (!apiStyle.ok) errors.push(`GHES_API_STYLE: ${apiStyle.error}`);
   if (errors.length > 0 || !apiStyle.ok) return err(errors);
-  const { ACCESS_TEAM_DOMAIN: teamDomain, ACCESS_AUD: audience, ACCESS_SUBJECTS: subjects } = v;
+  const { ACCESS_TEAM_DOMAIN: teamDomain, ACCESS_AUD: audience, ACCESS_SUBJECTS: subjects } = vars;
   return ok({
     ghes: {
-      baseUrl: v.GHES_BASE_URL,
-      webUrl: v.GHES_WEB_URL ?? v.GHES_BASE_URL.slice(0, -'/api/v3'.length),
-      version: v.GHES_VERSION,
+      baseUrl: vars.GHES_BASE_URL,
+      webUrl: vars.GHES_WEB_URL ?? vars.GHES_BASE_URL.slice(0, -'/api/v3'.length),
+      version: vars.GHES_VERSION,
       apiStyle: apiStyle.value,
-      timeoutMs: v.GHES_TIMEOUT_MS,
-      deadlineMs: Math.max(v.GHES_DEADLINE_MS, v.GHES_TIMEOUT_MS),
-      maxResponseBytes: v.GHES_MAX_RESPONSE_BYTES,
-      breaker: { threshold: v.BREAKER_THRESHOLD, cooldownMs: v.BREAKER_COOLDOWN_MS },
-      credentialSuspectAfter404s: v.CREDENTIAL_SUSPECT_AFTER_404S,
+      timeoutMs: vars.GHES_TIMEOUT_MS,
+      deadlineMs: Math.max(vars.GHES_DEADLINE_MS, vars.GHES_TIMEOUT_MS),
+      maxResponseBytes: vars.GHES_MAX_RESPONSE_BYTES,
+      breaker: { threshold: vars.BREAKER_THRESHOLD, cooldownMs: vars.BREAKER_COOLDOWN_MS },
+      credentialSuspectAfter404s: vars.CREDENTIAL_SUSPECT_AFTER_404S,
     },
     apps,
     caller: {
-      issuer: v.CALLER_ISSUER,
-      audience: v.CALLER_AUDIENCE,
-      algorithms: v.CALLER_ALGORITHMS,
-      jwks: v.CALLER_JWKS,
-      jwksUrl: v.CALLER_JWKS_URL,
-      clockToleranceS: v.CALLER_CLOCK_TOLERANCE_S,
-      maxTokenAgeS: v.CALLER_MAX_TOKEN_AGE_S,
-      policy: v.CALLER_POLICY,
+      issuer: vars.CALLER_ISSUER,
+      audience: vars.CALLER_AUDIENCE,
+      algorithms: vars.CALLER_ALGORITHMS,
+      jwks: vars.CALLER_JWKS,
+      jwksUrl: vars.CALLER_JWKS_URL,
+      clockToleranceS: vars.CALLER_CLOCK_TOLERANCE_S,
+      maxTokenAgeS: vars.CALLER_MAX_TOKEN_AGE_S,
+      policy: vars.CALLER_POLICY,
       access:
         teamDomain !== undefined && audience !== undefined && subjects !== undefined
           ? { teamDomain, audience, subjects }
           : undefined,
       mtls:
-        v.MTLS_CALLERS !== undefined
+        vars.MTLS_CALLERS !== undefined
           ? {
               callers: new Map(
-                Object.entries(v.MTLS_CALLERS).map(([fingerprint, sub]) => [
+                Object.entries(vars.MTLS_CALLERS).map(([fingerprint, sub]) => [
                   normalizeFingerprint(fingerprint),
                   sub,
                 ]),
@@ -260,33 +262,33 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
     rateLimits: {
       introspection: {
         binding: RATE_LIMIT_BINDINGS.introspection,
-        periodS: v.INTROSPECTION_RATE_LIMIT_PERIOD_S,
+        periodS: vars.INTROSPECTION_RATE_LIMIT_PERIOD_S,
       },
       mutation: {
         binding: RATE_LIMIT_BINDINGS.mutation,
-        periodS: v.MUTATION_RATE_LIMIT_PERIOD_S,
+        periodS: vars.MUTATION_RATE_LIMIT_PERIOD_S,
       },
       client: {
         binding: RATE_LIMIT_BINDINGS.client,
-        periodS: v.CLIENT_RATE_LIMIT_PERIOD_S,
-        header: v.CLIENT_ADDRESS_HEADER,
+        periodS: vars.CLIENT_RATE_LIMIT_PERIOD_S,
+        header: vars.CLIENT_ADDRESS_HEADER,
       },
       userLogin: {
         binding: RATE_LIMIT_BINDINGS.userLogin,
-        periodS: v.USER_LOGIN_RATE_LIMIT_PERIOD_S,
+        periodS: vars.USER_LOGIN_RATE_LIMIT_PERIOD_S,
       },
     },
     cache: {
-      positiveTtlS: v.CACHE_POSITIVE_TTL_S,
-      negativeTtlS: v.CACHE_NEGATIVE_TTL_S,
-      l1MaxEntries: v.CACHE_L1_MAX_ENTRIES,
-      staleIfErrorS: v.CACHE_STALE_IF_ERROR_S,
+      positiveTtlS: vars.CACHE_POSITIVE_TTL_S,
+      negativeTtlS: vars.CACHE_NEGATIVE_TTL_S,
+      l1MaxEntries: vars.CACHE_L1_MAX_ENTRIES,
+      staleIfErrorS: vars.CACHE_STALE_IF_ERROR_S,
       pepper,
     },
     introspection: { signingKeys },
-    publicUrl: (v.PUBLIC_URL ?? LOCAL_DEV_PUBLIC_URL).replace(/\/+$/, ''),
-    maxBodyBytes: v.MAX_BODY_BYTES,
-    localDev: v.LOCAL_DEV,
+    publicUrl: (vars.PUBLIC_URL ?? LOCAL_DEV_PUBLIC_URL).replace(/\/+$/, ''),
+    maxBodyBytes: vars.MAX_BODY_BYTES,
+    localDev: vars.LOCAL_DEV,
     metrics,
   });
 }

@@ -2,7 +2,7 @@
  * Rules for the URLs the gateway calls or publishes, and for template placeholders left in vars.
  * Messages name the var and what is wrong, never its value.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 
 /**
  * Loopback hosts as the WHATWG URL parser writes them (it canonicalises names and IP literals,
@@ -22,60 +22,62 @@ export function isLoopbackHost(hostname: string): boolean {
  * Basic credentials, and it would be logged or published with the URL.
  */
 export function secureUrl(options: { issuer?: boolean } = {}) {
-  return z.string().superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
-      return;
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be an https:// URL (http:// only for localhost, 127.0.0.0/8 or [::1])',
-      });
-    else if (url.username !== '' || url.password !== '')
-      ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
-    // RFC 8414 §2: the issuer has no query or fragment (an empty `?` or `#` counts too).
-    else if (options.issuer === true && /[?#]/.test(value))
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must have no query or fragment (it is the issuer)',
-      });
-  });
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const value = dataset.value;
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        addIssue({ message: 'is not a valid URL' });
+        return;
+      }
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+        addIssue({
+          message: 'must be an https:// URL (http:// only for localhost, 127.0.0.0/8 or [::1])',
+        });
+      else if (url.username !== '' || url.password !== '')
+        addIssue({ message: 'must not carry a user name or password' });
+      // RFC 8414 §2: the issuer has no query or fragment (an empty `?` or `#` counts too).
+      else if (options.issuer === true && /[?#]/.test(value))
+        addIssue({ message: 'must have no query or fragment (it is the issuer)' });
+    }),
+  );
 }
 
 /**
  * Cloudflare Access team domain as `https://<team>.cloudflareaccess.com` (the `iss` of Access
  * JWTs); the bare host name is accepted too.
  */
-export const accessTeamDomainSchema = z.string().transform((value, ctx) => {
-  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`;
-  let url: URL | undefined;
-  try {
-    url = new URL(candidate);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    url.protocol !== 'https:' ||
-    url.pathname !== '/' ||
-    url.search !== '' ||
-    url.hash !== '' ||
-    url.username !== '' ||
-    url.password !== '' ||
-    url.port !== ''
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be the team domain, e.g. https://myteam.cloudflareaccess.com',
-    });
-    return z.NEVER;
-  }
-  return url.origin;
-});
+export const accessTeamDomainSchema = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(candidate);
+    } catch {
+      url = undefined;
+    }
+    if (
+      url === undefined ||
+      url.protocol !== 'https:' ||
+      url.pathname !== '/' ||
+      url.search !== '' ||
+      url.hash !== '' ||
+      url.username !== '' ||
+      url.password !== '' ||
+      url.port !== ''
+    ) {
+      addIssue({ message: 'must be the team domain, e.g. https://myteam.cloudflareaccess.com' });
+      return NEVER;
+    }
+    return url.origin;
+  }),
+);
 
 /**
  * What wrangler.toml's [env.*] templates ship with and a deploy must replace: `REPLACE_WITH_…`

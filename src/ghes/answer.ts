@@ -2,7 +2,7 @@
  * Reading a GHES answer. Trust boundary: GHES's answers are untrusted input. A body is read as a
  * stream up to a bound, and a 2xx only counts once its body passes the call's schema.
  */
-import type { z } from 'zod';
+import * as v from 'valibot';
 import { readAtMost, strictUtf8, type BoundedRead } from '../lib/bounded-read';
 import { err, ok, type Result } from '../lib/result';
 
@@ -57,8 +57,11 @@ export async function readBody(res: Response, limit: number): Promise<Result<str
   }
 }
 
+/** A call's schema for its answer: whatever GHES sent in, `T` out. */
+export type AnswerSchema<T> = v.GenericSchema<unknown, T>;
+
 /** Parses a 2xx body and validates it against the call's schema; an empty body is `undefined`. */
-export function parseAnswer<T>(text: string, schema: z.ZodType<T>): Result<T, Unusable> {
+export function parseAnswer<T>(text: string, schema: AnswerSchema<T>): Result<T, Unusable> {
   let data: unknown = undefined;
   if (text.length > 0) {
     try {
@@ -67,28 +70,47 @@ export function parseAnswer<T>(text: string, schema: z.ZodType<T>): Result<T, Un
       return err({ reason: 'body not JSON', detail: NOT_JSON });
     }
   }
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return ok(parsed.data);
+  const parsed = v.safeParse(schema, data);
+  if (parsed.success) return ok(parsed.output);
   return err({
-    reason: `body invalid at ${describeIssues(parsed.error.issues)}`,
+    reason: `body invalid at ${describeIssues(parsed.issues)}`,
     detail: 'GHES answered with a body the gateway cannot use',
   });
 }
 
+type Issue = v.BaseIssue<unknown>;
+
 /**
- * Where an answer failed its schema, as field paths and zod issue codes: never the value, and
- * never a key GHES made up (a record key could be anything, a token included).
+ * The issue codes the log has always shown (docs/operations.md): `invalid_type`, `too_big`,
+ * `too_small`, `invalid_format`, `invalid_value`, `invalid_key`, `invalid_union`, `custom`.
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+function issueCode(issue: Issue): string {
+  // A record key that failed its own schema (the key itself is never shown).
+  if (issue.path?.at(-1)?.origin === 'key' && issue.kind !== 'schema') return 'invalid_key';
+  if (issue.type === 'union') return 'invalid_union';
+  if (issue.kind === 'schema')
+    return issue.type === 'picklist' || issue.type === 'literal' ? 'invalid_value' : 'invalid_type';
+  if (issue.type.startsWith('max_')) return 'too_big';
+  if (issue.type.startsWith('min_')) return 'too_small';
+  if (issue.type === 'regex') return 'invalid_format';
+  if (issue.type === 'integer' || issue.type === 'safe_integer') return 'invalid_type';
+  return 'custom';
+}
+
+/**
+ * Where an answer failed its schema, as field paths and issue codes: never the value, and never
+ * a key GHES made up (a record key could be anything, a token included).
+ */
+export function describeIssues(issues: readonly Issue[]): string {
   const shown = issues.slice(0, 3).map((issue) => {
     let path = '';
-    for (const segment of issue.path) {
-      if (typeof segment === 'number') path += `[${segment}]`;
-      else if (typeof segment === 'string' && /^[a-z_]{1,40}$/.test(segment))
-        path += path === '' ? segment : `.${segment}`;
+    for (const { key } of issue.path ?? []) {
+      if (typeof key === 'number') path += `[${key}]`;
+      else if (typeof key === 'string' && /^[a-z_]{1,40}$/.test(key))
+        path += path === '' ? key : `.${key}`;
       else path += path === '' ? '<key>' : '.<key>';
     }
-    return `${path === '' ? '(root)' : path} (${issue.code})`;
+    return `${path === '' ? '(root)' : path} (${issueCode(issue)})`;
   });
   const more = issues.length > shown.length ? ` and ${issues.length - shown.length} more` : '';
   return `${shown.join(', ')}${more}`;

@@ -10,57 +10,49 @@
  * unusable answer is `upstream-outcome-unknown`. GitHub answers most refusals with HTTP 200 and
  * an `error` member: web-flow-outcome.ts maps them.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
+import { object } from '../lib/schema';
 import { ghesRequest, type GhesContext } from './request';
 import { oauthRefusal, webRefusal, type OAuthGrant } from './web-flow-outcome';
 
 const PATH = '/login/oauth/access_token';
 
 /** A GitHub token as GHES mints it (gho_, ghu_, ghr_ …): printable ASCII, at most 255. */
-const token = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/)
-  .regex(/[A-Za-z0-9]/);
+const token = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(255),
+  v.regex(/^[\x21-\x7e]+$/),
+  v.regex(/[A-Za-z0-9]/),
+);
 
 /** Seconds; GitHub's 2020 announcement showed them as strings ("28800"), its docs as integers. */
-const seconds = z
-  .union([
-    z.int(),
-    z
-      .string()
-      .regex(/^\d{1,10}$/)
-      .transform(Number),
-  ])
-  .pipe(
-    z
-      .int()
-      .positive()
-      .max(10 * 365 * 86_400),
-  );
+const seconds = v.pipe(
+  v.union([
+    v.pipe(v.number(), v.safeInteger()),
+    v.pipe(v.string(), v.regex(/^\d{1,10}$/), v.transform(Number)),
+  ]),
+  v.minValue(1),
+  v.maxValue(10 * 365 * 86_400),
+);
 
 /** What GitHub answers on success (`scope` is comma-separated, empty for GitHub Apps). */
-export const OAuthTokenSchema = z.object({
+export const OAuthTokenSchema = object({
   access_token: token,
-  token_type: z.string().regex(/^[A-Za-z]{1,32}$/),
-  scope: z
-    .string()
-    .max(4096)
-    .regex(/^[\x20-\x7e]*$/)
-    .default(''),
-  expires_in: seconds.exactOptional(),
-  refresh_token: token.exactOptional(),
-  refresh_token_expires_in: seconds.exactOptional(),
+  token_type: v.pipe(v.string(), v.regex(/^[A-Za-z]{1,32}$/)),
+  scope: v.optional(v.pipe(v.string(), v.maxLength(4096), v.regex(/^[\x20-\x7e]*$/)), ''),
+  expires_in: v.exactOptional(seconds),
+  refresh_token: v.exactOptional(token),
+  refresh_token_expires_in: v.exactOptional(seconds),
 });
 
 /** A refusal, answered with HTTP 200; its free-text members are read by nobody. */
-const OAuthErrorSchema = z.object({ error: z.string().min(1).max(200) });
+const OAuthErrorSchema = object({ error: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
 
 /** `error` first: a body carrying both is a refusal (as octokit reads it). */
-const AnswerSchema = z.union([OAuthErrorSchema, OAuthTokenSchema]);
+const AnswerSchema = v.union([OAuthErrorSchema, OAuthTokenSchema]);
 
-export type OAuthToken = z.output<typeof OAuthTokenSchema>;
+export type OAuthToken = v.InferOutput<typeof OAuthTokenSchema>;
 
 export interface ExchangeCodeOptions {
   code: string;

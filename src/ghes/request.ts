@@ -8,12 +8,18 @@
  * logs or throws contains the secret, the Basic header, the token, or a URL with a token in it
  * (`logPath` is what legacy path-style calls log).
  */
-import type { z } from 'zod';
+import * as v from 'valibot';
 import type { AppConfig } from '../config/types';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
 import { ok, type Result } from '../lib/result';
-import { DEFAULT_MAX_RESPONSE_BYTES, parseAnswer, readBody, type Unusable } from './answer';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  parseAnswer,
+  readBody,
+  type AnswerSchema,
+  type Unusable,
+} from './answer';
 import type { CircuitBreaker } from './breaker';
 import type { UserAuth, UserOperation } from './authorizations/user-call';
 import { USER_MUTATES } from './authorizations/user-call';
@@ -124,7 +130,7 @@ export interface GhesCall<T> {
    * What a 2xx must carry, checked before anything is cached or answered (each call module
    * names its own). The JSON body is parsed with it; an empty body is `undefined`.
    */
-  answer: z.ZodType<T>;
+  answer: AnswerSchema<T>;
 }
 
 export interface GhesResult<T> {
@@ -258,9 +264,9 @@ export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promi
     }
     if (status === 404 && ambiguous && call.notFoundAfterAmbiguousIsSuccess) {
       // The success a delete would have answered: no content (its schema accepts `undefined`).
-      const none = call.answer.safeParse(undefined);
+      const none = v.safeParse(call.answer, undefined);
       if (none.success)
-        return { status: 204, data: none.data, headers: res.headers, attempts: attempt };
+        return { status: 204, data: none.output, headers: res.headers, attempts: attempt };
     }
     const secrets = [...call.secrets, ctx.app.clientSecret];
     const own = call.user?.refuse(res, text, secrets, mayHaveApplied(false));

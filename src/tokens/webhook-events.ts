@@ -13,7 +13,8 @@
  *   cached answer for at most CACHE_POSITIVE_TTL_S (docs/webhooks.md).
  * - Anything else (`ping`, `installation` `created`, other events): acknowledged and ignored.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
+import { object } from '../lib/schema';
 import { err, ok, type Result } from '../lib/result';
 
 export type WebhookAction =
@@ -26,17 +27,15 @@ export const HANDLED_EVENTS: Readonly<Record<string, readonly string[]>> = {
   installation: ['deleted', 'suspend'],
 };
 
-const userId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const actionOnly = z.object({ action: z.string().max(100) });
-const authorizationPayload = z.object({ sender: z.object({ id: userId }) });
-const installationPayload = z.object({
-  sender: z.object({ id: userId }),
-  installation: z.object({
-    id: z.number().int().nonnegative(),
-    account: z
-      .object({ id: userId, type: z.string().max(50) })
-      .nullable()
-      .optional(),
+/** Safe integers only: an id past 2^53 would name another user. */
+const userId = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const actionOnly = object({ action: v.pipe(v.string(), v.maxLength(100)) });
+const authorizationPayload = object({ sender: object({ id: userId }) });
+const installationPayload = object({
+  sender: object({ id: userId }),
+  installation: object({
+    id: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    account: v.nullish(object({ id: userId, type: v.pipe(v.string(), v.maxLength(50)) })),
   }),
 });
 
@@ -47,26 +46,26 @@ export const EVENT_NAME = /^[a-z_]{1,64}$/;
 export function webhookAction(event: string, payload: unknown): Result<WebhookAction, string> {
   const actions = Object.hasOwn(HANDLED_EVENTS, event) ? HANDLED_EVENTS[event] : undefined;
   if (actions === undefined) return ok({ kind: 'ignore', reason: 'unhandled-event' });
-  const head = actionOnly.safeParse(payload);
+  const head = v.safeParse(actionOnly, payload);
   if (!head.success) return err('action: must be a string');
-  if (!actions.includes(head.data.action))
+  if (!actions.includes(head.output.action))
     return ok({ kind: 'ignore', reason: 'unhandled-action' });
-  const handled = `${event}.${head.data.action}`;
+  const handled = `${event}.${head.output.action}`;
 
   if (event === 'github_app_authorization') {
-    const p = authorizationPayload.safeParse(payload);
+    const p = v.safeParse(authorizationPayload, payload);
     if (!p.success) return err('sender.id: must be a user id');
-    return ok({ kind: 'invalidate-grants', userIds: [p.data.sender.id], handled });
+    return ok({ kind: 'invalidate-grants', userIds: [p.output.sender.id], handled });
   }
-  const p = installationPayload.safeParse(payload);
-  if (!p.success) return err(`${issuePath(p.error)}: not as GitHub documents it`);
-  const account = p.data.installation.account;
-  const ids = new Set<number>([p.data.sender.id]);
+  const p = v.safeParse(installationPayload, payload);
+  if (!p.success) return err(`${issuePath(p.issues)}: not as GitHub documents it`);
+  const account = p.output.installation.account;
+  const ids = new Set<number>([p.output.sender.id]);
   if (account?.type === 'User') ids.add(account.id);
   return ok({ kind: 'invalidate-grants', userIds: [...ids].sort((a, b) => a - b), handled });
 }
 
-function issuePath(error: z.ZodError): string {
-  const path = error.issues[0]?.path ?? [];
-  return path.length > 0 ? path.map(String).join('.') : '(payload)';
+function issuePath(issues: readonly v.BaseIssue<unknown>[]): string {
+  const path = issues[0]?.path ?? [];
+  return path.length > 0 ? path.map((p) => String(p.key)).join('.') : '(payload)';
 }

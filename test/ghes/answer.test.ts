@@ -2,6 +2,7 @@
  * Reading GHES's answers (src/ghes/answer.ts): bounded, UTF-8, and described without values when
  * they fail their schema.
  */
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RESPONSE_BYTES, describeIssues } from '../../src/ghes/answer';
 import { checkToken } from '../../src/ghes/check-token';
@@ -102,7 +103,7 @@ describe('answers are read with a size bound', () => {
 
 describe('describeIssues', () => {
   it('names paths and codes, never values, and never a key GHES made up', () => {
-    const parsed = AuthorizationSchema.safeParse({
+    const parsed = v.safeParse(AuthorizationSchema, {
       ...authorization(),
       scopes: ['ok', 42],
       installation: {
@@ -114,7 +115,7 @@ describe('describeIssues', () => {
       },
     });
     expect(parsed.success).toBe(false);
-    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
+    const text = parsed.success ? '' : describeIssues(parsed.issues);
     expect(text).toContain('scopes[1] (invalid_type)');
     expect(text).toContain('installation.permissions');
     expect(text).not.toContain('gho_');
@@ -122,8 +123,8 @@ describe('describeIssues', () => {
   });
 
   it('says how many more issues there were past the first three', () => {
-    const parsed = AuthorizationSchema.safeParse({});
-    const text = parsed.success ? '' : describeIssues(parsed.error.issues);
+    const parsed = v.safeParse(AuthorizationSchema, {});
+    const text = parsed.success ? '' : describeIssues(parsed.issues);
     expect(text).toMatch(
       /^id \(invalid_type\), url \(invalid_type\), scopes \(invalid_type\) and \d+ more$/,
     );

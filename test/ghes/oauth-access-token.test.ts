@@ -264,6 +264,20 @@ describe.each(CALLS)(
         () => web([json(200, { ...EXPIRING_ANSWER, expires_in: -1 })]),
       ],
       ['a 200 with a numeric error', () => web([json(200, { error: 42 })])],
+      [
+        'a 200 with a fractional expires_in',
+        () => web([json(200, { ...EXPIRING_ANSWER, expires_in: 28800.5 })]),
+      ],
+      [
+        'a 200 with expires_in "0"',
+        () => web([json(200, { ...EXPIRING_ANSWER, expires_in: '0' })]),
+      ],
+      [
+        'a 200 with expires_in past ten years',
+        () =>
+          web([json(200, { ...EXPIRING_ANSWER, refresh_token_expires_in: 10 * 365 * 86_400 + 1 })]),
+      ],
+      ['a 200 that is an array', () => web([json(200, [TOKEN_ANSWER])])],
     ];
     it.each(lost)(
       '%s → upstream-outcome-unknown, mayHaveApplied, one fetch',

@@ -3,6 +3,7 @@
  * of what GitHub documents as nullable or absent in older releases, and dropping every field it
  * does not know, so nothing GHES adds reaches a caller or the cache.
  */
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/types';
 import { checkToken } from '../../src/ghes/check-token';
@@ -19,12 +20,12 @@ import { createGhesEmulator, KNOWN_VERSIONS } from '../../emulator/index';
 import { TestClock } from '../helpers/clock';
 import { CLIENT_ID, authorization, publicAuthorization } from './harness';
 
-const accepts = (value: unknown) => authorizationOf(CLIENT_ID).safeParse(value);
+const accepts = (value: unknown) => v.safeParse(authorizationOf(CLIENT_ID), value);
 
 describe('what GitHub documents is accepted', () => {
   it('a full answer, without token and hashed_token', () => {
     const parsed = accepts(authorization());
-    expect(parsed.success && parsed.data).toEqual(publicAuthorization());
+    expect(parsed.success && parsed.output).toEqual(publicAuthorization());
   });
 
   it('null where GitHub allows null: scopes, user, installation, expires_at, note, fingerprint', () => {
@@ -47,14 +48,14 @@ describe('what GitHub documents is accepted', () => {
     const { note: _n, note_url: _u, fingerprint: _f, ...old } = authorization();
     const parsed = accepts(old);
     expect(
-      parsed.success && [parsed.data.note, parsed.data.note_url, parsed.data.fingerprint],
+      parsed.success && [parsed.output.note, parsed.output.note_url, parsed.output.fingerprint],
     ).toEqual([null, null, null]);
   });
 
   it('before 2.22 there is no expires_at, and none is made up', () => {
     const { expires_at: _e, ...old } = authorization();
     const parsed = accepts(old);
-    expect(parsed.success && 'expires_at' in parsed.data).toBe(false);
+    expect(parsed.success && 'expires_at' in parsed.output).toBe(false);
   });
 
   it('date-times with an offset or fractional seconds', () => {
@@ -83,7 +84,7 @@ describe('fields nobody decided to pass on are dropped', () => {
     };
     const parsed = accepts(answer);
     expect(parsed.success).toBe(true);
-    const text = JSON.stringify(parsed.success && parsed.data);
+    const text = JSON.stringify(parsed.success && parsed.output);
     for (const dropped of ['email', 'surprise', 'new_in_3_99', 'hashed_token', '"token"']) {
       expect(text).not.toContain(dropped);
     }
@@ -108,10 +109,82 @@ describe('fields nobody decided to pass on are dropped', () => {
   });
 
   it('the minted schema keeps the new token, never hashed_token', () => {
-    const parsed = MintedAuthorizationSchema.safeParse(authorization());
-    expect(parsed.success && parsed.data.token).toBe(authorization().token);
-    expect(parsed.success && 'hashed_token' in parsed.data).toBe(false);
-    expect(AuthorizationSchema.safeParse(authorization()).success).toBe(true);
+    const parsed = v.safeParse(MintedAuthorizationSchema, authorization());
+    expect(parsed.success && parsed.output.token).toBe(authorization().token);
+    expect(parsed.success && 'hashed_token' in parsed.output).toBe(false);
+    expect(v.safeParse(AuthorizationSchema, authorization()).success).toBe(true);
+  });
+});
+
+describe('exactly what the zod schema accepted (valibot since issue 14)', () => {
+  const installation = {
+    permissions: { contents: 'read' },
+    repository_selection: 'all' as const,
+    single_file_name: null,
+    repositories_url: 'u',
+    account: { login: 'octo-org', id: 3 },
+  };
+
+  it.each([
+    ['a leap day', '2024-02-29T00:00:00Z'],
+    ['an offset with minutes', '2026-01-01T00:00:00-05:30'],
+  ])('date-time: %s is accepted', (_what, at) => {
+    expect(accepts(authorization({ expires_at: at })).success).toBe(true);
+  });
+
+  it.each([
+    ['29 February of a common year', '2025-02-29T00:00:00Z'],
+    ['no seconds', '2026-01-01T00:00Z'],
+    ['no offset', '2026-01-01T00:00:00'],
+    ['a space for T', '2026-01-01 00:00:00Z'],
+    ['a lower-case t and z', '2026-01-01t00:00:00z'],
+    ['hour 24', '2026-01-01T24:00:00Z'],
+    ['a date only', '2026-01-01'],
+  ])('date-time: %s is refused', (_what, at) => {
+    expect(accepts(authorization({ expires_at: at })).success).toBe(false);
+  });
+
+  it('user and installation: missing stays missing, null stays null', () => {
+    const { user: _u, installation: _i, ...bare } = authorization();
+    const missing = accepts(bare);
+    expect(missing.success && ['user' in missing.output, 'installation' in missing.output]).toEqual(
+      [false, false],
+    );
+    const nulls = accepts(authorization({ user: null, installation: null }));
+    expect(nulls.success && [nulls.output.user, nulls.output.installation]).toEqual([null, null]);
+  });
+
+  it('scopes may be null but not missing', () => {
+    const { scopes: _s, ...bare } = authorization();
+    expect(accepts(bare).success).toBe(false);
+    const nulled = accepts(authorization({ scopes: null }));
+    expect(nulled.success && nulled.output.scopes).toBeNull();
+  });
+
+  it.each([
+    ['the largest safe integer', 2 ** 53 - 1, true],
+    ['past 2^53', 2 ** 53, false],
+    ['a fraction', 1001.5, false],
+    ['zero', 0, false],
+    ['a numeric string', '1001', false],
+  ])('id: %s', (_what, id, ok) => {
+    expect(accepts(authorization({ id: id as number })).success).toBe(ok);
+  });
+
+  it.each([
+    ['an array for installation', []],
+    ['an array for the account', { ...installation, account: [] }],
+    ['an array of permissions', { ...installation, permissions: ['contents'] }],
+  ])('%s is refused, not read as an object', (_what, value) => {
+    expect(accepts(authorization({ installation: value as never })).success).toBe(false);
+  });
+
+  it('a permission named after an Object.prototype member is dropped, the others kept', () => {
+    const permissions = JSON.parse('{"contents":"read","constructor":"write","__proto__":"admin"}');
+    const parsed = accepts(authorization({ installation: { ...installation, permissions } }));
+    expect(parsed.success && parsed.output.installation?.permissions).toStrictEqual({
+      contents: 'read',
+    });
   });
 });
 

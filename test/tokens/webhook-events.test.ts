@@ -122,8 +122,42 @@ describe('webhookAction', () => {
       },
       'installation.account.id: not as GitHub documents it',
     ],
+    [
+      'an installation that is an array',
+      'installation',
+      { action: 'deleted', sender: { id: 1 }, installation: [] },
+      'installation: not as GitHub documents it',
+    ],
+    [
+      'a fractional installation id',
+      'installation',
+      { action: 'deleted', sender: { id: 1 }, installation: { id: 2.5 } },
+      'installation.id: not as GitHub documents it',
+    ],
+    [
+      'an unsafe installation id',
+      'installation',
+      { action: 'deleted', sender: { id: 1 }, installation: { id: 2 ** 60 } },
+      'installation.id: not as GitHub documents it',
+    ],
+    [
+      'a sender that is an array',
+      'github_app_authorization',
+      { action: 'revoked', sender: [] },
+      'sender.id: must be a user id',
+    ],
   ])('a handled event with %s is refused with the field named', (_, event, payload, error) => {
     expect(webhookAction(event, payload)).toEqual({ ok: false, error });
+  });
+
+  it.each([
+    ['null', { id: 2, account: null }],
+    ['missing', { id: 2 }],
+  ])('an installation whose account is %s → the sender only', (_, installation) => {
+    expect(webhookAction('installation', { action: 'deleted', sender, installation })).toEqual({
+      ok: true,
+      value: { kind: 'invalidate-grants', userIds: [sender.id], handled: 'installation.deleted' },
+    });
   });
 
   it('lists exactly the handled events and actions', () => {

@@ -2,9 +2,9 @@
  * One place that turns a user call's parts into a GhesCall: the user's Basic header and OTP, the
  * strings to scrub, and the retry rule (everything but POST create, which mints a token each time, is retried).
  */
+import type { AnswerSchema } from '../answer';
 import type { GhesCall, GhesOperation } from '../request';
 import { credentialSecrets, userAuth, type UserCredentials } from './user-call';
-import type { z } from 'zod';
 
 export function userCall<T>(
   user: UserCredentials,
@@ -13,7 +13,7 @@ export function userCall<T>(
     method: GhesCall<T>['method'];
     path: string;
     body?: unknown;
-    answer: z.ZodType<T>;
+    answer: AnswerSchema<T>;
     /** Strings besides the credentials to scrub from GHES's answers (the client secret is added). */
     secrets?: readonly string[];
   },
