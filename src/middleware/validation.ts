@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { GatewayError, type ErrorCode } from '../lib/errors';
-import { shapeProblem } from '../lib/plain-objects';
+import { shapeProblem } from '../lib/schema';
 import { looksSecret } from '../lib/secret-shaped';
 
 export interface FieldError {

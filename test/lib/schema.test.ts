@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { object, record, strictObject, withoutValue } from '../../src/lib/schema';
+import { object, record, shapeProblem, strictObject, withoutValue } from '../../src/lib/schema';
 
 describe('an array is not an object', () => {
   const optionalOnly = { a: v.optional(v.string()) };
@@ -62,5 +62,43 @@ describe('withoutValue', () => {
     const strict = strictObject({ a: v.string() });
     const parsed = v.safeParse(strict, { a: 'x', [SECRET]: SECRET }, { message: withoutValue });
     expect(parsed.issues?.map((i) => i.message)).toEqual(['is not a known field']);
+  });
+});
+
+describe('shapeProblem: what a plain request schema lets through', () => {
+  const schema = v.strictObject({
+    a: v.optional(v.object({ b: v.optional(v.string()) })),
+    list: v.optional(v.array(v.object({ c: v.optional(v.string()) }))),
+    perms: v.optional(v.record(v.string(), v.string())),
+    either: v.optional(v.union([v.object({ d: v.optional(v.string()) }), v.array(v.string())])),
+  });
+
+  it.each([
+    [[], []],
+    [{ a: [] }, ['a']],
+    [{ list: [{}, []] }, ['list', 1]],
+    [{ perms: ['read'] }, ['perms']],
+  ])('%j: an array where an object belongs, at %j', (input, path) => {
+    expect(shapeProblem(schema, input)).toEqual({ path, message: 'must be an object' });
+    // valibot alone takes it.
+    expect(v.safeParse(schema, input).success).toBe(true);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'a record key %s valibot would drop',
+    (key) => {
+      const input = JSON.parse(`{"perms": {"${key}": "write"}}`) as unknown;
+      expect(shapeProblem(schema, input)).toEqual({
+        path: ['perms', key],
+        message: 'is not an accepted key',
+      });
+    },
+  );
+
+  it('accepts what is well-shaped, and an array where a union allows one', () => {
+    expect(shapeProblem(schema, { a: {}, list: [{}], perms: { x: 'y' }, either: ['z'] })).toBe(
+      undefined,
+    );
+    expect(shapeProblem(schema, { either: {} })).toBe(undefined);
   });
 });
