@@ -3220,7 +3220,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3235,7 +3235,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -3252,7 +3252,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3267,7 +3267,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3282,7 +3282,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -3299,7 +3299,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3314,7 +3314,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3373,7 +3373,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3388,7 +3388,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -3405,7 +3405,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3420,7 +3420,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3435,7 +3435,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -3452,7 +3452,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3467,7 +3467,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3526,7 +3526,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3541,7 +3541,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -3558,7 +3558,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3573,7 +3573,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3588,7 +3588,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -3605,7 +3605,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3620,7 +3620,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3679,7 +3679,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3694,7 +3694,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -3711,7 +3711,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3726,7 +3726,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3741,7 +3741,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -3758,7 +3758,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3773,7 +3773,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3832,7 +3832,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3847,7 +3847,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -3864,7 +3864,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3879,7 +3879,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3894,7 +3894,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -3911,7 +3911,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3926,7 +3926,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -3985,7 +3985,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4000,7 +4000,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4017,7 +4017,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4032,7 +4032,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4047,7 +4047,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4064,7 +4064,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4079,7 +4079,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4138,7 +4138,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4153,7 +4153,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4170,7 +4170,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4185,7 +4185,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4200,7 +4200,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4217,7 +4217,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4232,7 +4232,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4291,7 +4291,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4306,7 +4306,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4323,7 +4323,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4338,7 +4338,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4353,7 +4353,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4370,7 +4370,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4385,7 +4385,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4447,7 +4447,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4462,7 +4462,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4479,7 +4479,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4494,7 +4494,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4509,7 +4509,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4526,7 +4526,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4541,7 +4541,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4603,7 +4603,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4618,7 +4618,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4635,7 +4635,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4650,7 +4650,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4665,7 +4665,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4682,7 +4682,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4697,7 +4697,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4759,7 +4759,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4774,7 +4774,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4791,7 +4791,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4806,7 +4806,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4821,7 +4821,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4838,7 +4838,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4853,7 +4853,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4915,7 +4915,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4930,7 +4930,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -4947,7 +4947,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4962,7 +4962,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -4977,7 +4977,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -4994,7 +4994,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5009,7 +5009,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5071,7 +5071,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5086,7 +5086,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -5103,7 +5103,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5118,7 +5118,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5133,7 +5133,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -5150,7 +5150,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5165,7 +5165,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5227,7 +5227,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5242,7 +5242,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -5259,7 +5259,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5274,7 +5274,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5289,7 +5289,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -5306,7 +5306,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5321,7 +5321,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5383,7 +5383,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5398,7 +5398,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -5415,7 +5415,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5430,7 +5430,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5445,7 +5445,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -5462,7 +5462,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5477,7 +5477,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5539,7 +5539,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5554,7 +5554,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description RFC 6750 §3 challenge */
           'www-authenticate': string;
           [name: string]: unknown;
@@ -5571,7 +5571,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5586,7 +5586,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5601,7 +5601,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           /** @description Seconds to wait before trying again */
           'retry-after': string;
           [name: string]: unknown;
@@ -5618,7 +5618,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5633,7 +5633,7 @@ export interface operations {
           /** @description no-store: a denial or failure is never reused */
           'cache-control': string;
           /** @description 0: nginx must not cache it */
-          'x-accel-expires': string;
+          'x-accel-expires'?: string;
           [name: string]: unknown;
         };
         content: {

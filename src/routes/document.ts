@@ -47,6 +47,21 @@ const SECURITY_SCHEMES = {
 
 type Json = Record<string, unknown>;
 
+/** Each tag a route names, described (an undescribed tag fails the OpenAPI lint). */
+const TAGS: Record<string, string> = {
+  operations: 'Liveness, this document and its rendered reference',
+  tokens:
+    "GHES's app-token API, narrowed per app: check (cached), reset, scoped, delete, grant delete",
+  oauth: 'The OAuth web flow: code exchange and refresh, with the client secret added here',
+  authorizations:
+    'The OAuth Authorizations API as a GHES user, narrowed to one app (docs/authorizations.md)',
+  introspection:
+    'RFC 7662 introspection, RFC 9701 signed answers, RFC 8414 metadata and the signing keys',
+  'forward auth':
+    'For API gateways: nginx auth_request, Caddy forward_auth, Envoy ext_authz, Traefik forwardAuth',
+  webhooks: 'GitHub App webhooks from GHES: revocations made in GHES (docs/webhooks.md)',
+};
+
 function converter(): (schema: v.GenericSchema) => Json {
   const config: ConversionConfig = {
     target: 'draft-2020-12',
@@ -177,12 +192,16 @@ export function openApiDocument(api: Pick<Api, 'routes'>, info: DocumentInfo): J
   for (const spec of api.routes) {
     (paths[spec.path] ??= {})[spec.method] = operation(spec, convert);
   }
-  const tags = [...new Set(api.routes.map((r) => r.tags[0]))].map((name) => ({ name }));
+  const tags = [...new Set(api.routes.map((r) => r.tags[0]))].map((name) => ({
+    name,
+    ...(TAGS[name] !== undefined && { description: TAGS[name] }),
+  }));
   return {
     openapi: '3.1.0',
     info: {
       title: 'ghes-token-gateway',
       version: '1',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Narrowed access to the GitHub Enterprise Server app-token and OAuth APIs, RFC 7662 / RFC 9701 token introspection and forward auth. Errors are RFC 9457 problems with a stable `code`.',
     },
