@@ -66,7 +66,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
     });
     const breaker = new CircuitBreaker(config.ghes.breaker);
     const { ghes } = config;
-    const contextFor = (requestId: string) => ({
+    const contextFor = (requestId: string, onCall: (ms: number) => void) => ({
       baseUrl: ghes.baseUrl,
       webUrl: ghes.webUrl,
       fetch: outbound,
@@ -77,12 +77,13 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       clock,
       breaker,
       requestId,
+      onCall,
     });
-    const ghesFor = (requestId: string) =>
+    const ghesFor = (requestId: string, onCall: (ms: number) => void) =>
       createGhesClient({
         version: ghes.version,
         style: config.ghes.apiStyle,
-        context: contextFor(requestId),
+        context: contextFor(requestId, onCall),
       });
     const app = createApp({
       config,
@@ -96,7 +97,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       tokens: new TokenService({ cache, credentialHealth, ghesFor }),
       authorizations: new AuthorizationsService({
         cache,
-        ghesFor: (requestId) => createAuthorizationsClient(contextFor(requestId)),
+        ghesFor: (requestId, onCall) => createAuthorizationsClient(contextFor(requestId, onCall)),
       }),
       deliveries: new DeliveryLog({ kv: env.TOKEN_CACHE, clock, log }),
     });

@@ -93,6 +93,8 @@ export interface GhesContext {
   /** 0 ≤ r < 1, for backoff jitter. */
   random?: () => number;
   requestId?: string;
+  /** Told how long each call took, retries and waits included (the audit line's `ghes_ms`). */
+  onCall?: (ms: number) => void;
 }
 
 export interface GhesCall<T> {
@@ -150,6 +152,17 @@ function isTimeout(e: unknown): boolean {
 }
 
 export async function ghesRequest<T>(ctx: GhesContext, call: GhesCall<T>): Promise<GhesResult<T>> {
+  const { onCall } = ctx;
+  if (onCall === undefined) return attempts(ctx, call);
+  const started = ctx.clock.now();
+  try {
+    return await attempts(ctx, call);
+  } finally {
+    onCall(ctx.clock.now() - started);
+  }
+}
+
+async function attempts<T>(ctx: GhesContext, call: GhesCall<T>): Promise<GhesResult<T>> {
   const { clock } = ctx;
   const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const random = ctx.random ?? Math.random;

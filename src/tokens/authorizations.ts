@@ -29,7 +29,7 @@ import type { AuthorizationUpdate } from '../ghes/authorizations/update-authoriz
 import type { UserCredentials } from '../ghes/authorizations/user-call';
 import type { MintedAuthorization, PublicAuthorization } from '../ghes/types';
 import { mayHaveApplied } from './outcome';
-import type { TokenAudit } from './service';
+import { ghesTime, type TokenAudit } from './service';
 
 /** One request's view: its id and its audit record. */
 export interface AuthorizationsRequest {
@@ -40,7 +40,7 @@ export interface AuthorizationsRequest {
 export interface AuthorizationsServiceDeps {
   cache: Pick<TokenCache, 'invalidateGrant'>;
   /** The Authorizations API client for one request (its id in the GHES client's logs). */
-  ghesFor: (requestId: string) => AuthorizationsClient;
+  ghesFor: (requestId: string, onCall: (ms: number) => void) => AuthorizationsClient;
 }
 
 type Owned = { app: { client_id: string }; user?: { id: number } | null };
@@ -66,6 +66,10 @@ export class AuthorizationsService {
     this.#ghesFor = deps.ghesFor;
   }
 
+  #client(req: AuthorizationsRequest): AuthorizationsClient {
+    return this.#ghesFor(req.requestId, ghesTime(req.audit));
+  }
+
   /** One page of the user's authorizations for the app; another app's items are dropped. */
   async list(
     req: AuthorizationsRequest,
@@ -73,7 +77,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     page: PageRequest,
   ): Promise<Page<PublicAuthorization>> {
-    const found = await this.#ghesFor(req.requestId).list(app, user, page);
+    const found = await this.#client(req).list(app, user, page);
     req.audit.ghes_status = 200;
     return { ...found, items: found.items.filter((a) => a.app.client_id === app.clientId) };
   }
@@ -84,7 +88,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     id: number,
   ): Promise<PublicAuthorization> {
-    const found = await this.#ghesFor(req.requestId).get(app, user, id);
+    const found = await this.#client(req).get(app, user, id);
     req.audit.ghes_status = 200;
     return this.#ownedBy(app, found);
   }
@@ -95,7 +99,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     fields: NewAuthorizationFields,
   ): Promise<MintedAuthorization> {
-    const created = await this.#ghesFor(req.requestId).create(app, user, fields);
+    const created = await this.#client(req).create(app, user, fields);
     req.audit.ghes_status = 201;
     return created;
   }
@@ -106,7 +110,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     fields: GetOrCreateFields,
   ): Promise<GetOrCreateResult> {
-    const result = await this.#ghesFor(req.requestId).getOrCreate(app, user, fields);
+    const result = await this.#client(req).getOrCreate(app, user, fields);
     req.audit.ghes_status = result.created ? 201 : 200;
     return result;
   }
@@ -119,7 +123,7 @@ export class AuthorizationsService {
     id: number,
     update: AuthorizationUpdate,
   ): Promise<PublicAuthorization> {
-    const ghes = this.#ghesFor(req.requestId);
+    const ghes = this.#client(req);
     const current = this.#ownedBy(app, await ghes.get(app, user, id));
     const call = () => ghes.update(app, user, id, update);
     const updated = touchesScopes(update)
@@ -136,7 +140,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     id: number,
   ): Promise<void> {
-    const ghes = this.#ghesFor(req.requestId);
+    const ghes = this.#client(req);
     const current = this.#ownedBy(app, await ghes.get(app, user, id));
     await this.#revoking(req, app, user, current, () => ghes.delete(app, user, id));
     req.audit.ghes_status = 204;
@@ -149,7 +153,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     page: PageRequest,
   ): Promise<Page<Grant>> {
-    const found = await this.#ghesFor(req.requestId).listGrants(app, user, page);
+    const found = await this.#client(req).listGrants(app, user, page);
     req.audit.ghes_status = 200;
     return { ...found, items: found.items.filter((g) => g.app.client_id === app.clientId) };
   }
@@ -161,7 +165,7 @@ export class AuthorizationsService {
     user: UserCredentials,
     id: number,
   ): Promise<void> {
-    const ghes = this.#ghesFor(req.requestId);
+    const ghes = this.#client(req);
     const current = this.#ownedBy(app, await ghes.getGrant(app, user, id));
     await this.#revoking(req, app, user, current, () => ghes.deleteGrant(app, user, id));
     req.audit.ghes_status = 204;
@@ -186,7 +190,7 @@ export class AuthorizationsService {
     // GitHub's answers name no user: GET /user, asked BEFORE the change, so that failing to learn
     // whose cached checks to end changes nothing at GHES (after it, a deleted token would stay
     // cached active while the caller is told the call failed).
-    const userId = current.user?.id ?? (await this.#ghesFor(req.requestId).userId(app, user));
+    const userId = current.user?.id ?? (await this.#client(req).userId(app, user));
     const invalidate = () => this.#cache.invalidateGrant(app, userId);
     let result: T;
     try {

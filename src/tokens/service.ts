@@ -30,6 +30,8 @@ import { mustInvalidateAfter } from './outcome';
 /** The audit-line fields the service fills in (a subset of the request's audit record). */
 export interface TokenAudit {
   ghes_status?: number;
+  /** Time spent in GHES calls, retries and waits included (src/ghes/request.ts `onCall`). */
+  ghes_ms?: number;
   cache_status?: string;
   token_id?: string;
   invalidation?: 'grant_epoch' | 'failed';
@@ -59,7 +61,7 @@ export interface TokenServiceDeps {
   cache: TokenCache;
   credentialHealth: CredentialHealth;
   /** A GHES client for one request (src/ghes/client.ts), with that request's id in its logs. */
-  ghesFor: (requestId: string) => GhesClient;
+  ghesFor: (requestId: string, onCall: (ms: number) => void) => GhesClient;
 }
 
 function tokenNotFound(cacheStatus?: string): GatewayError {
@@ -78,7 +80,7 @@ function grantUserId(auth: { user?: { id?: unknown } | null } | undefined): numb
 export class TokenService {
   readonly #cache: TokenCache;
   readonly #health: CredentialHealth;
-  readonly #ghesFor: (requestId: string) => GhesClient;
+  readonly #ghesFor: TokenServiceDeps['ghesFor'];
 
   constructor(deps: TokenServiceDeps) {
     this.#cache = deps.cache;
@@ -87,7 +89,7 @@ export class TokenService {
   }
 
   #ghes(req: TokenRequest): GhesClient {
-    return (req.ghes ??= this.#ghesFor(req.requestId));
+    return (req.ghes ??= this.#ghesFor(req.requestId, ghesTime(req.audit)));
   }
 
   /** Checks a token through L1 → KV → GHES; records the cache outcome for the audit line. */
@@ -238,4 +240,11 @@ export class TokenService {
       throw tokenNotFound(checked.cacheStatus);
     return grantUserId(await this.#ghes(req).check(app, token));
   }
+}
+
+/** Adds each GHES call's duration to the request's audit record. */
+export function ghesTime(audit: TokenAudit): (ms: number) => void {
+  return (ms) => {
+    audit.ghes_ms = (audit.ghes_ms ?? 0) + ms;
+  };
 }

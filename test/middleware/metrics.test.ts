@@ -71,6 +71,22 @@ describe('one data point per request', () => {
     expect(again.point).toMatchObject({ cache_tier: 'L1', ghes_status: 0, outcome: 'ok' });
   });
 
+  it('GHES latency: the time in GHES calls of this request, retries included; none on a hit', async () => {
+    const { gw, metrics } = await gatewayWithMetrics();
+    gw.emulator.addFault({ latency_ms: 250 });
+    const token = seedTokens(gw).octocatOauth;
+    const miss = await onePoint(metrics, () => check(gw, token));
+    expect(miss.point).toMatchObject({ cache_tier: 'miss', ghes_status: 200, ghes_ms: 250 });
+    expect(gw.logs.at(-1)).toMatchObject({ event: 'request', ghes_ms: 250 });
+    const hit = await onePoint(metrics, () => check(gw, token));
+    expect(hit.point).toMatchObject({ cache_tier: 'L1', ghes_ms: 0 });
+    // A delete is a GHES call of its own (and the cache's re-read of the token is not).
+    const del = await onePoint(metrics, () =>
+      gw.post('/v1/apps/demo-oauth/token/delete', { access_token: token }),
+    );
+    expect(del.point).toMatchObject({ ghes_status: 204, ghes_ms: 250 });
+  });
+
   it('a check answered from KV by another isolate is the KV tier', async () => {
     const first = await gatewayWithMetrics();
     const token = seedTokens(first.gw).octocatOauth;
