@@ -45,6 +45,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
       answerError,
       // One Analytics Engine data point per request, from the audit record (issue 13 §5).
       metrics: deps.config.metrics,
+      sampleHitsPercent: deps.config.logSampleHitsPercent,
     }),
   );
   // A credential in the query string is refused on every route (issue 13 §6); after

@@ -288,6 +288,7 @@ export function parseConfig(env: Record<string, unknown>): Result<GatewayConfig,
     introspection: { signingKeys },
     publicUrl: (vars.PUBLIC_URL ?? LOCAL_DEV_PUBLIC_URL).replace(/\/+$/, ''),
     maxBodyBytes: vars.MAX_BODY_BYTES,
+    logSampleHitsPercent: vars.LOG_SAMPLE_HITS,
     localDev: vars.LOCAL_DEV,
     metrics,
   });

@@ -233,6 +233,8 @@ export const varsSchema = v.object({
     '',
   ),
   MAX_BODY_BYTES: intVar(16_384, 1024, 1_048_576),
+  /** Percent of successful cache hits that get their log line (src/middleware/audit.ts). */
+  LOG_SAMPLE_HITS: intVar(100, 1, 100),
 });
 
 export type Vars = v.InferOutput<typeof varsSchema>;

@@ -208,6 +208,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** LOCAL_DEV: a local dev setup (`npm start`); answers may then say how to fix the setup. */
   localDev: boolean;
+  /** LOG_SAMPLE_HITS: percent of successful cache hits logged; every other answer always is. */
+  logSampleHitsPercent: number;
   /** One data point per request (src/middleware/metrics.ts); undefined: no metrics. */
   metrics: AnalyticsEngineDataset | undefined;
 }

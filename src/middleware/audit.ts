@@ -18,7 +18,14 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigurationError, type GatewayError } from '../lib/errors';
 import type { Logger, LogRecord } from '../lib/log';
-import { metricsWriter } from './metrics';
+import { cacheTier, metricsWriter } from './metrics';
+
+/** A successful answer from L1 or KV, not an audit event: what LOG_SAMPLE_HITS may leave out. */
+function isCacheHit(fields: AuditFields): boolean {
+  if (fields.audit_event === true) return false;
+  const tier = cacheTier(fields.cache_status);
+  return tier === 'L1' || tier === 'KV';
+}
 
 export interface AuditFields {
   app?: string;
@@ -53,6 +60,14 @@ export interface AuditLogOptions {
   answerError: (err: unknown, c: Context) => Response;
   /** Workers Analytics Engine: one data point per request; none when undefined. */
   metrics?: AnalyticsEngineDataset | undefined;
+  /**
+   * LOG_SAMPLE_HITS: the percent (1–100) of successful answers from the cache (L1 or KV) that
+   * get their log line; the lines written carry `sample_percent` so counts can be scaled back.
+   * Misses, mutations, denials and failures are always logged. Default 100.
+   */
+  sampleHitsPercent?: number;
+  /** 0 ≤ r < 1, for sampling; Math.random by default. */
+  random?: () => number;
 }
 
 export function auditLog(options: AuditLogOptions): MiddlewareHandler {
@@ -63,6 +78,13 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
   if (options.metrics !== undefined && typeof options.metrics.writeDataPoint !== 'function')
     throw new ConfigurationError('auditLog', '"metrics" must be an Analytics Engine dataset');
   const writeDataPoint = metricsWriter(options.metrics, log);
+  const percent = options.sampleHitsPercent ?? 100;
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100)
+    throw new ConfigurationError(
+      'auditLog',
+      '"sampleHitsPercent" must be an integer from 1 to 100',
+    );
+  const random = options.random ?? Math.random;
   return async function auditLogMiddleware(c, next) {
     const started = now();
     const fields: AuditFields = {};
@@ -96,7 +118,11 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
     }
     record['outcome'] = fields.outcome ?? (failure !== undefined ? failure.code : 'ok');
     record['latency_ms'] = now() - started;
-    log(record);
     writeDataPoint?.(record);
+    if (percent < 100 && status === 200 && failure === undefined && isCacheHit(fields)) {
+      if (random() * 100 >= percent) return;
+      record['sample_percent'] = percent;
+    }
+    log(record);
   };
 }

@@ -36,6 +36,7 @@ describe('audit line', () => {
       app: 'demo-oauth',
       operation: 'check',
       ghes_status: 200,
+      ghes_ms: 0,
       cache_status: res.headers.get('cache-status'),
       token_id: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/),
       outcome: 'ok',
@@ -191,5 +192,77 @@ describe('auditLog: a throw that escapes every layer still gets its line', () =>
     expect(() => auditLog({ log: () => undefined, now: () => 0, answerError: 1 as never })).toThrow(
       ConfigurationError,
     );
+  });
+});
+
+describe('LOG_SAMPLE_HITS: only successful cache hits are sampled', () => {
+  async function sampledApp(percent: number, draws: number[]) {
+    const { Hono } = await import('hono');
+    const { auditLog } = await import('../../src/middleware/audit');
+    const logs: LogRecord[] = [];
+    const points: AnalyticsEngineDataPoint[] = [];
+    const app = new Hono<{ Variables: { audit: Record<string, unknown> } }>();
+    app.use(
+      '*',
+      auditLog({
+        log: (r) => logs.push(r),
+        now: () => 0,
+        answerError: () => new Response('problem', { status: 500 }),
+        metrics: { writeDataPoint: (p) => void points.push(p ?? {}) },
+        sampleHitsPercent: percent,
+        random: () => draws.shift() ?? 0,
+      }),
+    );
+    const answer =
+      (cacheStatus: string | undefined, status = 200, auditEvent = false) =>
+      (c: import('hono').Context<{ Variables: { audit: Record<string, unknown> } }>) => {
+        if (cacheStatus !== undefined) c.get('audit')['cache_status'] = cacheStatus;
+        if (auditEvent) c.get('audit')['audit_event'] = true;
+        return c.body(null, status as 200);
+      };
+    app.get('/l1', answer('ghes-token-gateway; hit; detail=l1'));
+    app.get('/kv', answer('ghes-token-gateway; hit; detail=kv'));
+    app.get('/miss', answer('ghes-token-gateway; fwd=miss'));
+    app.get('/denied', answer('ghes-token-gateway; hit; detail=l1', 404));
+    app.get('/mutation', answer(undefined, 200, true));
+    return { app, logs, points };
+  }
+
+  it('a hit is logged when the draw falls under the percent, with sample_percent', async () => {
+    const { app, logs, points } = await sampledApp(25, [0.1, 0.5, 0.2, 0.9]);
+    for (const path of ['/l1', '/l1', '/kv', '/kv']) await app.request(path);
+    expect(logs.map((l) => [l['route'], l['sample_percent']])).toEqual([
+      ['/l1', 25],
+      ['/kv', 25],
+    ]);
+    // Metrics still count every request, and never carry the sampling.
+    expect(points).toHaveLength(4);
+  });
+
+  it('misses, denials and mutations are always logged, and draw nothing', async () => {
+    const draws = [0.99, 0.99, 0.99];
+    const { app, logs } = await sampledApp(1, draws);
+    for (const path of ['/miss', '/denied', '/mutation']) await app.request(path);
+    expect(logs.map((l) => l['route'])).toEqual(['/miss', '/denied', '/mutation']);
+    expect(logs.every((l) => l['sample_percent'] === undefined)).toBe(true);
+    expect(draws).toHaveLength(3);
+  });
+
+  it('100 (the default) logs every hit without a sample_percent', async () => {
+    const { app, logs } = await sampledApp(100, [0.999]);
+    await app.request('/l1');
+    expect(logs).toEqual([expect.not.objectContaining({ sample_percent: expect.anything() })]);
+  });
+
+  it.each([0, 101, 2.5])('refuses %s when built', async (percent) => {
+    const { auditLog } = await import('../../src/middleware/audit');
+    expect(() =>
+      auditLog({
+        log: () => undefined,
+        now: () => 0,
+        answerError: () => new Response(null),
+        sampleHitsPercent: percent,
+      }),
+    ).toThrow(ConfigurationError);
   });
 });
