@@ -262,6 +262,12 @@ function hotRows(r: Results): string[][] {
       beyond(r.hot_introspect_us),
     ],
     [
+      'introspect (L1 hit), `LOG_SAMPLE_HITS=1`',
+      us(r.hot_introspect_sampled_us),
+      us(r.hot_introspect_sampled_min_us),
+      beyond(r.hot_introspect_sampled_us),
+    ],
+    [
       'forward auth (L1 hit)',
       us(r.hot_forward_auth_us),
       us(r.hot_forward_auth_min_us),

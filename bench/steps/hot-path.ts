@@ -35,11 +35,13 @@ export async function hotPathProbe(
     f.hot_hello_us = round(median(t.hello), 2);
     f.hot_introspect_us = round(median(t.introspect), 2);
     f.hot_forward_auth_us = round(median(t.forward_auth), 2);
+    f.hot_introspect_sampled_us = round(median(t.introspect_sampled), 2);
+    f.hot_introspect_sampled_min_us = round(Math.min(...t.introspect_sampled), 2);
     f.hot_hello_min_us = round(Math.min(...t.hello), 2);
     f.hot_introspect_min_us = round(Math.min(...t.introspect), 2);
     f.hot_forward_auth_min_us = round(Math.min(...t.forward_auth), 2);
     say(
-      `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs, forward auth ${f.hot_forward_auth_us} µs per request (medians)`,
+      `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs (hit lines sampled at 1 %: ${f.hot_introspect_sampled_us} µs), forward auth ${f.hot_forward_auth_us} µs per request (medians)`,
     );
   } catch (e) {
     const reason = `hot path failed: ${(e as Error).message}`;

@@ -25,7 +25,7 @@ const DOCUMENTED_AT: Record<Op, { path: string; method: string }> = {
   delete: { path: '/v1/apps/{app}/token/delete', method: 'post' },
   grant_delete: { path: '/v1/apps/{app}/grant/delete', method: 'post' },
   introspect: { path: '/introspect', method: 'post' },
-  forward_auth: { path: '/forward-auth/{rest}', method: 'get' },
+  forward_auth: { path: '/forward-auth/{path}', method: 'get' },
 };
 
 export interface Contract {
