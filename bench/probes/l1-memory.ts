@@ -13,6 +13,7 @@
  * Prints one JSON line (see `L1Report`) or { error }.
  */
 import { resolve } from 'node:path';
+import { safeParse, type GenericSchema } from 'valibot';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -90,10 +91,11 @@ function answerFor(i: number, clientId: string): unknown {
 
 async function defaultCap(): Promise<number> {
   const env = (await import(pathToFileURL(resolve(root, 'src/config/schema.ts')).href)) as {
-    varsSchema?: { shape?: Record<string, { parse(v: unknown): unknown }> };
+    varsSchema?: { entries?: Record<string, GenericSchema> };
   };
-  const field = env.varsSchema?.shape?.['CACHE_L1_MAX_ENTRIES'];
-  const value = field?.parse(undefined);
+  const field = env.varsSchema?.entries?.['CACHE_L1_MAX_ENTRIES'];
+  const parsed = field === undefined ? undefined : safeParse(field, undefined);
+  const value = parsed?.success === true ? parsed.output : undefined;
   if (typeof value !== 'number')
     throw new Error('src/config/schema.ts has no CACHE_L1_MAX_ENTRIES default');
   return value;
