@@ -4,8 +4,9 @@
  * to send it, and neither the answer nor any log line holds the token or the query string.
  * Forward auth's own `?app=` and `?scope=` still pass.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { credentialParameter } from '../../src/middleware/token-in-query';
+import { credentialParameter, plainlyClean } from '../../src/middleware/token-in-query';
 import { createTestGateway, seedTokens, type TestGateway } from '../helpers/gateway';
 import { forwardAuth } from '../introspection/requests';
 
@@ -42,6 +43,61 @@ describe('credentialParameter', () => {
     'note=tokens-are-great',
   ])('%j passes', (query) => {
     expect(credentialParameter(new URLSearchParams(query))).toBeUndefined();
+  });
+});
+
+describe('plainlyClean: the unparsed fast path never lets a credential through', () => {
+  it.each([
+    'token=%67ho_0123456789abcdefghijklmnopqrstuvwxyz',
+    'x=gh%6F_abc',
+    'access%5Ftoken=abc',
+    'Access-Token=abc',
+    'app=demo&x=gho_0123456789abcdefghijklmnopqrstuvwxyz',
+    `sha=${'a'.repeat(40)}`,
+  ])('%s is parsed, not waved through', (query) => {
+    expect(plainlyClean(query)).toBe(false);
+  });
+
+  it.each(['app=demo-oauth', 'app=demo-oauth&scope=repo&scope=read:org', 'token=', ''])(
+    '%j needs no parsing',
+    (query) => expect(plainlyClean(query)).toBe(true),
+  );
+
+  it('whatever the query, plainly clean implies no credential parameter (property)', () => {
+    const piece = fc.constantFrom(
+      'app',
+      'token',
+      'Access-Token',
+      'access_token',
+      'api-key',
+      'password',
+      'scope',
+      'gho_',
+      'gh',
+      'o_',
+      '%6F',
+      '%5F',
+      '%',
+      '+',
+      '&',
+      '=',
+      'x',
+      'A',
+      '0',
+      'f',
+      'github_pat_',
+      'a'.repeat(20),
+      'abcdef0123456789',
+      'Z'.repeat(18),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (parts) => {
+        const query = parts.join('');
+        if (plainlyClean(query))
+          expect(credentialParameter(new URLSearchParams(query))).toBeUndefined();
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
