@@ -75,10 +75,11 @@ export interface BenchOptions {
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --quick                 short version of every scenario (under 60 s in total)
+  --quick                 short version of every scenario (under 60 s in total; the schema-stack
+                          candidates only with --only floors)
   --connections <n>       load-generator connections (default 32)
-  --duration <s>          seconds per measured run (default 10, quick 1.25)
-  --warmup <s>            warm-up seconds per scenario (default 3, quick 0.75)
+  --duration <s>          seconds per measured run (default 10, quick 1)
+  --warmup <s>            warm-up seconds per scenario (default 3, quick 0.5)
   --runs <n>              measured runs per scenario, median reported (default 3, minimum 3)
   --latency <ms>          latency the GHES emulator adds (default 50)
   --startup-trials <n>    cold-start trials in workerd (default 5, quick 3)
@@ -151,8 +152,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   return {
     quick,
     connections: positive('connections', values.connections, 32),
-    durationS: positive('duration', values.duration, quick ? 1.25 : 10, false),
-    warmupS: positive('warmup', values.warmup, quick ? 0.75 : 3, false),
+    durationS: positive('duration', values.duration, quick ? 1 : 10, false),
+    warmupS: positive('warmup', values.warmup, quick ? 0.5 : 3, false),
     runs,
     missRequests: quick ? 300 : 1500,
     burstSize: 500,
