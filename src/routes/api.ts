@@ -10,7 +10,7 @@ import type * as v from 'valibot';
 import type { AppEnv } from '../context';
 import { GatewayError } from '../lib/errors';
 import { readStrictJson } from '../middleware/json-body';
-import { validate, type Part } from '../middleware/validation';
+import { validate } from '../middleware/validation';
 
 export type Method = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
 export const METHODS: readonly Method[] = [
@@ -192,8 +192,6 @@ export class Api {
         .filter(([, s]) => isArraySchema(s))
         .map(([name]) => name),
     );
-    const check = (schema: v.GenericSchema | undefined, value: unknown, part: Part) =>
-      schema === undefined ? undefined : validate(schema, value, part);
 
     this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async function validated(c) {
       const body = request.body;
@@ -218,8 +216,10 @@ export class Api {
       }
       const input = {
         params,
-        query: check(request.query, queryObject(c, queryArrays), 'query'),
-        headers: check(request.headers, headerObject(c, headerNames), 'header'),
+        // A route without a query (or header) schema ignores them: nothing is read.
+        query: request.query && validate(request.query, queryObject(c, queryArrays), 'query'),
+        headers:
+          request.headers && validate(request.headers, headerObject(c, headerNames), 'header'),
         body:
           body === undefined || body.raw === true
             ? undefined
