@@ -82,6 +82,7 @@ async function setUp(cleanup: Cleanup, live: SuiteLive): Promise<World> {
     root,
     gatewayCaller: API_GATEWAY_CALLER,
     adminCaller: ADMIN_CALLER,
+    echoHeaders: true,
   });
   const caddyDir = join(stack.dir, 'caddy');
   mkdirSync(caddyDir);

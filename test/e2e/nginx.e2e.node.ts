@@ -15,25 +15,16 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mintDevCallerToken } from '../../scripts/caller-token';
-import { startEmulator, type StartedEmulator } from '../../scripts/emulator';
-import {
-  buildWorker,
-  localSecrets,
-  readProjectConfig,
-  startGateway,
-  type RunningGateway,
-} from './lib/gateway.node.js';
-import { Cleanup, CheckRunner, errorText, freeLoopbackPort } from './lib/harness.node.js';
+import { Cleanup, CheckRunner, freeLoopbackPort } from './lib/harness.node.js';
 import { findNginx, inspectNginx, startNginx, type RunningNginx } from './lib/nginx.node.js';
-import { startUpstream, type RunningUpstream, type UpstreamSeen } from './lib/upstream.node.js';
+import { startStack, type Stack } from './lib/stack.node.js';
+import { runSuite, type SuiteLive } from './lib/suite.node.js';
+import type { UpstreamSeen } from './lib/upstream.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CONFIG_PATH = join(root, 'wrangler.toml');
 /** The whole run, setup included (nginx installation is scripts/test-e2e.sh's and not counted). */
 const RUN_BUDGET_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -101,94 +92,43 @@ function upstreamSaw(answer: Answer): UpstreamSeen {
   return JSON.parse(answer.body) as UpstreamSeen;
 }
 
-interface World {
-  emulator: StartedEmulator;
-  gateway: RunningGateway;
+interface World extends Stack {
   nginx: RunningNginx;
-  upstream: RunningUpstream;
-  gatewayJwt: string;
-  adminJwt: string;
 }
 
-/** What is running, for diagnostics and last-resort teardown. */
-interface Live {
-  dir?: string;
-  gateway?: RunningGateway;
-  nginx?: RunningNginx;
-}
-
-async function setUp(cleanup: Cleanup, live: Live): Promise<World> {
+async function setUp(cleanup: Cleanup, live: SuiteLive): Promise<World> {
   const nginxBin = findNginx();
   if (nginxBin === undefined)
     throw new Error("nginx is not installed; `npm run test:e2e` installs Debian's package");
   const build = inspectNginx(nginxBin);
   console.log(`info  nginx ${build.version} (${nginxBin})`);
-
-  const dir = mkdtempSync(join(tmpdir(), 'ghes-token-gateway-e2e-'));
-  live.dir = dir;
-  cleanup.add('temp folder', () => rmSync(dir, { recursive: true, force: true }));
-  const bundleDir = join(dir, 'bundle');
-  const nginxDir = join(dir, 'nginx');
+  const stack = await startStack(cleanup, live, {
+    root,
+    gatewayCaller: API_GATEWAY_CALLER,
+    adminCaller: ADMIN_CALLER,
+    echoHeaders: false,
+  });
+  const nginxDir = join(stack.dir, 'nginx');
   mkdirSync(nginxDir);
-
-  const started = Date.now();
-  const building = new AbortController();
-  const built = buildWorker(root, CONFIG_PATH, bundleDir, building.signal);
-  // Stopped before the temp folder goes, so that it cannot write into the folder once removed.
-  cleanup.add('wrangler build', async () => {
-    building.abort();
-    await built.catch(() => undefined);
-  });
-  const [project, mainPath] = await Promise.all([readProjectConfig(CONFIG_PATH), built]);
-  console.log(`info  gateway built with wrangler deploy --dry-run (${Date.now() - started} ms)`);
-
-  const ghesVersion = String(project.vars['GHES_VERSION'] ?? '3.22');
-  const emulator = await startEmulator({ port: 0, version: ghesVersion });
-  cleanup.add('GHES emulator', () => emulator.close());
-
-  const gateway = await startGateway({
-    mainPath,
-    project,
-    bindings: {
-      ...localSecrets(root, project, emulator.emulator.apps()),
-      GHES_BASE_URL: `${emulator.url}/api/v3`,
-    },
-  });
-  live.gateway = gateway;
-  cleanup.add('gateway (miniflare)', () => gateway.dispose());
-  const health = await request(`${gateway.url}/healthz`);
-  if (health.status !== 200)
-    throw new Error(`the gateway's /healthz answered ${health.status}: ${health.body}`);
-  console.log(
-    `info  gateway on ${gateway.url}, GHES ${ghesVersion} emulator on ${emulator.url} (${Date.now() - started} ms)`,
-  );
-
-  const upstream = await startUpstream();
-  cleanup.add('upstream', () => upstream.close());
-
-  const [gatewayJwt, adminJwt, port] = await Promise.all([
-    mintDevCallerToken({ sub: API_GATEWAY_CALLER, ttlS: 600 }),
-    mintDevCallerToken({ sub: ADMIN_CALLER, ttlS: 600 }),
-    freeLoopbackPort(),
-  ]);
   const nginx = await startNginx({
     dir: nginxDir,
-    port,
+    port: await freeLoopbackPort(),
     build,
-    upstreamPort: upstream.port,
-    gatewayPort: gateway.port,
+    upstreamPort: stack.upstream.port,
+    gatewayPort: stack.gateway.port,
     app: APP,
-    callerJwt: gatewayJwt,
+    callerJwt: stack.gatewayJwt,
     locations: [
       { path: '/', scopes: [] },
       { path: '/repo/', scopes: ['repo'] },
       { path: '/admin/', scopes: ['admin:org'] },
     ],
   });
-  live.nginx = nginx;
+  live.outputs.push(['nginx', () => nginx.recentOutput()]);
+  live.kills.push(() => nginx.kill());
   cleanup.add('nginx', () => nginx.stop());
-  console.log(`info  nginx on ${nginx.url} → upstream 127.0.0.1:${upstream.port}`);
-  return { emulator, gateway, nginx, upstream, gatewayJwt, adminJwt };
+  console.log(`info  nginx on ${nginx.url} → upstream 127.0.0.1:${stack.upstream.port}`);
+  return { ...stack, nginx };
 }
 
 async function runChecks(checks: CheckRunner, w: World): Promise<void> {
@@ -355,68 +295,4 @@ async function runChecks(checks: CheckRunner, w: World): Promise<void> {
   );
 }
 
-async function main(): Promise<void> {
-  const checks = new CheckRunner();
-  const cleanup = new Cleanup();
-  const live: Live = {};
-  const started = Date.now();
-  let finishing: Promise<void> | undefined;
-  let summarized = false;
-
-  /**
-   * The one way out, whichever comes first (checks done, setup failure, deadline, signal):
-   * diagnostics, teardown, the summary as the last line, the exit code.
-   */
-  const finish = (signalExitCode?: number): Promise<void> =>
-    (finishing ??= (async () => {
-      checks.close();
-      if (checks.failed > 0) {
-        for (const [name, lines] of [
-          ['gateway', live.gateway?.recentOutput() ?? []],
-          ['nginx', live.nginx?.recentOutput() ?? []],
-        ] as const)
-          if (lines.length > 0) console.log(`---- last ${name} output\n${lines.join('\n')}`);
-      }
-      await cleanup.runAll();
-      console.log(`info  finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      console.log(checks.summary());
-      summarized = true;
-      process.exit(signalExitCode ?? (checks.failed === 0 && checks.passed > 0 ? 0 : 1));
-    })());
-
-  // Reached without finish() only when other code called process.exit() first (miniflare's
-  // signal hook can, in the moment while it starts): what can be done synchronously.
-  process.once('exit', () => {
-    live.nginx?.kill();
-    if (summarized) return;
-    if (live.dir !== undefined) rmSync(live.dir, { recursive: true, force: true });
-    checks.fail('run', new Error('the process exited before the run finished'));
-    checks.close();
-    console.log(checks.summary());
-  });
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.once(signal, () => {
-      checks.fail('run', new Error(`interrupted by ${signal}`));
-      void finish(code);
-    });
-  }
-  setTimeout(() => {
-    checks.fail('run', new Error(`the run took longer than ${RUN_BUDGET_MS / 1000} s`));
-    void finish();
-  }, RUN_BUDGET_MS).unref();
-
-  try {
-    await runChecks(checks, await setUp(cleanup, live));
-  } catch (e) {
-    checks.fail('setup', e);
-  }
-  await finish();
-}
-
-main().catch((e: unknown) => {
-  console.error(`nginx e2e: ${errorText(e)}`);
-  process.exit(1);
-});
+void runSuite<World>({ name: 'nginx e2e', budgetMs: RUN_BUDGET_MS, setUp, checks: runChecks });

@@ -34,7 +34,13 @@ export interface Stack {
 export async function startStack(
   cleanup: Cleanup,
   live: SuiteLive,
-  o: { root: string; gatewayCaller: string; adminCaller: string },
+  o: {
+    root: string;
+    gatewayCaller: string;
+    adminCaller: string;
+    /** The upstream repeats every header it received in its body (startUpstream). */
+    echoHeaders: boolean;
+  },
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'ghes-token-gateway-e2e-'));
   live.dir = dir;
@@ -72,7 +78,7 @@ export async function startStack(
     `info  gateway on ${gateway.url}, GHES ${ghesVersion} emulator on ${emulator.url} (${Date.now() - started} ms)`,
   );
 
-  const upstream = await startUpstream({ echoHeaders: true });
+  const upstream = await startUpstream({ echoHeaders: o.echoHeaders });
   cleanup.add('upstream', () => upstream.close());
   const [gatewayJwt, adminJwt] = await Promise.all([
     mintDevCallerToken({ sub: o.gatewayCaller, ttlS: 600 }),

@@ -1,8 +1,7 @@
 /**
- * The one way a proxy suite ends (test/e2e/caddy.e2e.node.ts), whichever comes first: checks
+ * The one way a proxy suite (test/e2e/*.e2e.node.ts) ends, whichever comes first: checks
  * done, setup failure, the run's deadline, SIGINT/SIGTERM. Prints diagnostics on failure, runs
- * the teardown, prints `N passed, M failed` alone on the last line and sets the exit code; the
- * same shape as nginx.e2e.node.ts's main(), kept here so that a new suite does not copy it.
+ * the teardown, prints `N passed, M failed` alone on the last line and sets the exit code.
  */
 import { rmSync } from 'node:fs';
 import { Cleanup, CheckRunner, errorText } from './harness.node.js';
