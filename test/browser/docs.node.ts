@@ -17,7 +17,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { copyDocsAssets } from '../../scripts/docs-assets';
-import { Cleanup, CheckRunner, errorText } from '../e2e/lib/harness.node.js';
+import type { Cleanup, CheckRunner } from '../e2e/lib/harness.node.js';
+import { runSuite, type SuiteLive } from '../e2e/lib/suite.node.js';
 import { npmStart, type StartedGateway } from './npm-start.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -200,57 +201,31 @@ async function runChecks(checks: CheckRunner, gateway: StartedGateway, browser: 
   });
 }
 
-async function main(): Promise<void> {
-  const checks = new CheckRunner();
-  const cleanup = new Cleanup();
-  const started = Date.now();
-  let gateway: StartedGateway | undefined;
-  let finishing: Promise<void> | undefined;
-  const finish = (signalExitCode?: number): Promise<void> =>
-    (finishing ??= (async () => {
-      checks.close();
-      const output = gateway?.recentOutput() ?? [];
-      if (checks.failed > 0 && output.length > 0)
-        console.log(`---- last npm start output\n${output.join('\n')}`);
-      await cleanup.runAll(15_000);
-      console.log(`info  finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      console.log(checks.summary());
-      process.exit(signalExitCode ?? (checks.failed === 0 && checks.passed > 0 ? 0 : 1));
-    })());
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.once(signal, () => {
-      checks.fail('run', new Error(`interrupted by ${signal}`));
-      void finish(code);
-    });
-  }
-  setTimeout(() => {
-    checks.fail('run', new Error(`the run took longer than ${RUN_BUDGET_MS / 1000} s`));
-    void finish();
-  }, RUN_BUDGET_MS).unref();
-
-  try {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}; \`npm run test:browser\` installs Debian's`);
-    const copied = copyDocsAssets();
-    console.log(`info  swagger-ui-dist ${copied.version} copied to public/docs/vendor/`);
-    const t0 = Date.now();
-    gateway = await npmStart(root, 90_000);
-    cleanup.add('gateway (npm start)', (gateway as StartedGateway).stop);
-    console.log(`info  gateway up at ${gateway.url} (${Date.now() - t0} ms)`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, timeout: STEP_TIMEOUT_MS });
-    cleanup.add('chromium', () => browser.close());
-    console.log(`info  ${CHROMIUM} ${browser.version()}`);
-    await runChecks(checks, gateway, browser);
-  } catch (e) {
-    checks.fail('setup', e);
-  }
-  await finish();
+interface World {
+  gateway: StartedGateway;
+  browser: Browser;
 }
 
-main().catch((e: unknown) => {
-  console.error(`browser test: ${errorText(e)}`);
-  process.exit(1);
+async function setUp(cleanup: Cleanup, live: SuiteLive): Promise<World> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}; \`npm run test:browser\` installs Debian's`);
+  const copied = copyDocsAssets();
+  console.log(`info  swagger-ui-dist ${copied.version} copied to public/docs/vendor/`);
+  const t0 = Date.now();
+  const gateway = await npmStart(root, 90_000);
+  live.outputs.push(['npm start', () => gateway.recentOutput()]);
+  cleanup.add('gateway (npm start)', gateway.stop);
+  console.log(`info  gateway up at ${gateway.url} (${Date.now() - t0} ms)`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, timeout: STEP_TIMEOUT_MS });
+  cleanup.add('chromium', () => browser.close());
+  console.log(`info  ${CHROMIUM} ${browser.version()}`);
+  return { gateway, browser };
+}
+
+void runSuite<World>({
+  name: 'browser test',
+  budgetMs: RUN_BUDGET_MS,
+  teardownMs: 15_000,
+  setUp,
+  checks: (checks, w) => runChecks(checks, w.gateway, w.browser),
 });

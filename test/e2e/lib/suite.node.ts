@@ -19,6 +19,8 @@ export async function runSuite<W>(options: {
   budgetMs: number;
   setUp: (cleanup: Cleanup, live: SuiteLive) => Promise<W>;
   checks: (checks: CheckRunner, world: W) => Promise<void>;
+  /** How long the teardown may take (Cleanup.runAll's default when absent). */
+  teardownMs?: number;
 }): Promise<void> {
   const checks = new CheckRunner();
   const cleanup = new Cleanup();
@@ -36,7 +38,7 @@ export async function runSuite<W>(options: {
           if (last.length > 0) console.log(`---- last ${name} output\n${last.join('\n')}`);
         }
       }
-      await cleanup.runAll();
+      await cleanup.runAll(options.teardownMs);
       console.log(`info  finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       console.log(checks.summary());
       summarized = true;
