@@ -8,8 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { tail } from './harness.node.js';
+import { superviseProxy, tail, type RunningProxy } from './harness.node.js';
 
 export function findCaddy(): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
@@ -81,13 +80,7 @@ export function renderCaddyfile(o: CaddyRecipeOptions): string {
 ${text}`;
 }
 
-export interface RunningCaddy {
-  url: string;
-  recentOutput(): string[];
-  stop(): Promise<void>;
-  /** Last-resort synchronous stop for `process.on('exit')`. */
-  kill(): void;
-}
+export type RunningCaddy = RunningProxy;
 
 export async function startCaddy(
   bin: string,
@@ -112,42 +105,14 @@ export async function startCaddy(
   child.stderr.on('data', (chunk: string | Buffer) => {
     if (String(chunk).includes('serving initial configuration')) ready = true;
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let spawnError: Error | undefined;
-  child.once('error', (e) => {
-    spawnError = e;
-  });
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const done = await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)]);
-    if (!done) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (spawnError !== undefined) throw new Error(`could not start ${bin}: ${spawnError.message}`);
-    if (child.exitCode !== null)
-      throw new Error(`caddy exited with code ${child.exitCode}:\n${recentOutput().join('\n')}`);
-    if (ready) break;
-    if (Date.now() > until) {
-      await stop();
-      throw new Error(`caddy did not start within 10 s:\n${recentOutput().join('\n')}`);
-    }
-    await sleep(50);
-  }
-  return {
-    url: `http://127.0.0.1:${options.port}`,
+  return superviseProxy({
+    name: 'caddy',
+    bin,
+    child,
+    port: options.port,
     recentOutput,
-    stop,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    },
-  };
+    isReady: () => ready,
+  });
 }
 
 export function readCaddyRecipe(root: string): string {

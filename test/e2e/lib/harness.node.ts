@@ -3,8 +3,10 @@
  * timeout and Ctrl+C alike; free loopback ports; a bounded output tail of child processes; and a
  * check runner that prints one line per check and the `N passed, M failed` summary CI greps for.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 type Task = { name: string; run: () => Promise<void> | void };
 
@@ -109,6 +111,72 @@ export function tail(streams: Readable[], max = 40): () => string[] {
     });
   }
   return () => [...lines];
+}
+
+/** A proxy (nginx, Caddy) running as a child process of the suite. */
+export interface RunningProxy {
+  url: string;
+  recentOutput(): string[];
+  stop(): Promise<void>;
+  /** Last-resort synchronous stop for `process.on('exit')`. */
+  kill(): void;
+}
+
+/**
+ * Waits until the just-spawned proxy `child` says it is ready (`isReady`, polled every 50 ms,
+ * 10 s at most), failing early if it could not start or exited, and gives it a stop that sends
+ * SIGTERM (both proxies' fast shutdown) and SIGKILL after 3 s.
+ */
+export async function superviseProxy(o: {
+  name: string;
+  bin: string;
+  child: ChildProcess;
+  port: number;
+  recentOutput: () => string[];
+  isReady: () => boolean;
+}): Promise<RunningProxy> {
+  const { child, recentOutput } = o;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  child.once('error', (e) => {
+    spawnError = e;
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async (): Promise<void> => {
+    if (!running()) return;
+    child.kill('SIGTERM');
+    const done = await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)]);
+    if (!done) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (spawnError !== undefined)
+      throw new Error(`could not start ${o.bin}: ${spawnError.message}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `${o.name} exited with code ${child.exitCode}:\n${recentOutput().join('\n')}`,
+      );
+    if (o.isReady()) break;
+    if (Date.now() > until) {
+      await stop();
+      throw new Error(
+        `${o.name} did not start on 127.0.0.1:${o.port} within 10 s:\n${recentOutput().join('\n')}`,
+      );
+    }
+    await sleep(50);
+  }
+  return {
+    url: `http://127.0.0.1:${o.port}`,
+    recentOutput,
+    stop,
+    kill: () => {
+      if (running()) child.kill('SIGTERM');
+    },
+  };
 }
 
 /** Runs named checks in order, printing `PASS name` or `FAIL name: why` for each. */

@@ -8,8 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { tail } from './harness.node.js';
+import { superviseProxy, tail, type RunningProxy } from './harness.node.js';
 
 /** Directories root's PATH has and a CI user's PATH may lack. */
 const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
@@ -140,13 +139,7 @@ ${protectedBlocks.join('\n')}
 `;
 }
 
-export interface RunningNginx {
-  url: string;
-  recentOutput(): string[];
-  stop(): Promise<void>;
-  /** Last-resort synchronous stop for `process.on('exit')`. */
-  kill(): void;
-}
+export type RunningNginx = RunningProxy;
 
 /**
  * nginx writes its pid file only after it has bound every listening socket, so a pid file naming
@@ -172,44 +165,12 @@ export async function startNginx(o: NginxConfigOptions): Promise<RunningNginx> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const recentOutput = tail([child.stdout, child.stderr]);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let spawnError: Error | undefined;
-  child.once('error', (e) => {
-    spawnError = e;
-  });
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    // SIGTERM is nginx's fast shutdown: the master stops its workers, then exits.
-    child.kill('SIGTERM');
-    const done = await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)]);
-    if (!done) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (spawnError !== undefined)
-      throw new Error(`could not start ${o.build.bin}: ${spawnError.message}`);
-    if (child.exitCode !== null)
-      throw new Error(`nginx exited with code ${child.exitCode}:\n${recentOutput().join('\n')}`);
-    if (pidFileNames(join(o.dir, 'nginx.pid'), child.pid)) break;
-    if (Date.now() > until) {
-      await stop();
-      throw new Error(
-        `nginx did not start on 127.0.0.1:${o.port} within 10 s:\n${recentOutput().join('\n')}`,
-      );
-    }
-    await sleep(50);
-  }
-  return {
-    url: `http://127.0.0.1:${o.port}`,
+  return superviseProxy({
+    name: 'nginx',
+    bin: o.build.bin,
+    child,
+    port: o.port,
     recentOutput,
-    stop,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    },
-  };
+    isReady: () => pidFileNames(join(o.dir, 'nginx.pid'), child.pid),
+  });
 }
