@@ -66,15 +66,26 @@ const OBJECT_TYPES = new Set([
   'record',
 ]);
 
-interface Node {
+/** A schema as the walkers over schemas read it: valibot's own public fields. */
+export interface SchemaNode {
   type: string;
-  pipe?: Node[];
-  wrapped?: Node;
-  options?: Node[];
-  item?: Node;
-  entries?: Record<string, Node>;
-  value?: Node;
-  rest?: Node;
+  pipe?: SchemaNode[];
+  wrapped?: SchemaNode;
+  options?: SchemaNode[];
+  item?: SchemaNode;
+  entries?: Record<string, SchemaNode>;
+  value?: SchemaNode;
+  rest?: SchemaNode;
+}
+
+/** The schema under its pipes (their first item) and optional / nullable / nullish wrappers. */
+export function unwrap(schema: v.GenericSchema | SchemaNode): SchemaNode {
+  let node = schema as SchemaNode;
+  for (;;) {
+    const inner = node.pipe?.[0] ?? node.wrapped;
+    if (inner === undefined) return node;
+    node = inner;
+  }
 }
 
 export interface ShapeProblem {
@@ -86,19 +97,21 @@ const DROPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The first array in place of an object, or record key valibot would drop; or undefined. */
 export function shapeProblem(schema: v.GenericSchema, input: unknown): ShapeProblem | undefined {
-  return walk(schema as unknown as Node, input, []);
+  return walk(unwrap(schema), input, []);
 }
 
-function walk(node: Node, input: unknown, path: (string | number)[]): ShapeProblem | undefined {
-  if (node.pipe !== undefined && node.pipe[0] !== undefined) return walk(node.pipe[0], input, path);
-  if (node.wrapped !== undefined)
-    return input == null ? undefined : walk(node.wrapped, input, path);
+/** `node` is unwrapped; a null or missing value under an optional wrapper ends here too. */
+function walk(
+  node: SchemaNode,
+  input: unknown,
+  path: (string | number)[],
+): ShapeProblem | undefined {
   if (typeof input !== 'object' || input === null) return undefined;
   if (node.options !== undefined) {
     // A union is wrong only if every option finds an array in place of an object.
     let first: ShapeProblem | undefined;
     for (const option of node.options) {
-      const found = walk(option, input, path);
+      const found = walk(unwrap(option), input, path);
       if (found === undefined) return undefined;
       first ??= found;
     }
@@ -107,7 +120,7 @@ function walk(node: Node, input: unknown, path: (string | number)[]): ShapeProbl
   if (node.type === 'array' && node.item !== undefined) {
     if (!Array.isArray(input)) return undefined;
     for (let i = 0; i < input.length; i++) {
-      const found = walk(node.item, input[i], [...path, i]);
+      const found = walk(unwrap(node.item), input[i], [...path, i]);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -118,7 +131,7 @@ function walk(node: Node, input: unknown, path: (string | number)[]): ShapeProbl
   if (node.entries !== undefined) {
     for (const [key, entry] of Object.entries(node.entries)) {
       if (!Object.hasOwn(record, key)) continue;
-      const found = walk(entry, record[key], [...path, key]);
+      const found = walk(unwrap(entry), record[key], [...path, key]);
       if (found !== undefined) return found;
     }
   }
@@ -129,7 +142,7 @@ function walk(node: Node, input: unknown, path: (string | number)[]): ShapeProbl
   if (rest !== undefined) {
     for (const [key, value] of Object.entries(record)) {
       if (node.entries !== undefined && Object.hasOwn(node.entries, key)) continue;
-      const found = walk(rest, value, [...path, key]);
+      const found = walk(unwrap(rest), value, [...path, key]);
       if (found !== undefined) return found;
     }
   }

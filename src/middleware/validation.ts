@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { GatewayError, type ErrorCode } from '../lib/errors';
-import { shapeProblem } from '../lib/schema';
+import { shapeProblem, unwrap, type SchemaNode } from '../lib/schema';
 import { looksSecret } from '../lib/secret-shaped';
 
 export interface FieldError {
@@ -68,26 +68,17 @@ const PARSE_CONFIG = { abortEarly: false, message: messageOf } as const;
 /** The object keys a schema accepts at `path` (through pipes, optionals, unions and arrays). */
 function keysAt(schema: AnySchema, path: readonly unknown[]): string[] {
   const seen: string[] = [];
-  const walk = (s: AnySchema, rest: readonly unknown[]): void => {
-    const node = s as AnySchema & {
-      pipe?: AnySchema[];
-      wrapped?: AnySchema;
-      options?: AnySchema[];
-      item?: AnySchema;
-      entries?: Record<string, AnySchema>;
-    };
-    if (node.pipe !== undefined) return walk(node.pipe[0] as AnySchema, rest);
-    if (node.wrapped !== undefined) return walk(node.wrapped, rest);
-    if (node.options !== undefined) return node.options.forEach((o) => walk(o, rest));
-    if (node.item !== undefined) return walk(node.item, rest.slice(1));
+  const walk = (node: SchemaNode, rest: readonly unknown[]): void => {
+    if (node.options !== undefined) return node.options.forEach((o) => walk(unwrap(o), rest));
+    if (node.item !== undefined) return walk(unwrap(node.item), rest.slice(1));
     if (node.entries === undefined) return;
     if (rest.length === 0) seen.push(...Object.keys(node.entries));
     else {
       const next = node.entries[String(rest[0])];
-      if (next !== undefined) walk(next, rest.slice(1));
+      if (next !== undefined) walk(unwrap(next), rest.slice(1));
     }
   };
-  walk(schema, path);
+  walk(unwrap(schema), path);
   return seen;
 }
 

@@ -9,6 +9,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type * as v from 'valibot';
 import type { AppEnv } from '../context';
 import { GatewayError } from '../lib/errors';
+import { unwrap, type SchemaNode } from '../lib/schema';
 import { readStrictJson } from '../middleware/json-body';
 import { validate } from '../middleware/validation';
 
@@ -148,17 +149,8 @@ function headerObject(c: Context<AppEnv>, names: readonly string[]): Record<stri
 }
 
 /** Entry names of an object schema (through a pipe), for the header and query readers. */
-function entriesOf(schema: v.GenericSchema | undefined): Record<string, v.GenericSchema> {
-  let node = schema as { pipe?: v.GenericSchema[]; entries?: Record<string, v.GenericSchema> };
-  if (node?.pipe !== undefined) node = node.pipe[0] as typeof node;
-  return node?.entries ?? {};
-}
-
-function isArraySchema(schema: v.GenericSchema): boolean {
-  let node = schema as { type: string; wrapped?: v.GenericSchema; pipe?: v.GenericSchema[] };
-  while (node.wrapped !== undefined || node.pipe !== undefined)
-    node = (node.wrapped ?? node.pipe?.[0]) as typeof node;
-  return node.type === 'array';
+function entriesOf(schema: v.GenericSchema | undefined): Record<string, SchemaNode> {
+  return schema === undefined ? {} : (unwrap(schema).entries ?? {});
 }
 
 /**
@@ -189,7 +181,7 @@ export class Api {
     const headerNames = Object.keys(entriesOf(request.headers));
     const queryArrays = new Set(
       Object.entries(entriesOf(request.query))
-        .filter(([, s]) => isArraySchema(s))
+        .filter(([, s]) => unwrap(s).type === 'array')
         .map(([name]) => name),
     );
 

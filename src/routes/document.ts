@@ -62,17 +62,19 @@ const TAGS: Record<string, string> = {
   webhooks: 'GitHub App webhooks from GHES: revocations made in GHES (docs/webhooks.md)',
 };
 
+/** How every schema is converted; `#/components/schemas/…` for the named ones. */
+const CONVERSION = {
+  target: 'draft-2020-12',
+  errorMode: 'throw',
+  // Validation only: a query value's string→number step is not part of what is sent.
+  typeMode: 'input',
+  // Cross-field and custom rules (`v.check`) have no JSON Schema form; descriptions say them.
+  ignoreActions: ['check'],
+  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+} as const satisfies Omit<ConversionConfig, 'definitions'>;
+
 function converter(): (schema: v.GenericSchema) => Json {
-  const config: ConversionConfig = {
-    target: 'draft-2020-12',
-    errorMode: 'throw',
-    // Validation only: a query value's string→number step is not part of what is sent.
-    typeMode: 'input',
-    // Cross-field and custom rules (`v.check`) have no JSON Schema form; descriptions say them.
-    ignoreActions: ['check'],
-    definitions: COMPONENTS,
-    overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
-  };
+  const config: ConversionConfig = { ...CONVERSION, definitions: COMPONENTS };
   return (schema) => {
     const { $schema: _s, $defs: _d, ...rest } = toJsonSchema(schema, config) as Json;
     return rest;
@@ -210,13 +212,7 @@ export function openApiDocument(api: Pick<Api, 'routes'>, info: DocumentInfo): J
     tags,
     paths,
     components: {
-      schemas: toJsonSchemaDefs(COMPONENTS, {
-        target: 'draft-2020-12',
-        errorMode: 'throw',
-        typeMode: 'input',
-        ignoreActions: ['check'],
-        overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
-      }),
+      schemas: toJsonSchemaDefs(COMPONENTS, CONVERSION),
       securitySchemes: SECURITY_SCHEMES,
     },
   };

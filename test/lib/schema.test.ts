@@ -4,7 +4,14 @@
  */
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { object, record, shapeProblem, strictObject, withoutValue } from '../../src/lib/schema';
+import {
+  object,
+  record,
+  shapeProblem,
+  strictObject,
+  unwrap,
+  withoutValue,
+} from '../../src/lib/schema';
 
 describe('an array is not an object', () => {
   const optionalOnly = { a: v.optional(v.string()) };
@@ -100,5 +107,17 @@ describe('shapeProblem: what a plain request schema lets through', () => {
       undefined,
     );
     expect(shapeProblem(schema, { either: {} })).toBe(undefined);
+  });
+});
+
+describe('unwrap', () => {
+  it('reaches the schema under pipes and optional, nullable and nullish wrappers', () => {
+    const inner = v.array(v.string());
+    const wrapped = v.optional(
+      v.nullable(v.pipe(v.nullish(v.pipe(inner, v.maxLength(3))), v.description('x'))),
+    );
+    expect(unwrap(wrapped)).toBe(inner);
+    const plain = v.object({});
+    expect(unwrap(plain)).toBe(plain);
   });
 });
