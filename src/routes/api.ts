@@ -11,7 +11,7 @@ import type { AppEnv } from '../context';
 import { GatewayError } from '../lib/errors';
 import { unwrap, type SchemaNode } from '../lib/schema';
 import { readStrictJson } from '../middleware/json-body';
-import { validate } from '../middleware/validation';
+import { safeSegment, validate } from '../middleware/validation';
 
 export type Method = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
 export const METHODS: readonly Method[] = [
@@ -128,7 +128,8 @@ async function formObject(c: Context<AppEnv>): Promise<Record<string, string>> {
   );
   if (repeated.length > 0) {
     const errors = [...new Set(repeated)].map((name) => ({
-      field: `form.${name.replace(/[^a-z0-9_]/g, '_').slice(0, 64)}`,
+      // The one rule for repeating a caller's key (a token sent as a name is withheld).
+      field: `form.${safeSegment(name)}`,
       message: 'must not be sent more than once',
     }));
     throw new GatewayError('invalid-request', {

@@ -127,6 +127,19 @@ describe('the route table', () => {
     expect((await problemOf(empty)).errors?.[0]?.field).toBe('form.token');
   });
 
+  it('a repeated form parameter whose name is token-shaped is not repeated back', async () => {
+    const name = 'gho_' + 'a1b2c3d4e5'.repeat(3) + 'f6g7h8';
+    const res = await testApi().app.request('/form', {
+      method: 'POST',
+      headers: { 'content-type': FORM_TYPE },
+      body: `token=a&${name}=1&${name}=2`,
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain(name);
+    expect(JSON.parse(text)).toMatchObject({ errors: [{ field: 'form.(unnamed)' }] });
+  });
+
   it.each([
     ['text/plain', 415],
     ['application/json ;x', 415],
