@@ -104,7 +104,7 @@ function queryObject(c: Context<AppEnv>, arrays: ReadonlySet<string>): Record<st
     if (arrays.has(name)) out[name] = values;
     else if (values.length > 1)
       throw new GatewayError('validation-failed', {
-        detail: `query.${name} must not be given more than once`,
+        detail: `query.${safeSegment(name)} must not be given more than once`,
       });
     else out[name] = values[0];
   }

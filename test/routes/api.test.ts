@@ -97,6 +97,14 @@ describe('the route table', () => {
     expect((await problemOf(res)).detail).toBe('query.one must not be given more than once');
   });
 
+  it('a repeated query name that is not a field name is not repeated back', async () => {
+    const res = await testApi().app.request('/things?many=1&one=a&one=b&%22%3Cx%3E=1&%22%3Cx%3E=2');
+    expect(res.status).toBe(422);
+    expect((await problemOf(res)).detail).toBe('query.one must not be given more than once');
+    const odd = await testApi().app.request('/things?%22%3Cx%3E=1&%22%3Cx%3E=2');
+    expect((await problemOf(odd)).detail).toBe('query.(unnamed) must not be given more than once');
+  });
+
   it('a route without a query schema reads no query: repeats and oddities are ignored', async () => {
     const { app, seen } = testApi();
     const res = await app.request('/bare?one=a&one=b&%zz=1');
