@@ -19,7 +19,8 @@
  */
 import { Miniflare } from 'miniflare';
 import type { Bundle, ProjectConfig } from './build';
-import { logTail, runtimeConfig } from './workers';
+import { runtimeConfig } from './workers';
+import { workerOutput } from './worker-output';
 
 /**
  * `introspect_sampled`: the same introspection on a second gateway built in the same isolate
@@ -113,7 +114,7 @@ export type HotPathTimings = Record<HotMode, number[]>;
 
 export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings> {
   const { bundle, project } = o;
-  const output = logTail();
+  const output = workerOutput();
   const runtime = runtimeConfig('hot-path', bundle, project, o.bindings);
   const manifest = runtime.manifest!;
   const mf = new Miniflare({
@@ -134,7 +135,8 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
       },
     ],
     enableDevRegistry: false,
-    handleStructuredLogs: output.handle,
+    // The gateway's log lines go to a file, not through this timing process.
+    ...output.options,
   });
   try {
     await mf.ready;
@@ -183,5 +185,6 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
     return timings;
   } finally {
     await mf.dispose();
+    output.dispose();
   }
 }

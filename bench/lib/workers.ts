@@ -10,6 +10,7 @@ import { join, posix, relative, sep } from 'node:path';
 import type { Bundle, ProjectConfig } from './build';
 import type { DeployConfig } from './wrangler-config';
 import type { Via } from './options';
+import { workerOutput } from './worker-output';
 
 export interface RunningWorker {
   name: string;
@@ -26,11 +27,10 @@ export interface RunningWorker {
 const KEEP_LINES = 50;
 
 /**
- * Keeps only the last lines the worker logged. miniflare 5 reads workerd's stdout/stderr itself
- * and hands over one parsed line at a time (its `handleStructuredLogs`; without a handler it prints
- * every line): that per-line work happens in the load generator's process for every worker alike,
- * and so weighs on a worker in proportion to the lines it logs. The handler adds no more than
- * keeping the message; nothing is formatted until a scenario fails and asks for the lines.
+ * Keeps only the last lines a worker logged, for a worker that is not measured (the e2e suites):
+ * miniflare 5 reads workerd's stdout/stderr itself and hands over one parsed line at a time (its
+ * `handleStructuredLogs`; without a handler it prints every line). Measured workers write to a
+ * file instead (bench/lib/worker-output.ts).
  */
 export function logTail(max = KEEP_LINES): {
   handle(log: WorkerdStructuredLog): void;
@@ -187,7 +187,7 @@ export async function startCopies(
   copies: number,
   inspectorPort?: number,
 ): Promise<RunningCopies> {
-  const output = logTail();
+  const output = workerOutput();
   const names = Array.from({ length: copies }, (_, i) =>
     copies === 1 ? bundle.name : `${bundle.name}-${i}`,
   );
@@ -199,7 +199,8 @@ export async function startCopies(
     // KV in miniflare's temporary directory, nothing persisted between runs; no dev registry, so
     // no other workerd on this machine (another run, `npm start`) is seen or sees these workers.
     enableDevRegistry: false,
-    handleStructuredLogs: output.handle,
+    // The worker's output goes to a file, not through this process (bench/lib/worker-output.ts).
+    ...output.options,
   });
   const entry = await mf.ready;
   const urls: string[] = [];
@@ -208,5 +209,12 @@ export async function startCopies(
     else if (copies === 1) urls.push(new URL(entry).origin);
     else throw new Error('several copies of a worker need --via direct');
   }
-  return { urls, recentOutput: output.lines, dispose: () => mf.dispose() };
+  return {
+    urls,
+    recentOutput: output.lines,
+    dispose: async () => {
+      await mf.dispose();
+      output.dispose();
+    },
+  };
 }
