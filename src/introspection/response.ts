@@ -109,3 +109,53 @@ export function toIntrospectionResponse(
     github,
   };
 }
+
+/** An answer and its JSON, as sent. */
+export interface IntrospectionAnswer {
+  answer: IntrospectionResponse;
+  json: string;
+}
+
+export const INACTIVE_ANSWER: IntrospectionAnswer = Object.freeze({
+  answer: INACTIVE,
+  json: JSON.stringify(INACTIVE),
+});
+
+interface Memo extends IntrospectionAnswer {
+  app: string;
+  /** `expires_at` in ms, NaN when unparseable; undefined when the token never expires. */
+  expMs: number | undefined;
+}
+
+/**
+ * Answers built and serialised once per cached check result: an L1 hit hands back the very
+ * `CheckResult` object it stored, so the answer of a token checked again is a map lookup plus the
+ * expiry test (`isLive`, the one part that depends on `now`). Keyed weakly: an entry evicted from
+ * L1 takes its memo with it.
+ */
+const memo = new WeakMap<CheckResult, Memo>();
+
+/** `toIntrospectionResponse` and its JSON, memoised per result and app. */
+export function introspectionAnswer(
+  result: CheckResult,
+  appName: string,
+  nowMs: number,
+): IntrospectionAnswer {
+  if (!result.active) return INACTIVE_ANSWER;
+  let m = memo.get(result);
+  if (m === undefined || m.app !== appName) {
+    const raw = result.authorization.expires_at;
+    const answer = toIntrospectionResponse(result, appName, Number.NEGATIVE_INFINITY);
+    m = {
+      app: appName,
+      expMs: raw === null || raw === undefined ? undefined : Date.parse(raw),
+      answer,
+      json: JSON.stringify(answer),
+    };
+    memo.set(result, m);
+  }
+  // The same test as isLive: a token past its expires_at is inactive whatever the cache says.
+  if (m.expMs !== undefined && !(Number.isFinite(m.expMs) && nowMs < m.expMs))
+    return INACTIVE_ANSWER;
+  return m;
+}

@@ -23,9 +23,9 @@ import { isMediaType } from '../lib/media-type';
 import { failClosed } from '../introspection/fail-closed';
 import { INTROSPECTION_JWT_TYPE, negotiateIntrospectionFormat } from '../introspection/negotiate';
 import {
-  INACTIVE,
-  toIntrospectionResponse,
-  type IntrospectionResponse,
+  INACTIVE_ANSWER,
+  introspectionAnswer,
+  type IntrospectionAnswer,
 } from '../introspection/response';
 import { signerFor } from '../introspection/signer';
 import { appFor, checkThroughCache } from './common';
@@ -182,14 +182,15 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
     }
     const appConfig = appFor(c, deps, form.app, 'introspect');
 
-    let answer: IntrospectionResponse = INACTIVE;
+    let answered: IntrospectionAnswer = INACTIVE_ANSWER;
     // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
     if (couldBeAppToken(form.token, appConfig.kind)) {
       const outcome = await checkThroughCache(c, deps, appConfig, form.token, checkBudget(c)).catch(
         failClosed,
       );
-      answer = toIntrospectionResponse(outcome.result, appConfig.name, deps.clock.now());
+      answered = introspectionAnswer(outcome.result, appConfig.name, deps.clock.now());
     }
+    const { answer } = answered;
     audit.outcome = answer.active ? 'active' : 'inactive';
 
     if (format === 'jwt') {
@@ -202,6 +203,7 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
       });
       return c.body(jwt, 200, { 'content-type': INTROSPECTION_JWT_TYPE });
     }
-    return c.json(answer, 200);
+    // Serialised once per cached result (src/introspection/response.ts).
+    return c.body(answered.json, 200, { 'content-type': JSON_TYPE });
   });
 }

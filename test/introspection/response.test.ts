@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/cache/entry';
 import type { PublicAuthorization } from '../../src/ghes/types';
-import { INACTIVE, isLive, toIntrospectionResponse } from '../../src/introspection/response';
+import {
+  INACTIVE,
+  introspectionAnswer,
+  isLive,
+  toIntrospectionResponse,
+} from '../../src/introspection/response';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -138,5 +143,33 @@ describe('isLive', () => {
     expect(isLive(authorization({ expires_at: null }), NOW)).toBe(true);
     const { expires_at: _, ...without } = authorization();
     expect(isLive(without, NOW)).toBe(true);
+  });
+});
+
+describe('introspectionAnswer (memoised per cached result)', () => {
+  it('is toIntrospectionResponse and its JSON, built once per result and app', () => {
+    const result = active(authorization({ expires_at: new Date(NOW + 60_000).toISOString() }));
+    const first = introspectionAnswer(result, 'demo', NOW);
+    expect(first.answer).toEqual(toIntrospectionResponse(result, 'demo', NOW));
+    expect(JSON.parse(first.json)).toEqual(first.answer);
+    // The same cached result again: the same serialised answer, not a new one.
+    expect(introspectionAnswer(result, 'demo', NOW + 1000)).toBe(first);
+    // Another app's view of it names that app.
+    const other = introspectionAnswer(result, 'other', NOW);
+    expect(other.answer).toEqual(toIntrospectionResponse(result, 'other', NOW));
+  });
+
+  it('still turns inactive at expires_at, memo or not', () => {
+    const exp = NOW + 60_000;
+    const result = active(authorization({ expires_at: new Date(exp).toISOString() }));
+    expect(introspectionAnswer(result, 'demo', exp - 1).answer.active).toBe(true);
+    for (const now of [exp, exp + 1, exp + 86_400_000]) {
+      expect(introspectionAnswer(result, 'demo', now).answer).toEqual(INACTIVE);
+      expect(introspectionAnswer(result, 'demo', now).json).toBe('{"active":false}');
+    }
+    // An unparseable expiry is never live, as isLive says.
+    const broken = active(authorization({ expires_at: 'not a date' }));
+    expect(introspectionAnswer(broken, 'demo', NOW).answer).toEqual(INACTIVE);
+    expect(introspectionAnswer({ active: false }, 'demo', NOW).json).toBe('{"active":false}');
   });
 });
