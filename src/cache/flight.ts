@@ -51,6 +51,7 @@ export async function fly(
   const l1Entry = ctx.l1.peek(key);
   const keys = { entry: key, revoked: req.revokedKey };
   const userId = l1Entry?.kind === 'positive' ? l1Entry.userId : undefined;
+  const readFrom = ctx.clock.now();
   const read = await ctx.kv.readToken(
     keys,
     app.clientId,
@@ -59,9 +60,10 @@ export async function fly(
     ctx.clock.now(),
     userId,
   );
+  const now = ctx.clock.now();
+  if (ctx.kv.enabled) req.onKvRead?.(now - readFrom);
   if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
 
-  const now = ctx.clock.now();
   const tombstone = read.tombstone.ok ? read.tombstone.value : undefined;
   // A revocation seen anywhere answers for the token, whatever is stored beside it.
   if (tombstone !== undefined && isFresh(tombstone, now)) return kvHit(ctx, key, tombstone);
@@ -71,7 +73,9 @@ export async function fly(
     kvEntry !== undefined &&
     servable(kvEntry, now, ctx.negativeAllowed(app), ctx.epochs.known(kvEntry, now))
   ) {
+    const epochFrom = ctx.clock.now();
     const trusted = await ctx.epochs.trustedByKv(app.clientId, kvEntry, read.epoch);
+    if (ctx.kv.enabled) req.onKvRead?.(ctx.clock.now() - epochFrom);
     if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
     if (trusted) return kvHit(ctx, key, kvEntry);
   }

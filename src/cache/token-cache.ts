@@ -47,6 +47,11 @@ export interface CheckOptions {
    * that other requests are waiting on keeps running even if this request is cancelled.
    */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Told how long each KV read the answer waited for took (ms): the bulk read of a miss and, when
+   * needed, its grant-epoch read. Writes run after the answer and are not counted.
+   */
+  onKvRead?: (ms: number) => void;
 }
 
 export interface TokenCacheOptions {
@@ -184,6 +189,7 @@ export class TokenCache {
       token,
       load,
       waitUntil: opts.waitUntil,
+      onKvRead: opts.onKvRead,
     };
     try {
       const { value, shared } = await this.#flights.run(hash, undefined, (revoked) => {

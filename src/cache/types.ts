@@ -77,4 +77,6 @@ export interface FlightRequest {
   token: string;
   load: () => Promise<LoadResult>;
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** Told how long each KV read on the answer's path took (ms), for the audit line. */
+  onKvRead: ((ms: number) => void) | undefined;
 }

@@ -23,6 +23,7 @@ interface MediaRange {
 
 /** Longest Accept value we parse; beyond it the client gets JSON. */
 const MAX_ACCEPT_LENGTH = 1024;
+const JWT_IN_ACCEPT = /application\/token-introspection\+jwt/i;
 
 function parseAccept(accept: string): MediaRange[] {
   const ranges: MediaRange[] = [];
@@ -65,6 +66,14 @@ export function negotiateIntrospectionFormat(
   if (accept === undefined || accept.trim() === '' || accept.length > MAX_ACCEPT_LENGTH) {
     return 'json';
   }
+  // Only an exact `application/token-introspection+jwt` range can ask for a JWT (no wildcard
+  // does, below): without that text anywhere, the answer is JSON and nothing need be parsed.
+  if (!JWT_IN_ACCEPT.test(accept)) return 'json';
+  return negotiateParsed(accept, canSign);
+}
+
+/** The negotiation on the parsed header; exported so tests can hold the shortcut above to it. */
+export function negotiateParsed(accept: string, canSign: boolean): IntrospectionFormat {
   const ranges = parseAccept(accept);
   const jwtQ = qualityOf(ranges, INTROSPECTION_JWT_TYPE, false) ?? 0;
   if (jwtQ === 0) return 'json';

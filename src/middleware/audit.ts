@@ -34,6 +34,8 @@ export interface AuditFields {
   ghes_status?: number;
   /** Time spent waiting on GHES, ms; written by whatever calls GHES. */
   ghes_ms?: number;
+  /** Time the answer waited on KV reads, ms (src/tokens/service.ts). */
+  kv_ms?: number;
   cache_status?: string;
   token_id?: string;
   /** After a refresh: whether the user's grant epoch moved (`grant_epoch`) or could not (`failed`). */

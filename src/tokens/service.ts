@@ -32,6 +32,8 @@ export interface TokenAudit {
   ghes_status?: number;
   /** Time spent in GHES calls, retries and waits included (src/ghes/request.ts `onCall`). */
   ghes_ms?: number;
+  /** Time the answer waited on KV reads (a miss's bulk read; never on an L1 hit). */
+  kv_ms?: number;
   cache_status?: string;
   token_id?: string;
   invalidation?: 'grant_epoch' | 'failed';
@@ -94,7 +96,8 @@ export class TokenService {
 
   /** Checks a token through L1 → KV → GHES; records the cache outcome for the audit line. */
   async check(req: TokenRequest, app: AppConfig, token: string): Promise<CheckOutcome> {
-    const opts: CheckOptions = req.waitUntil !== undefined ? { waitUntil: req.waitUntil } : {};
+    const opts: CheckOptions = { onKvRead: kvTime(req.audit) };
+    if (req.waitUntil !== undefined) opts.waitUntil = req.waitUntil;
     const outcome = await this.#cache.check(app, token, () => this.#load(req, app, token), opts);
     req.audit.cache_status = outcome.cacheStatus;
     req.audit.token_id = outcome.tokenId;
@@ -243,6 +246,13 @@ export class TokenService {
 }
 
 /** Adds each GHES call's duration to the request's audit record. */
+/** Adds each KV read's time to the audit line's `kv_ms`. */
+function kvTime(audit: TokenAudit): (ms: number) => void {
+  return (ms) => {
+    audit.kv_ms = (audit.kv_ms ?? 0) + ms;
+  };
+}
+
 export function ghesTime(audit: TokenAudit): (ms: number) => void {
   return (ms) => {
     audit.ghes_ms = (audit.ghes_ms ?? 0) + ms;

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { negotiateIntrospectionFormat as negotiate } from '../../src/introspection/negotiate';
+import {
+  negotiateIntrospectionFormat as negotiate,
+  negotiateParsed,
+} from '../../src/introspection/negotiate';
 
 const JWT = 'application/token-introspection+jwt';
 
@@ -43,5 +47,39 @@ describe('negotiateIntrospectionFormat', () => {
 
   it('ignores an oversized Accept header', () => {
     expect(negotiate(`${JWT}, ${'x/y, '.repeat(300)}`, false)).toBe('json');
+  });
+
+  it('decides as the full parse does, the shortcut for headers without the JWT type included', () => {
+    const range = fc.constantFrom(
+      JWT,
+      'APPLICATION/Token-Introspection+JWT',
+      'application/json',
+      'application/*',
+      '*/*',
+      'text/html',
+      'application/jwt',
+      'application/token-introspection',
+      '',
+    );
+    const param = fc.constantFrom(
+      '',
+      ';q=0',
+      ';q=0.5',
+      ';q=1',
+      ';q=1.0',
+      ';q=2',
+      '; level=1',
+      ';q=',
+    );
+    const header = fc
+      .array(fc.tuple(range, param), { maxLength: 4 })
+      .map((parts) => parts.map(([r, p]) => r + p).join(', '));
+    fc.assert(
+      fc.property(header, fc.boolean(), (accept, canSign) => {
+        const expected = accept.trim() === '' ? 'json' : negotiateParsed(accept, canSign);
+        expect(negotiate(accept, canSign)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

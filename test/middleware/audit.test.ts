@@ -3,6 +3,7 @@
  * per request, with ids and outcomes only; mutations are `audit` events; the route pattern is
  * logged, never the URL; latency comes from the injected clock.
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
@@ -37,12 +38,42 @@ describe('audit line', () => {
       operation: 'check',
       ghes_status: 200,
       ghes_ms: 0,
+      kv_ms: 0,
       cache_status: res.headers.get('cache-status'),
       token_id: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/),
       outcome: 'ok',
       latency_ms: 0,
     });
     expect(token).not.toContain(String(line['token_id']));
+  });
+
+  it('kv_ms is the time the answer waited on KV; an L1 hit has none', async () => {
+    // A KV whose reads take 7 ms of the gateway's clock (workerd's clock moves across I/O).
+    let clock: { advanceMs(ms: number): void } | undefined;
+    const real = env.TOKEN_CACHE;
+    const slowKv = new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop !== 'get' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(
+            target,
+            args,
+          )) as unknown;
+          clock?.advanceMs(7);
+          return result;
+        };
+      },
+    });
+    const gw = await createTestGateway({ kv: slowKv });
+    clock = gw.clock;
+    const token = seedTokens(gw).octocatOauth;
+    const miss = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(miss.status).toBe(200);
+    expect(lineOf(gw, miss)['kv_ms']).toBe(7);
+    const hit = await gw.post('/v1/apps/demo-oauth/token/check', { access_token: token });
+    expect(hit.headers.get('cache-status')).toContain('detail=l1');
+    expect(lineOf(gw, hit)).not.toHaveProperty('kv_ms');
   });
 
   it('a reset is an audit event whose token id matches the earlier check of the same token', async () => {
