@@ -20,6 +20,7 @@ import { report } from './steps/report';
 import { runBursts } from './steps/burst';
 import { startEmulator } from './steps/start-emulator';
 import { startupProbe } from './steps/startup-probe';
+import { missBreakdown } from './steps/miss-breakdown';
 
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
     await l1Done;
     const busyBeforeLoad = await checkIdle();
     const load = await runLoadScenarios(ctx, prepared.scenarios, ghes.emulator);
+    await missBreakdown(ctx, prepared.gatewayWorker);
     await profileScenarios(ctx, load.active, prepared.profiled, bundles.gateway);
     const burstRuns = await runBursts(ctx, prepared, ghes);
     // Free the machine before the hot path and the cold starts.

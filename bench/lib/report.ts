@@ -152,6 +152,12 @@ function otherFigures(r: Results): Array<[string, string]> {
     r.introspect_miss_added_p50_ms,
     (n) => `${fmtMs(n)} ms`,
   );
+  const b = r.miss_breakdown;
+  if (b !== null)
+    rows.push([
+      `a miss in the gateway's own clock (p50 of ${fmtN(b.answers)} answers)`,
+      `${fmtMs(b.latency_p50_ms)} ms = KV read ${fmtMs(b.kv_p50_ms)} + GHES ${fmtMs(b.ghes_p50_ms)} + other ${fmtMs(b.other_p50_ms)}`,
+    ]);
   add(
     `burst: GHES calls for ${r.settings.burst_size} concurrent introspections (worst run)`,
     r.burst_upstream_calls,

@@ -28,6 +28,16 @@ export interface NotRun {
   reason: string;
 }
 
+/** Medians over the answers that called GHES, on the gateway's clock (ms). */
+export interface MissBreakdown {
+  answers: number;
+  latency_p50_ms: number;
+  kv_p50_ms: number;
+  ghes_p50_ms: number;
+  /** latency − KV − GHES per answer: the budget binding's call and CPU between clock reads. */
+  other_p50_ms: number;
+}
+
 export interface Figures {
   baseline_rps: number | null;
   baseline_p99_ms: number | null;
@@ -39,6 +49,8 @@ export interface Figures {
   introspect_miss_p50_ms: number | null;
   emulator_direct_p50_ms: number | null;
   introspect_miss_added_p50_ms: number | null;
+  /** Where a miss's time goes, from the gateway's audit lines (bench/steps/miss-breakdown.ts). */
+  miss_breakdown: MissBreakdown | null;
   forward_auth_hit_rps: number | null;
   forward_auth_hit_p99_ms: number | null;
   burst_upstream_calls: number | null;
@@ -181,6 +193,7 @@ export function emptyFigures(): Figures {
     introspect_miss_p50_ms: null,
     emulator_direct_p50_ms: null,
     introspect_miss_added_p50_ms: null,
+    miss_breakdown: null,
     forward_auth_hit_rps: null,
     forward_auth_hit_p99_ms: null,
     burst_upstream_calls: null,

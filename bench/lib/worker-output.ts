@@ -81,6 +81,8 @@ export interface WorkerOutput {
   };
   /** The last lines written (stdout file and stderr), read only when asked. */
   lines(): string[];
+  /** The file workerd's stdout goes to: one structured line per console call. */
+  path: string;
   /** Removes the file; call after the Miniflare instance is disposed. */
   dispose(): void;
 }
@@ -112,6 +114,7 @@ export function workerOutput(max = KEEP_LINES): WorkerOutput {
       },
     },
     lines: () => [...tailOfFile(), ...stderr.join('\n').split('\n')].filter(Boolean).slice(-max),
+    path: file,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -20,6 +20,8 @@ export interface RunningWorker {
   url: string;
   /** Last lines the worker wrote to stdout/stderr, for diagnostics when a scenario fails. */
   recentOutput(): string[];
+  /** The file its stdout (its log lines) is written to, while it runs (bench/lib/worker-output.ts). */
+  outputPath: string;
   dispose(): Promise<void>;
 }
 
@@ -156,7 +158,7 @@ export async function startWorker(
   via: Via,
   inspectorPort?: number,
 ): Promise<RunningWorker> {
-  const { urls, recentOutput, dispose } = await startCopies(
+  const { urls, recentOutput, outputPath, dispose } = await startCopies(
     bundle,
     project,
     bindings,
@@ -164,13 +166,14 @@ export async function startWorker(
     1,
     inspectorPort,
   );
-  return { name: bundle.name, url: urls[0]!, inspectorPort, recentOutput, dispose };
+  return { name: bundle.name, url: urls[0]!, inspectorPort, recentOutput, outputPath, dispose };
 }
 
 export interface RunningCopies {
   /** Origin of each copy. */
   urls: string[];
   recentOutput(): string[];
+  outputPath: string;
   dispose(): Promise<void>;
 }
 
@@ -212,6 +215,7 @@ export async function startCopies(
   return {
     urls,
     recentOutput: output.lines,
+    outputPath: output.path,
     dispose: async () => {
       await mf.dispose();
       output.dispose();
