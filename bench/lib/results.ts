@@ -181,6 +181,11 @@ export interface Results extends Figures {
   burst_runs: Array<{ upstreamCalls: number; statuses: Record<string, number>; inactive: number }>;
 }
 
+/** The figures that are one number. */
+export type NumberFigure = {
+  [K in keyof Figures]: Figures[K] extends number | null ? K : never;
+}[keyof Figures];
+
 export function emptyFigures(): Figures {
   return {
     baseline_rps: null,

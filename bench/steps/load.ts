@@ -8,7 +8,7 @@ import { cpuSnapshot, otherCpuPercent } from '../lib/interference';
 import { runLoad, runProblem, type RunResult } from '../lib/load';
 import { busyPercent } from '../lib/machine';
 import type { PartId } from '../lib/options';
-import { DISTURBED_PCT, type Figures, type LoadSummary } from '../lib/results';
+import { DISTURBED_PCT, type Figures, type LoadSummary, type NumberFigure } from '../lib/results';
 import type { LoadId, LoadScenario } from '../lib/scenarios';
 import { median, round } from '../lib/stats';
 import { say, type Context } from './context';
@@ -133,7 +133,7 @@ async function measureRounds(
 
 function fillFigures(f: Figures, summaries: LoadSummary[]): void {
   const get = (id: LoadId) => summaries.find((s) => s.id === id);
-  const fill = (id: LoadId, rpsKey: keyof Figures | null, p99Key: keyof Figures | null) => {
+  const fill = (id: LoadId, rpsKey: NumberFigure | null, p99Key: NumberFigure | null) => {
     const s = get(id);
     if (s === undefined) return;
     if (rpsKey !== null) f[rpsKey] = round(s.rps, 1);
