@@ -10,29 +10,40 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** A signal that aborts with a `TimeoutError` after `ms` (what `AbortSignal.timeout` does). */
   timeout(ms: number): AbortSignal;
+  /**
+   * Lets about `ms` pass on a timer of the calling request, so that what follows runs in that
+   * request's own I/O context: how code waiting on another request's work looks again
+   * (src/lib/single-flight.ts). Not time the logic counts: test clocks yield one macrotask and
+   * move no virtual time. Rejects with the signal's reason once `signal` aborts.
+   */
+  pause(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 }
 
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** The real clock: only the Worker entry (src/index.ts) picks it, never a test. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortReason(signal));
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(abortReason(signal as AbortSignal));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: wait,
   timeout: (ms) => AbortSignal.timeout(ms),
+  pause: wait,
 };
 
 /**

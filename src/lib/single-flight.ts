@@ -8,7 +8,8 @@
  * de-duplication off on Workers (panva/jose#355, #509). So a follower waits on the shared run
  * only while it is live, bounded by its own signal and by the run's age: a run older than
  * `staleAfterMs` that never finished is treated as abandoned and the follower leads a new one.
- * Both bounds are timers of the injected clock; nothing polls.
+ * And a follower is never resumed by the leader's promise (why: `follow`); it looks at the run's
+ * outcome after short pauses on its own request's timers.
  */
 import type { Clock } from './clock';
 import type { Result } from './result';
@@ -57,12 +58,15 @@ export interface KeyedSingleFlight<T> {
 
 interface Attempt<T> {
   startedAt: number;
-  /** Settles with the run; never rejects. */
-  settled: Promise<Result<T, unknown>>;
+  /** The run's outcome once it settled; read by followers after their own pauses. */
+  outcome: Result<T, unknown> | undefined;
   state: { forgotten: boolean };
 }
 
 const ABANDONED = Symbol('abandoned');
+const FIRST_PAUSE_MS = 1;
+/** Bounds what a follower adds to the run's time: at most this much after the run settles. */
+const MAX_PAUSE_MS = 8;
 
 export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedSingleFlight<T> {
   const { clock, staleAfterMs, onAbandoned } = options;
@@ -75,30 +79,24 @@ export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedS
   };
 
   /** The run's outcome, ABANDONED once it is too old, or the signal's rejection. */
-  const follow = (joined: Attempt<T>, signal: AbortSignal | undefined) => {
-    const stale = clock.timeout(joined.startedAt + staleAfterMs - clock.now());
-    return new Promise<Result<T, unknown> | typeof ABANDONED>((resolve, reject) => {
-      const done = (): void => {
-        stale.removeEventListener('abort', onStale);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onStale = (): void => {
-        done();
-        resolve(ABANDONED);
-      };
-      const onAbort = (): void => {
-        done();
-        reject((signal as AbortSignal).reason as Error);
-      };
-      if (signal?.aborted === true) return onAbort();
-      if (stale.aborted) return onStale();
-      stale.addEventListener('abort', onStale, { once: true });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void joined.settled.then((outcome) => {
-        done();
-        resolve(outcome);
-      });
-    });
+  /**
+   * A follower looks at the run's outcome after pauses of its own (1, 2, 4, then every 8 ms) and
+   * never awaits the leader's promise. workerd runs a continuation in the I/O context of the event
+   * that resumed it: a follower resumed by the leader's promise would go on as the leader's request
+   * and build its answer there, and that answer's body, owned by a request that may already have
+   * ended, fails with "Cannot perform I/O on behalf of a different request" (measured: most
+   * answers of a KV-hit load with L1 off were workerd's own 500s). A pause is a timer of the
+   * follower's own request, so it resumes in its own context.
+   */
+  const follow = async (
+    joined: Attempt<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<Result<T, unknown> | typeof ABANDONED> => {
+    for (let wait = FIRST_PAUSE_MS; ; wait = Math.min(wait * 2, MAX_PAUSE_MS)) {
+      await clock.pause(wait, signal);
+      if (joined.outcome !== undefined) return joined.outcome;
+      if (clock.now() - joined.startedAt >= staleAfterMs) return ABANDONED;
+    }
   };
 
   return {
@@ -120,18 +118,18 @@ export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedS
       }
       const state = { forgotten: false };
       const running = run(state);
-      const mine: Attempt<T> = {
-        startedAt: clock.now(),
-        settled: running.then(
+      const mine: Attempt<T> = { startedAt: clock.now(), outcome: undefined, state };
+      attempts.set(key, mine);
+      // A plain field for followers to read on their own time (`follow`); set in this request.
+      void running
+        .then(
           (value) => ({ ok: true as const, value }),
           (error: unknown) => ({ ok: false as const, error }),
-        ),
-        state,
-      };
-      attempts.set(key, mine);
-      void mine.settled.then(() => {
-        if (attempts.get(key) === mine) attempts.delete(key);
-      });
+        )
+        .then((outcome) => {
+          mine.outcome = outcome;
+          if (attempts.get(key) === mine) attempts.delete(key);
+        });
       return { value: await running, shared: false };
     },
     forget(key) {

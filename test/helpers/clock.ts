@@ -60,6 +60,25 @@ export class TestClock implements Clock {
     return this.elapse(ms, signal);
   };
 
+  /**
+   * A pause of the calling request (src/lib/clock.ts): one zero-delay macrotask, so other work —
+   * the run a follower waits on, KV — gets to run; no virtual time passes.
+   */
+  pause = (_ms: number, signal?: AbortSignal): Promise<void> => {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(abortReason(signal as AbortSignal));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, 0);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  };
+
   /** `sleep` without being listed in `sleeps`: time passing elsewhere (GHES's own latency). */
   elapse = (ms: number, signal?: AbortSignal): Promise<void> => {
     if (signal?.aborted) return Promise.reject(abortReason(signal));

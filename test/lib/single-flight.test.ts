@@ -5,7 +5,7 @@ import {
   SharedAttemptFailed,
   type RunState,
 } from '../../src/lib/single-flight';
-import { TestClock } from '../helpers/clock';
+import { TestClock, yieldTurns } from '../helpers/clock';
 
 /** A run the test settles by hand, counting how often it was started. */
 function controlled<T>() {
@@ -89,12 +89,13 @@ describe('createSingleFlight', () => {
     void flight(never(), abandoned.run);
     const fresh = controlled<string>();
     const follower = flight(never(), fresh.run);
-    // The follower waits on the live run and does not start its own, up to the last millisecond.
+    // The follower waits on the live run and does not start its own, up to the last millisecond;
+    // it notices at its next pause.
     clock.advanceMs(2999);
-    await flush();
+    await yieldTurns();
     expect(fresh.starts()).toBe(0);
     clock.advanceMs(1);
-    await flush();
+    await yieldTurns();
     expect(fresh.starts()).toBe(1);
     expect(abandoned.starts()).toBe(1);
     fresh.resolve('new');
@@ -240,10 +241,60 @@ describe('createKeyedSingleFlight', () => {
       flights.run('k', undefined, fresh.run),
     ];
     clock.advanceMs(3000);
-    await flush();
+    await yieldTurns();
     expect(abandoned).toEqual(['k']);
     expect(fresh.starts()).toBe(1);
     fresh.resolve('v');
     expect((await Promise.all(followers)).map((r) => r.shared).sort()).toEqual([false, true]);
+  });
+});
+
+describe('followers resume on their own time (workerd I/O contexts)', () => {
+  /** A clock whose pauses the test releases, counting them. */
+  function heldClock() {
+    const clock = new TestClock(0);
+    const held: Array<() => void> = [];
+    clock.pause = () => new Promise<void>((resolve) => held.push(resolve));
+    return {
+      clock,
+      pauses: () => held.length,
+      release: () => held.splice(0).forEach((resume) => resume()),
+    };
+  }
+
+  it('a follower is never resumed by the run itself: only by a pause of its own', async () => {
+    const { clock, pauses, release } = heldClock();
+    const flights = createKeyedSingleFlight<string>({ clock, staleAfterMs: 1000 });
+    const c = controlled<string>();
+    const leader = flights.run('k', undefined, c.run);
+    let followed: unknown;
+    const follower = flights.run('k', undefined, c.run).then((r) => (followed = r));
+    await flush();
+    expect(pauses()).toBe(1);
+    c.resolve('v');
+    await expect(leader).resolves.toEqual({ value: 'v', shared: false });
+    await flush();
+    // Settling the run resumed the leader; the follower is still inside its own pause.
+    expect(followed).toBeUndefined();
+    release();
+    await follower;
+    expect(followed).toEqual({ value: 'v', shared: true });
+    expect(c.starts()).toBe(1);
+  });
+
+  it('pauses grow from 1 ms to at most 8 ms while the run is live', async () => {
+    const clock = new TestClock(0);
+    const asked: number[] = [];
+    const pause = clock.pause;
+    clock.pause = (ms, signal) => (asked.push(ms), pause(ms, signal));
+    const flights = createKeyedSingleFlight<string>({ clock, staleAfterMs: 60_000 });
+    const c = controlled<string>();
+    void flights.run('k', undefined, c.run);
+    const follower = flights.run('k', undefined, c.run);
+    await yieldTurns(8);
+    c.resolve('v');
+    await expect(follower).resolves.toEqual({ value: 'v', shared: true });
+    expect(asked.slice(0, 6)).toEqual([1, 2, 4, 8, 8, 8]);
+    expect(Math.max(...asked)).toBe(8);
   });
 });
