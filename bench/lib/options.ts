@@ -32,6 +32,8 @@ const PARTS: readonly string[] = [...SCENARIOS, ...PROBES];
  * baseline drops from about 30k to about 9k requests/s on this machine).
  */
 export type Via = 'direct' | 'entry';
+/** Where the gateway's KV lives in the load scenarios (bench/lib/remote-kv.ts). */
+export type KvPlace = 'host' | 'local';
 
 export interface BenchOptions {
   quick: boolean;
@@ -61,6 +63,7 @@ export interface BenchOptions {
   /** Requests per batch of the hot-path probe. */
   hotPathRequests: number;
   via: Via;
+  kv: KvPlace;
   /** Parts to run; empty means all (only a run of all parts writes latest.json). */
   only: readonly PartId[];
   /** Write docs/performance.md and its chart (full runs only, unless forced). */
@@ -86,6 +89,9 @@ const HELP = `Usage: npm run bench -- [options]
   --startup-copies <n>    isolates per worker per trial (default 10); more copies divide the
                           noise of a process start among more isolates
   --via <direct|entry>    reach workers by a direct socket (default) or miniflare's entry worker
+  --kv <host|local>       the gateway's KV in the load scenarios: a KV host in its own process
+                          (default; bench/lib/remote-kv.ts) or miniflare's KV simulation in the
+                          gateway's own workerd process, on the gateway's thread
   --only <a,b,...>        run only these scenarios/probes (latest.json and docs are not written);
                           --only floors: cold starts of the floors (bench/floor/) alone
   --no-docs               do not rewrite docs/performance.md
@@ -121,6 +127,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'startup-trials': { type: 'string' },
       'startup-copies': { type: 'string' },
       via: { type: 'string' },
+      kv: { type: 'string' },
       only: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
@@ -137,6 +144,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   if (runs < 3) throw new Error('--runs must be at least 3 (the median of fewer runs says little)');
   const via = values.via ?? 'direct';
   if (via !== 'direct' && via !== 'entry') throw new Error('--via must be "direct" or "entry"');
+  const kv = values.kv ?? 'host';
+  if (kv !== 'host' && kv !== 'local') throw new Error('--kv must be "host" or "local"');
   const only: PartId[] = [];
   for (const raw of (values.only ?? '').split(',').filter((s) => s.length > 0)) {
     if (!PARTS.includes(raw))
@@ -165,12 +174,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     hotPathRounds: quick ? 3 : 9,
     hotPathRequests: quick ? 2000 : 10_000,
     via,
+    kv,
     only,
     docs:
       !values['no-docs'] &&
       !quick &&
       only.length === 0 &&
       values['gateway-config'] === undefined &&
+      kv === 'host' &&
       !values.profile,
     profile: values.profile,
     strict: values.strict,

@@ -15,6 +15,9 @@
  * at a two-line shell wrapper that execs the real workerd with stdout appended to the file named
  * by `BENCH_WORKERD_OUTPUT` (given per Miniflare through `unsafeRuntimeEnv`). stderr stays on
  * miniflare's pipe, so start-up failures are still reported by miniflare.
+ *
+ * With `BENCH_KEEP_OUTPUT=1` the files are kept (bench-worker-output-* in the temporary directory)
+ * to read what a worker logged during a run.
  */
 import {
   mkdtempSync,
@@ -115,6 +118,8 @@ export function workerOutput(max = KEEP_LINES): WorkerOutput {
     },
     lines: () => [...tailOfFile(), ...stderr.join('\n').split('\n')].filter(Boolean).slice(-max),
     path: file,
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      if (!process.env['BENCH_KEEP_OUTPUT']) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

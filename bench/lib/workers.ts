@@ -10,6 +10,7 @@ import { join, posix, relative, sep } from 'node:path';
 import type { Bundle, ProjectConfig } from './build';
 import type { DeployConfig } from './wrangler-config';
 import type { Via } from './options';
+import { withRemoteKv } from './remote-kv';
 import { workerOutput } from './worker-output';
 
 export interface RunningWorker {
@@ -116,7 +117,18 @@ export function runtimeConfig(
   bundle: Bundle,
   project: ProjectConfig,
   bindings: Record<string, string>,
+  kvHost?: string,
 ): WorkerOptions['config'] {
+  if (kvHost !== undefined) {
+    // KV served by the KV host (bench/lib/remote-kv.ts): no simulated namespace in this process.
+    const local = runtimeConfig(
+      name,
+      bundle,
+      { ...project, kvBindings: [] },
+      { ...bindings, BENCH_KV_URL: kvHost },
+    );
+    return { ...local, manifest: withRemoteKv(local.manifest!, project.kvBindings, name) };
+  }
   return {
     name,
     compatibilityDate: project.compatibilityDate,
@@ -141,9 +153,10 @@ function workerOptions(
   bindings: Record<string, string>,
   via: Via,
   inspectorProxy: boolean,
+  kvHost: string | undefined,
 ): WorkerOptions {
   return {
-    config: runtimeConfig(name, bundle, project, bindings),
+    config: runtimeConfig(name, bundle, project, bindings, kvHost),
     dev: {
       ...(via === 'direct' && { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] }),
       ...(inspectorProxy && { unsafeInspectorProxy: true }),
@@ -157,6 +170,7 @@ export async function startWorker(
   bindings: Record<string, string>,
   via: Via,
   inspectorPort?: number,
+  kvHost?: string,
 ): Promise<RunningWorker> {
   const { urls, recentOutput, outputPath, dispose } = await startCopies(
     bundle,
@@ -165,6 +179,7 @@ export async function startWorker(
     via,
     1,
     inspectorPort,
+    kvHost,
   );
   return { name: bundle.name, url: urls[0]!, inspectorPort, recentOutput, outputPath, dispose };
 }
@@ -189,6 +204,8 @@ export async function startCopies(
   via: Via,
   copies: number,
   inspectorPort?: number,
+  /** Origin of a KV host (bench/lib/remote-kv.ts) serving the workers' KV bindings. */
+  kvHost?: string,
 ): Promise<RunningCopies> {
   const output = workerOutput();
   const names = Array.from({ length: copies }, (_, i) =>
@@ -196,7 +213,7 @@ export async function startCopies(
   );
   const mf = new Miniflare({
     workers: names.map((name) =>
-      workerOptions(name, bundle, project, bindings, via, inspectorPort !== undefined),
+      workerOptions(name, bundle, project, bindings, via, inspectorPort !== undefined, kvHost),
     ),
     ...(inspectorPort !== undefined && { inspectorPort }),
     // KV in miniflare's temporary directory, nothing persisted between runs; no dev registry, so

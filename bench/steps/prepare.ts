@@ -23,6 +23,7 @@ import {
   type LoadScenario,
 } from '../lib/scenarios';
 import { startWorker, type RunningWorker } from '../lib/workers';
+import { startKvHost } from '../lib/remote-kv';
 import type { Bundles } from './build';
 import { preflightReason, say, stillWanted, type Context } from './context';
 import type { Ghes } from './start-emulator';
@@ -42,6 +43,8 @@ interface Prep extends Prepared {
   ctx: Context;
   project: ProjectConfig;
   workers: RunningWorker[];
+  /** The KV host serving the gateways' KV (bench/lib/remote-kv.ts). */
+  kvHost: string | undefined;
 }
 
 async function start(
@@ -49,9 +52,10 @@ async function start(
   bundle: Bundle,
   env: Record<string, string>,
   inspect = false,
+  kvHost?: string,
 ): Promise<RunningWorker> {
   const port = inspect ? await freePort() : undefined;
-  const w = await startWorker(bundle, p.project, env, p.ctx.o.via, port);
+  const w = await startWorker(bundle, p.project, env, p.ctx.o.via, port, kvHost);
   p.workers.push(w);
   return w;
 }
@@ -112,7 +116,7 @@ async function prepareGateway(p: Prep, gateway: Bundle, env: Record<string, stri
   const f = ghes.fixture;
   const parts: PartId[] = ['introspect_hit', 'forward_auth_hit', 'introspect_miss', 'burst'];
   if (!parts.some((part) => ctx.wants(part))) return;
-  const w = await start(p, gateway, env, ctx.o.profile);
+  const w = await start(p, gateway, env, ctx.o.profile, p.kvHost);
   p.gatewayWorker = w;
   for (const id of ['introspect_hit', 'forward_auth_hit', 'introspect_miss'] as const)
     p.profiled.set(id, w);
@@ -125,7 +129,7 @@ async function prepareGateway(p: Prep, gateway: Bundle, env: Record<string, stri
 /** introspect_kv_hit: a second gateway worker with its L1 cache off, so every hit is from KV. */
 async function prepareKvHit(p: Prep, gateway: Bundle, env: Record<string, string>, ghes: Ghes) {
   const l1Off = { ...env, CACHE_L1_MAX_ENTRIES: '0' };
-  const w = await start(p, gateway, l1Off, p.ctx.o.profile);
+  const w = await start(p, gateway, l1Off, p.ctx.o.profile, p.kvHost);
   p.profiled.set('introspect_kv_hit', w);
   await prepare(p, 'introspect_kv_hit', () =>
     introspectHitScenario('introspect_kv_hit', ghes.fixture, w.url, ghes.emulator!),
@@ -147,6 +151,7 @@ export async function prepareScenarios(
     gatewayWorker: undefined,
     profiled: new Map(),
     burstReady: false,
+    kvHost: undefined,
   };
   const { emulator, gatewayEnv, fixture } = ghes;
   if (bundles.baseline !== undefined && ctx.wants('baseline')) {
@@ -154,6 +159,11 @@ export async function prepareScenarios(
     await prepare(p, 'baseline', async () => baselineScenario(fixture, w.url));
   }
   if (emulator !== undefined && gatewayEnv !== undefined && bundles.gateway !== undefined) {
+    if (project.kvBindings.length > 0 && ctx.o.kv === 'host') {
+      const host = await startKvHost(project.compatibilityDate);
+      ctx.cleanup.push(host.dispose);
+      p.kvHost = host.url;
+    }
     await prepareGateway(p, bundles.gateway, gatewayEnv, ghes);
     if (ctx.wants('introspect_kv_hit')) await prepareKvHit(p, bundles.gateway, gatewayEnv, ghes);
   }
