@@ -78,15 +78,15 @@ export function createKeyedSingleFlight<T>(options: SingleFlightOptions): KeyedS
     onAbandoned?.(key);
   };
 
-  /** The run's outcome, ABANDONED once it is too old, or the signal's rejection. */
   /**
-   * A follower looks at the run's outcome after pauses of its own (1, 2, 4, then every 8 ms) and
-   * never awaits the leader's promise. workerd runs a continuation in the I/O context of the event
-   * that resumed it: a follower resumed by the leader's promise would go on as the leader's request
-   * and build its answer there, and that answer's body, owned by a request that may already have
-   * ended, fails with "Cannot perform I/O on behalf of a different request" (measured: most
-   * answers of a KV-hit load with L1 off were workerd's own 500s). A pause is a timer of the
-   * follower's own request, so it resumes in its own context.
+   * The run's outcome, ABANDONED once it is too old, or the signal's rejection. A follower looks
+   * at the run's outcome after pauses of its own (1, 2, 4, then every 8 ms) and never awaits the
+   * leader's promise. workerd runs a continuation in the I/O context of the event that resumed
+   * it: a follower resumed by the leader's promise would go on as the leader's request and build
+   * its answer there, and that answer's body, owned by a request that may already have ended,
+   * fails with "Cannot perform I/O on behalf of a different request" (measured: most answers of a
+   * KV-hit load with L1 off were workerd's own 500s). A pause is a timer of the follower's own
+   * request, so it resumes in its own context.
    */
   const follow = async (
     joined: Attempt<T>,
