@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium_bin" ]; then
-  install_debian_package chromium test:browser
+  install_debian_packages test:browser chromium
   if [ ! -x "$chromium_bin" ]; then
     echo "test:browser: apt-get finished but there is no $chromium_bin" >&2
     exit 1

@@ -3,13 +3,11 @@
 # `auth_request` and Caddy `forward_auth`, each a real proxy in front of the real gateway.
 #
 # The suites drive Debian's nginx and caddy. Whichever is not installed is installed first from
-# Debian's packages (root, or passwordless sudo). Package post-install scripts normally start the
-# system service on port 80; a temporary /usr/sbin/policy-rc.d that denies service starts keeps the
-# install from leaving a daemon behind (it is removed again, and left alone where it already
-# existed, as in most container images). `apt-get update` runs only when the install fails on a
-# stale package index.
+# Debian's packages (scripts/lib/debian-package.sh: root or passwordless sudo, no daemon left
+# running, bounded in time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/debian-package.sh
 
 find_bin() {
   PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" 2>/dev/null || true
@@ -21,27 +19,8 @@ for pkg in nginx caddy; do
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo -n)
-  else
-    echo "test:e2e needs ${missing[*]}: install Debian's package(s), or run as root / with passwordless sudo" >&2
-    exit 1
-  fi
-  echo "== installing Debian's ${missing[*]} (apt-get)"
-  # The whole install is bounded: a hung mirror must not hang CI.
-  timeout 300 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive sh -eu -c '
-    guard=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d
-      chmod 0755 /usr/sbin/policy-rc.d
-      guard=1
-    fi
-    trap "if [ -n \"\$guard\" ]; then rm -f /usr/sbin/policy-rc.d; fi" EXIT
-    install() { apt-get install -y -q --no-install-recommends "$@"; }
-    install "$@" || { apt-get update -q && install "$@"; }
-  ' sh "${missing[@]}"
+  # Bounded more tightly than the helper's default: two small packages.
+  APT_TIMEOUT_S="${APT_TIMEOUT_S:-300}" install_debian_packages test:e2e "${missing[@]}"
   for pkg in "${missing[@]}"; do
     if [ -z "$(find_bin "$pkg")" ]; then
       echo "test:e2e: apt-get finished but no $pkg binary is on PATH or in /usr/sbin" >&2
