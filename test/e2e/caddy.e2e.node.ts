@@ -18,7 +18,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caddyVersion, findCaddy, readCaddyRecipe, startCaddy } from './lib/caddy.node.js';
-import { freeLoopbackPort, type CheckRunner, type Cleanup } from './lib/harness.node.js';
+import {
+  freeLoopbackPort,
+  request,
+  type Answer,
+  type CheckRunner,
+  type Cleanup,
+} from './lib/harness.node.js';
 import { startStack, type Stack } from './lib/stack.node.js';
 import { runSuite, type SuiteLive } from './lib/suite.node.js';
 import type { UpstreamSeen } from './lib/upstream.node.js';
@@ -26,7 +32,6 @@ import type { UpstreamSeen } from './lib/upstream.node.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The whole run, setup included (caddy installation is scripts/test-e2e.sh's and not counted). */
 const RUN_BUDGET_MS = 60_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 const API_GATEWAY_CALLER = 'demo-gateway';
 const ADMIN_CALLER = 'demo-caller';
 /** The app the recipe pins; demo-gateway may also use OTHER_APP, so the pin is what decides. */
@@ -36,21 +41,6 @@ const OTHER_APP = 'demo-github-app';
 const USER = 'octocat';
 /** What Caddy 2.6's copy_headers leaves for a header the answer lacks. */
 const PLACEHOLDER = '{http.reverse_proxy.header.';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, {
-    ...init,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  return { status: res.status, headers: res.headers, body: await res.text() };
-}
 
 type Seen = UpstreamSeen & { headers: Record<string, string | string[] | undefined> };
 

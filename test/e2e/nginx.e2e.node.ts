@@ -18,7 +18,14 @@ import { request as httpRequest } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cleanup, CheckRunner, freeLoopbackPort } from './lib/harness.node.js';
+import {
+  Cleanup,
+  CheckRunner,
+  freeLoopbackPort,
+  REQUEST_TIMEOUT_MS,
+  request,
+  type Answer,
+} from './lib/harness.node.js';
 import { findNginx, inspectNginx, startNginx, type RunningNginx } from './lib/nginx.node.js';
 import { startStack, type Stack } from './lib/stack.node.js';
 import { runSuite, type SuiteLive } from './lib/suite.node.js';
@@ -27,27 +34,11 @@ import type { UpstreamSeen } from './lib/upstream.node.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The whole run, setup included (nginx installation is scripts/test-e2e.sh's and not counted). */
 const RUN_BUDGET_MS = 60_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 /** Caller policy entries in wrangler.toml's local CALLER_POLICY. */
 const API_GATEWAY_CALLER = 'demo-gateway';
 const ADMIN_CALLER = 'demo-caller';
 const APP = 'demo-oauth';
 const USER = 'octocat';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, {
-    ...init,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  return { status: res.status, headers: res.headers, body: await res.text() };
-}
 
 /**
  * POSTs `bytes` of body with Transfer-Encoding: chunked (node's http client, which, unlike fetch,

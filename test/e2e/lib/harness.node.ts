@@ -1,7 +1,8 @@
 /**
  * The plumbing every end-to-end suite shares: a cleanup stack that runs on success, failure,
- * timeout and Ctrl+C alike; free loopback ports; a bounded output tail of child processes; and a
- * check runner that prints one line per check and the `N passed, M failed` summary CI greps for.
+ * timeout and Ctrl+C alike; a bounded request; free loopback ports; a bounded output tail of child
+ * processes; and a check runner that prints one line per check and the `N passed, M failed`
+ * summary CI greps for.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -9,6 +10,26 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 type Task = { name: string; run: () => Promise<void> | void };
+
+/** How long one request of a suite may take. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** An answer, its body read. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** One request of a suite: redirects are not followed (a redirect is an answer), and bounded. */
+export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
 
 /**
  * Teardown in reverse order of setup. Each task is bounded so one stuck child cannot keep the
