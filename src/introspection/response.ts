@@ -62,10 +62,17 @@ export function epochSeconds(iso: string | null | undefined): number | undefined
  * be taken for "never expires" (fail closed).
  */
 export function isLive(authorization: PublicAuthorization, nowMs: number): boolean {
+  return liveAt(expiryMs(authorization), nowMs);
+}
+
+/** `expires_at` in ms (NaN when it does not parse); undefined when the token never expires. */
+function expiryMs(authorization: PublicAuthorization): number | undefined {
   const raw = authorization.expires_at;
-  if (raw === null || raw === undefined) return true;
-  const exp = Date.parse(raw);
-  return Number.isFinite(exp) && nowMs < exp;
+  return raw === null || raw === undefined ? undefined : Date.parse(raw);
+}
+
+function liveAt(expMs: number | undefined, nowMs: number): boolean {
+  return expMs === undefined || (Number.isFinite(expMs) && nowMs < expMs);
 }
 
 /** Scope tokens as RFC 6749 §3.3 allows them; anything else GHES might send is dropped. */
@@ -80,10 +87,12 @@ export function toIntrospectionResponse(
   appName: string,
   nowMs: number,
 ): IntrospectionResponse {
-  if (!result.active) return INACTIVE;
-  const a = result.authorization;
-  if (!isLive(a, nowMs)) return INACTIVE;
+  if (!result.active || !isLive(result.authorization, nowMs)) return INACTIVE;
+  return activeAnswer(result.authorization, appName);
+}
 
+/** The answer for a live token, whatever the time. */
+function activeAnswer(a: PublicAuthorization, appName: string): ActiveIntrospection {
   const github: GitHubExtras = { token_last_eight: a.token_last_eight, app: appName };
   if (a.installation !== null && a.installation !== undefined) {
     github.installation = {
@@ -123,14 +132,14 @@ export const INACTIVE_ANSWER: IntrospectionAnswer = Object.freeze({
 
 interface Memo extends IntrospectionAnswer {
   app: string;
-  /** `expires_at` in ms, NaN when unparseable; undefined when the token never expires. */
-  expMs: number | undefined;
+  /** What `isLive` tests, read once (`expiryMs`). */
+  expiryMs: number | undefined;
 }
 
 /**
  * Answers built and serialised once per cached check result: an L1 hit hands back the very
  * `CheckResult` object it stored, so the answer of a token checked again is a map lookup plus the
- * expiry test (`isLive`, the one part that depends on `now`). Keyed weakly: an entry evicted from
+ * expiry test (`isLive`'s, the one part that depends on `now`). Keyed weakly: an entry evicted from
  * L1 takes its memo with it.
  */
 const memo = new WeakMap<CheckResult, Memo>();
@@ -144,18 +153,14 @@ export function introspectionAnswer(
   if (!result.active) return INACTIVE_ANSWER;
   let m = memo.get(result);
   if (m === undefined || m.app !== appName) {
-    const raw = result.authorization.expires_at;
-    const answer = toIntrospectionResponse(result, appName, Number.NEGATIVE_INFINITY);
+    const answer = activeAnswer(result.authorization, appName);
     m = {
       app: appName,
-      expMs: raw === null || raw === undefined ? undefined : Date.parse(raw),
+      expiryMs: expiryMs(result.authorization),
       answer,
       json: JSON.stringify(answer),
     };
     memo.set(result, m);
   }
-  // The same test as isLive: a token past its expires_at is inactive whatever the cache says.
-  if (m.expMs !== undefined && !(Number.isFinite(m.expMs) && nowMs < m.expMs))
-    return INACTIVE_ANSWER;
-  return m;
+  return liveAt(m.expiryMs, nowMs) ? m : INACTIVE_ANSWER;
 }
