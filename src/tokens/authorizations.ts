@@ -29,7 +29,7 @@ import type { AuthorizationUpdate } from '../ghes/authorizations/update-authoriz
 import type { UserCredentials } from '../ghes/authorizations/user-call';
 import type { MintedAuthorization, PublicAuthorization } from '../ghes/types';
 import { mayHaveApplied } from './outcome';
-import { ghesTime, type TokenAudit } from './service';
+import { timeInto, type TokenAudit } from './service';
 
 /** One request's view: its id and its audit record. */
 export interface AuthorizationsRequest {
@@ -67,7 +67,7 @@ export class AuthorizationsService {
   }
 
   #client(req: AuthorizationsRequest): AuthorizationsClient {
-    return this.#ghesFor(req.requestId, ghesTime(req.audit));
+    return this.#ghesFor(req.requestId, timeInto(req.audit, 'ghes_ms'));
   }
 
   /** One page of the user's authorizations for the app; another app's items are dropped. */

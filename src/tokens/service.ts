@@ -91,12 +91,12 @@ export class TokenService {
   }
 
   #ghes(req: TokenRequest): GhesClient {
-    return (req.ghes ??= this.#ghesFor(req.requestId, ghesTime(req.audit)));
+    return (req.ghes ??= this.#ghesFor(req.requestId, timeInto(req.audit, 'ghes_ms')));
   }
 
   /** Checks a token through L1 → KV → GHES; records the cache outcome for the audit line. */
   async check(req: TokenRequest, app: AppConfig, token: string): Promise<CheckOutcome> {
-    const opts: CheckOptions = { onKvRead: kvTime(req.audit) };
+    const opts: CheckOptions = { onKvRead: timeInto(req.audit, 'kv_ms') };
     if (req.waitUntil !== undefined) opts.waitUntil = req.waitUntil;
     const outcome = await this.#cache.check(app, token, () => this.#load(req, app, token), opts);
     req.audit.cache_status = outcome.cacheStatus;
@@ -245,16 +245,9 @@ export class TokenService {
   }
 }
 
-/** Adds each GHES call's duration to the request's audit record. */
-/** Adds each KV read's time to the audit line's `kv_ms`. */
-function kvTime(audit: TokenAudit): (ms: number) => void {
+/** Adds each duration (ms) to the audit record's `field`: its GHES calls, its KV reads. */
+export function timeInto(audit: TokenAudit, field: 'ghes_ms' | 'kv_ms'): (ms: number) => void {
   return (ms) => {
-    audit.kv_ms = (audit.kv_ms ?? 0) + ms;
-  };
-}
-
-export function ghesTime(audit: TokenAudit): (ms: number) => void {
-  return (ms) => {
-    audit.ghes_ms = (audit.ghes_ms ?? 0) + ms;
+    audit[field] = (audit[field] ?? 0) + ms;
   };
 }
