@@ -10,7 +10,7 @@
  *   per-attempt timeout, say); with no timer left it stays pending, as a real hang would.
  * - `advance(s)` / `advanceMs(ms)` move time from the test itself.
  */
-import type { Clock } from '../../src/lib/clock';
+import { systemClock, type Clock } from '../../src/lib/clock';
 
 interface Timer {
   at: number;
@@ -64,20 +64,7 @@ export class TestClock implements Clock {
    * A pause of the calling request (src/lib/clock.ts): one zero-delay macrotask, so other work —
    * the run a follower waits on, KV — gets to run; no virtual time passes.
    */
-  pause = (_ms: number, signal?: AbortSignal): Promise<void> => {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(abortReason(signal as AbortSignal));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, 0);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  };
+  pause = (_ms: number, signal?: AbortSignal): Promise<void> => systemClock.pause(0, signal);
 
   /** `sleep` without being listed in `sleeps`: time passing elsewhere (GHES's own latency). */
   elapse = (ms: number, signal?: AbortSignal): Promise<void> => {
