@@ -19,6 +19,7 @@
  */
 import { Miniflare } from 'miniflare';
 import type { Bundle, ProjectConfig } from './build';
+import { withEntryWrapper } from './entry-wrapper';
 import { runtimeConfig } from './workers';
 import { workerOutput } from './worker-output';
 
@@ -123,14 +124,7 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
         config: {
           ...runtime,
           // The wrapper is the entry point; it imports the bundle's main module.
-          manifest: {
-            ...manifest,
-            mainModule: WRAPPER,
-            modules: {
-              ...manifest.modules,
-              [WRAPPER]: { type: 'esm', contents: wrapperSource(manifest.mainModule) },
-            },
-          },
+          manifest: withEntryWrapper(manifest, WRAPPER, wrapperSource),
         },
       },
     ],

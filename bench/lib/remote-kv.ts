@@ -13,10 +13,8 @@
  * JSON) and `put` with `expirationTtl`.
  */
 import { Miniflare } from 'miniflare';
-import type { WorkerOptions } from 'miniflare';
+import { withEntryWrapper, type Manifest } from './entry-wrapper';
 import { workerOutput } from './worker-output';
-
-type Manifest = NonNullable<WorkerOptions['config']['manifest']>;
 
 /**
  * The KV host's worker: the namespaces in memory, with KV's expiry (`expirationTtl`, seconds) and
@@ -157,21 +155,11 @@ export default {
 `;
 }
 
-/** The gateway's manifest with the wrapper as its entry point (bundle modules unchanged). */
+/** The gateway's manifest with the KV client's wrapper as its entry point (bundle unchanged). */
 export function withRemoteKv(
   manifest: Manifest,
   kvBindings: readonly string[],
   workerName: string,
 ): Manifest {
-  return {
-    ...manifest,
-    mainModule: WRAPPER,
-    modules: {
-      ...manifest.modules,
-      [WRAPPER]: {
-        type: 'esm',
-        contents: wrapperSource(manifest.mainModule, kvBindings, workerName),
-      },
-    },
-  };
+  return withEntryWrapper(manifest, WRAPPER, (main) => wrapperSource(main, kvBindings, workerName));
 }
