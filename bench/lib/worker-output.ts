@@ -67,7 +67,7 @@ function shellQuote(s: string): string {
 }
 
 /** The message of one structured line workerd wrote, or the line itself. */
-function messageOf(line: string): string {
+export function messageOf(line: string): string {
   try {
     const parsed = JSON.parse(line) as { message?: unknown };
     return typeof parsed.message === 'string' ? parsed.message : line;

@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { MissBreakdown } from '../lib/results';
 import { percentileSorted } from '../lib/stats';
+import { messageOf } from '../lib/worker-output';
 import type { RunningWorker } from '../lib/workers';
 import { say, type Context } from './context';
 
@@ -22,8 +23,7 @@ function missTimes(line: string): { latency: number; kv: number; ghes: number } 
   if (!line.includes('ghes_ms')) return undefined;
   let message: unknown;
   try {
-    const outer = JSON.parse(line) as { message?: unknown };
-    message = typeof outer.message === 'string' ? JSON.parse(outer.message) : undefined;
+    message = JSON.parse(messageOf(line));
   } catch {
     return undefined;
   }
