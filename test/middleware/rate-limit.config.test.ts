@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { RATE_LIMIT_BINDINGS } from '../../src/config/types';
 import wranglerToml from '../../wrangler.toml?raw';
+import { wranglerTables } from '../helpers/wrangler-toml';
 
 interface RateLimitBinding {
   name: string;
@@ -23,53 +24,27 @@ interface Environment {
 
 const ENVIRONMENTS = ['(top level)', 'staging', 'production'] as const;
 
-/**
- * Just enough TOML for this file's shape: table headers, `KEY = "value"` vars, and
- * `[[…ratelimits]]` tables with an inline `simple = { limit = N, period = P }`.
- */
+/** Each environment's vars and `[[…ratelimits]]` tables (inline `simple = { limit, period }`). */
 function readWranglerToml(text: string): Map<string, Environment> {
   const envs = new Map<string, Environment>(
     ENVIRONMENTS.map((name) => [name, { vars: new Map(), ratelimits: [] }]),
   );
-  let env: Environment | undefined;
-  let section: 'vars' | 'ratelimit' | 'other' = 'other';
-  let inMultiline = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (inMultiline) {
-      if (line.includes("'''")) inMultiline = false;
-      continue;
-    }
-    const header = /^\[\[?([^\]]+)\]\]?$/.exec(line);
-    if (header !== null) {
-      const path = (header[1] as string).split('.');
-      const scoped = path[0] === 'env' ? path[1] : undefined;
-      const rest = path[0] === 'env' ? path.slice(2) : path;
-      env = envs.get(scoped ?? '(top level)');
-      section =
-        rest.join('.') === 'vars'
-          ? 'vars'
-          : rest.join('.') === 'ratelimits'
-            ? 'ratelimit'
-            : 'other';
-      if (section === 'ratelimit')
-        env?.ratelimits.push({ name: '', namespaceId: '', limit: NaN, period: NaN });
-      continue;
-    }
-    const kv = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (kv === null || env === undefined) continue;
-    const [, key, value] = kv as unknown as [string, string, string];
-    if (value.startsWith("'''") && !value.slice(3).includes("'''")) inMultiline = true;
-    if (section === 'vars') env.vars.set(key, value);
-    if (section === 'ratelimit') {
-      const binding = env.ratelimits.at(-1) as RateLimitBinding;
-      if (key === 'name') binding.name = JSON.parse(value) as string;
-      if (key === 'namespace_id') binding.namespaceId = JSON.parse(value) as string;
-      if (key === 'simple') {
-        binding.limit = Number(/limit\s*=\s*(\d+)/.exec(value)?.[1]);
-        binding.period = Number(/period\s*=\s*(\d+)/.exec(value)?.[1]);
-      }
-    }
+  for (const table of wranglerTables(text)) {
+    const env = envs.get(table.env);
+    if (env === undefined) continue;
+    if (table.path === 'vars') for (const [key, value] of table.values) env.vars.set(key, value);
+    if (table.path !== 'ratelimits') continue;
+    const quoted = (key: string): string => {
+      const value = table.values.get(key);
+      return value === undefined ? '' : (JSON.parse(value) as string);
+    };
+    const simple = table.values.get('simple') ?? '';
+    env.ratelimits.push({
+      name: quoted('name'),
+      namespaceId: quoted('namespace_id'),
+      limit: Number(/limit\s*=\s*(\d+)/.exec(simple)?.[1]),
+      period: Number(/period\s*=\s*(\d+)/.exec(simple)?.[1]),
+    });
   }
   return envs;
 }
