@@ -18,7 +18,7 @@ import { refuseTokenInQuery } from './middleware/token-in-query';
 import { registerAuthorizationRoutes } from './routes/authorizations';
 import { registerDocsRoutes } from './routes/docs';
 import { registerDocumentRoute } from './routes/document-route';
-import { registerForwardAuthRoutes } from './routes/forward-auth';
+import { FORWARD_AUTH_PATH, registerForwardAuthRoutes } from './routes/forward-auth';
 import { registerHealthRoutes } from './routes/health';
 import { registerIntrospectionRoutes } from './routes/introspect';
 import { registerOAuthRoutes } from './routes/oauth';
@@ -26,7 +26,27 @@ import { registerTokenRoutes } from './routes/tokens';
 import { registerWebhookRoutes } from './routes/webhooks';
 import { registerWellKnownRoutes } from './routes/well-known';
 
-export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+/**
+ * The paths the hot route groups answer (introspection, forward auth, health): almost every
+ * request an isolate sees, and the first one after it starts. Matched against Hono's own routing
+ * path (`getPath`), so a path it would route elsewhere is never taken for one of these.
+ */
+export function isHotPath(path: string): boolean {
+  return (
+    path === '/introspect' ||
+    path === '/healthz' ||
+    path === FORWARD_AUTH_PATH ||
+    path.startsWith(`${FORWARD_AUTH_PATH}/`)
+  );
+}
+
+/**
+ * The gateway's app. `routes: 'hot'` builds only the groups that answer `isHotPath` paths, which
+ * no other group's route or middleware matches (test/app/hot-app.test.ts compares both apps'
+ * chains on those paths): src/index.ts answers them from it, so a new isolate's first answer does
+ * not wait for every other group to be built (docs/performance.md, cold start).
+ */
+export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hono<AppEnv> {
   // Hono's own class, with only the router it would pick for these routes: `hono`'s default
   // SmartRouter tries RegExpRouter first and keeps TrieRouter for patterns RegExpRouter cannot
   // take, which this table has none of (a route it could not take fails every test at build).
@@ -58,20 +78,26 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   // auditLog, so that the refusal has its one request line (which logs no URL).
   app.use('*', refuseTokenInQuery());
 
-  registerHealthRoutes(api);
-  registerTokenRoutes(api, deps);
-  // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
-  registerOAuthRoutes(api, deps);
-  registerAuthorizationRoutes(api, deps);
-  registerIntrospectionRoutes(api, deps);
-  registerForwardAuthRoutes(api, deps);
-  registerWellKnownRoutes(api, deps);
-  // Public, like the document it renders.
-  registerDocsRoutes(api);
-  // Signed by GHES, not by a caller: outside /v1 and its caller auth.
-  registerWebhookRoutes(api, deps);
-  // Last: it documents every route above, and itself.
-  registerDocumentRoute(api, deps.config.publicUrl);
+  if (routes === 'hot') {
+    registerHealthRoutes(api);
+    registerIntrospectionRoutes(api, deps);
+    registerForwardAuthRoutes(api, deps);
+  } else {
+    registerHealthRoutes(api);
+    registerTokenRoutes(api, deps);
+    // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
+    registerOAuthRoutes(api, deps);
+    registerAuthorizationRoutes(api, deps);
+    registerIntrospectionRoutes(api, deps);
+    registerForwardAuthRoutes(api, deps);
+    registerWellKnownRoutes(api, deps);
+    // Public, like the document it renders.
+    registerDocsRoutes(api);
+    // Signed by GHES, not by a caller: outside /v1 and its caller auth.
+    registerWebhookRoutes(api, deps);
+    // Last: it documents every route above, and itself.
+    registerDocumentRoute(api, deps.config.publicUrl);
+  }
 
   // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them in `Allow`.
   // Answered, not thrown: Hono calls the not-found handler outside every middleware's error

@@ -3,13 +3,15 @@
  * per request; a misconfiguration answers every request with a 500 `misconfigured` problem that
  * names no value, and logs what is wrong.
  */
-import { createApp } from './app';
+import { getPath } from 'hono/utils/url';
+import { createApp, isHotPath } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { DeliveryLog } from './cache/deliveries';
 import { TokenCache } from './cache/token-cache';
 import { parseConfig } from './config/parse';
 import type { Bindings } from './config/types';
+import type { GatewayDeps } from './context';
 import { ConfigurationError, GatewayError, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { createGhesClient } from './ghes/client';
@@ -39,6 +41,24 @@ export interface BuildOptions {
 
 /** Builds the gateway for one `env`. Exported for tests, which inject fetch, clock and logger. */
 export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
+  const deps = gatewayDeps(env, options);
+  if (!deps.ok) return deps;
+  const log = deps.value.log;
+  try {
+    return ok(hotPathsFirst(createApp(deps.value, 'hot'), () => createApp(deps.value).fetch, log));
+  } catch (e) {
+    return err(buildErrors(e));
+  }
+}
+
+/**
+ * What every route group is built from, for one `env`: the parsed config and the services over
+ * it. Exported for tests that build the apps themselves (test/app/hot-app.test.ts).
+ */
+export function gatewayDeps(
+  env: Bindings,
+  options: BuildOptions = {},
+): Result<GatewayDeps, string[]> {
   const parsed = parseConfig(env);
   if (!parsed.ok) return parsed;
   const config = parsed.value;
@@ -85,7 +105,7 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
         style: config.ghes.apiStyle,
         context: contextFor(requestId, onCall),
       });
-    const app = createApp({
+    return ok({
       config,
       clock,
       log,
@@ -101,13 +121,47 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
       }),
       deliveries: new DeliveryLog({ kv: env.TOKEN_CACHE, clock, log }),
     });
-    return ok(app.fetch);
   } catch (e) {
-    // Factories check their options when built (e.g. a symmetric key in CALLER_JWKS) and say so
-    // with a ConfigurationError; any other throw is a bug, named by its class only.
-    if (e instanceof ConfigurationError) return err([e.message]);
-    return err([`the gateway could not be built (${e instanceof Error ? e.name : 'non-error'})`]);
+    return err(buildErrors(e));
   }
+}
+
+/**
+ * Factories check their options when built (e.g. a symmetric key in CALLER_JWKS) and say so with
+ * a ConfigurationError; any other throw is a bug, named by its class only.
+ */
+function buildErrors(e: unknown): string[] {
+  if (e instanceof ConfigurationError) return [e.message];
+  return [`the gateway could not be built (${e instanceof Error ? e.name : 'non-error'})`];
+}
+
+/**
+ * The gateway's fetch: the hot paths (introspection, forward auth, health) from `hot`, an app of
+ * their route groups alone; every other path from the whole app, built by `buildRest` when the
+ * first such request comes. A new isolate's first answer is nearly always a hot one, and building
+ * the other groups (route inserts, their middleware, the router's compile) was a third of it
+ * (docs/performance.md, cold start). The whole app has the hot routes too: its 405 table and its
+ * document name every route. Should building it fail (a factory's own option check), those
+ * requests are answered as a misconfigured gateway's, and the hot paths go on. Exported for tests.
+ */
+export function hotPathsFirst(
+  hot: { fetch: GatewayFetch },
+  buildRest: () => GatewayFetch,
+  log: Logger,
+): GatewayFetch {
+  let rest: Built | undefined;
+  return function gateway(request, env, ctx) {
+    if (isHotPath(getPath(request))) return hot.fetch(request, env, ctx);
+    if (rest === undefined) {
+      try {
+        rest = ok(buildRest());
+      } catch (e) {
+        rest = err(buildErrors(e));
+        log({ level: 'error', event: 'config.invalid', errors: rest.error });
+      }
+    }
+    return rest.ok ? rest.value(request, env, ctx) : misconfigured(request, rest.error, log);
+  };
 }
 
 /**
