@@ -57,6 +57,8 @@ function fmtValue(t: Target): string {
   if (t.id.endsWith('_vs_baseline')) return t.value.toFixed(3);
   if (t.id.endsWith('_vs_peer')) return t.value.toFixed(1);
   if (t.id.endsWith('_ms')) return t.value.toFixed(2);
+  // A ratio against a threshold such as ≤ 1.15: as an integer, 1.26 would read as 1.
+  if (/_vs_/.test(t.id)) return t.value.toFixed(2);
   return fmtInt(t.value);
 }
 
@@ -251,34 +253,42 @@ function candidateRows(r: Results): string[][] | undefined {
   ];
 }
 
-const HOT_HEAD = ['mode', 'µs per request (median)', 'min µs', 'gateway µs beyond hello'];
+const HOT_HEAD = ['mode', 'µs per request (median)', 'min µs', 'µs beyond hello', '÷ hello'];
 
 /** Per-request cost inside one gateway isolate, no HTTP (probe `hot_path`). */
 function hotRows(r: Results): string[][] {
   const us = (n: number | null) => fmtOpt(n, fmtMs);
-  const beyond = (n: number | null) =>
-    n === null || r.hot_hello_us === null ? '—' : fmtMs(n - r.hot_hello_us);
+  const hello = r.hot_hello_us;
+  const beyond = (n: number | null) => (n === null || hello === null ? '—' : fmtMs(n - hello));
+  const times = (n: number | null) =>
+    n === null || hello === null || hello <= 0 ? '—' : `${(n / hello).toFixed(2)}×`;
+  const row = (label: string, median: number | null, min: number | null): string[] => [
+    label,
+    us(median),
+    us(min),
+    beyond(median),
+    times(median),
+  ];
   return [
     HOT_HEAD,
-    ['hello (the loop’s own cost)', us(r.hot_hello_us), us(r.hot_hello_min_us), ''],
-    [
-      'introspect (L1 hit)',
-      us(r.hot_introspect_us),
-      us(r.hot_introspect_min_us),
-      beyond(r.hot_introspect_us),
-    ],
-    [
+    ['hello (the loop’s own cost)', us(hello), us(r.hot_hello_min_us), '', ''],
+    row('introspect (L1 hit)', r.hot_introspect_us, r.hot_introspect_min_us),
+    row(
       'introspect (L1 hit), `LOG_SAMPLE_HITS=1`',
-      us(r.hot_introspect_sampled_us),
-      us(r.hot_introspect_sampled_min_us),
-      beyond(r.hot_introspect_sampled_us),
-    ],
-    [
-      'forward auth (L1 hit)',
-      us(r.hot_forward_auth_us),
-      us(r.hot_forward_auth_min_us),
-      beyond(r.hot_forward_auth_us),
-    ],
+      r.hot_introspect_sampled_us,
+      r.hot_introspect_sampled_min_us,
+    ),
+    row('forward auth (L1 hit)', r.hot_forward_auth_us, r.hot_forward_auth_min_us),
+    row(
+      'introspect: the required work alone, no gateway',
+      r.hot_required_introspect_us,
+      r.hot_required_introspect_min_us,
+    ),
+    row(
+      'forward auth: the required work alone, no gateway',
+      r.hot_required_forward_auth_us,
+      r.hot_required_forward_auth_min_us,
+    ),
   ];
 }
 

@@ -105,6 +105,14 @@ export interface Figures {
   /** The introspection again, on a gateway with LOG_SAMPLE_HITS = 1 (src/middleware/audit.ts). */
   hot_introspect_sampled_us: number | null;
   hot_introspect_sampled_min_us: number | null;
+  /**
+   * The same two requests answered by the required work of an L1 hit alone, no gateway
+   * (bench/lib/hot-path.ts `REQUIRED_SOURCE`): how near any design keeping the rules can get.
+   */
+  hot_required_introspect_us: number | null;
+  hot_required_introspect_min_us: number | null;
+  hot_required_forward_auth_us: number | null;
+  hot_required_forward_auth_min_us: number | null;
   l1_cap: number | null;
   l1_entries_pushed: number | null;
   l1_size_after: number | null;
@@ -231,6 +239,10 @@ export function emptyFigures(): Figures {
     hot_forward_auth_min_us: null,
     hot_introspect_sampled_us: null,
     hot_introspect_sampled_min_us: null,
+    hot_required_introspect_us: null,
+    hot_required_introspect_min_us: null,
+    hot_required_forward_auth_us: null,
+    hot_required_forward_auth_min_us: null,
     l1_cap: null,
     l1_entries_pushed: null,
     l1_size_after: null,
