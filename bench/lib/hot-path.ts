@@ -12,15 +12,16 @@
  *                  Response made instead of calling the gateway, its body read;
  *   introspect     POST /introspect of one cached token (L1 hit), caller JWT verified each time;
  *   forward_auth   GET /forward-auth of the same token (L1 hit).
- *   required_*     the same two requests answered by a few lines of the wrapper's own instead of
- *                  the gateway: only the work any design keeping the gateway's rules must do for
- *                  an L1 hit (`requiredSource`). What is left between it and the gateway is the
- *                  design's own cost; what lies between hello and it, none can save.
+ *   required_*     the same two requests answered by bench/required/worker.ts instead of the
+ *                  gateway: only the work any design keeping the gateway's rules must do for an
+ *                  L1 hit. What is left between it and the gateway is the design's own cost; what
+ *                  lies between hello and it, none can save.
  *
  * The gateway runs with the bench's bindings, KV and raised rate limits, as in bench/lib/workers.ts,
  * and calls the bench's GHES emulator: the first introspection fills the cache; from then on any
  * GHES call means the loop did not measure cache hits, and the probe fails.
  */
+import { readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
 import type { Bundle, ProjectConfig } from './build';
 import { withEntryWrapper } from './entry-wrapper';
@@ -43,78 +44,8 @@ export type HotMode = (typeof HOT_MODES)[number];
 
 /** Name of the wrapper module, beside the bundle's modules (never written to disk). */
 const WRAPPER = '__bench_hot_path.js';
-
-/**
- * The required work of an L1 hit, without the gateway, and no more of it than the gateway's rules
- * demand: a request id (logged and returned); the caller's JWT found in a cache of verified ones
- * (a Map, and its expiry); the media type checked and the form body read and split
- * (introspection; RFC 7662 §2.1 puts the token there); the token's keyed digest through
- * WebCrypto (L1 and KV never hold a raw token); the L1 lookup and the entry's expiry; one request
- * log line; the answer, already serialised, with its no-store headers. No validation library, no
- * router, no middleware chain, no policy, no metrics.
- */
-const REQUIRED_SOURCE = `
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
-const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-let required;
-
-async function prepareRequired(p) {
-  if (required !== undefined) return;
-  const key = await crypto.subtle.importKey(
-    'raw', utf8.encode('bench-required-pepper-0123456789abcdef'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'],
-  );
-  const digest = hex(await crypto.subtle.sign('HMAC', key, utf8.encode(p.token)));
-  const exp = Date.now() + 3_600_000;
-  required = {
-    key,
-    callers: new Map([[p.jwt, { sub: 'bench-caller', exp }]]),
-    l1: new Map([[digest, { exp, json: JSON.stringify({ active: true, client_id: 'Iv1.0123456789abcdef', username: 'octocat', scope: 'repo read:org', token_type: 'bearer', exp: Math.floor(exp / 1000), sub: 'octocat' }), login: 'octocat' }]]),
-  };
-}
-
-function line(id, method, route, caller, app, status) {
-  console.log(JSON.stringify({
-    ts: new Date().toISOString(), level: 'info', event: 'request', request_id: id, method, route,
-    status, caller, app, operation: 'introspect', outcome: 'active', cache: 'l1', duration_ms: 0,
-  }));
-}
-
-async function requiredIntrospect(req) {
-  const id = crypto.randomUUID();
-  const auth = req.headers.get('authorization');
-  const caller = auth === null ? undefined : required.callers.get(auth.slice(7));
-  if (caller === undefined || caller.exp <= Date.now()) return new Response(null, { status: 401 });
-  if (req.headers.get('content-type') !== 'application/x-www-form-urlencoded')
-    return new Response(null, { status: 415 });
-  const fields = {};
-  for (const pair of text.decode(await req.arrayBuffer()).split('&')) {
-    const eq = pair.indexOf('=');
-    fields[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  const digest = hex(await crypto.subtle.sign('HMAC', required.key, utf8.encode(fields.token)));
-  const entry = required.l1.get(digest);
-  if (entry === undefined || entry.exp <= Date.now()) return new Response(null, { status: 500 });
-  line(id, 'POST', '/introspect', caller.sub, fields.app, 200);
-  return new Response(entry.json, {
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': id },
-  });
-}
-
-async function requiredForwardAuth(req) {
-  const id = crypto.randomUUID();
-  const gatewayAuth = req.headers.get('x-gateway-authorization');
-  const caller = gatewayAuth === null ? undefined : required.callers.get(gatewayAuth.slice(7));
-  if (caller === undefined || caller.exp <= Date.now()) return new Response(null, { status: 401 });
-  const app = new URL(req.url).searchParams.get('app');
-  const token = (req.headers.get('authorization') ?? '').slice(7);
-  const digest = hex(await crypto.subtle.sign('HMAC', required.key, utf8.encode(token)));
-  const entry = required.l1.get(digest);
-  if (entry === undefined || entry.exp <= Date.now()) return new Response(null, { status: 401 });
-  line(id, 'GET', '/forward-auth/*', caller.sub, app, 200);
-  return new Response(null, { headers: { 'x-auth-user': entry.login, 'x-request-id': id } });
-}
-`;
+/** bench/required/worker.ts's bundle, beside them too. */
+const REQUIRED_MODULE = '__bench_required.js';
 
 /**
  * The wrapper: a worker whose every request runs one batch. The control request carries the mode,
@@ -122,10 +53,14 @@ async function requiredForwardAuth(req) {
  * inside the loop — status, and `"active": true` where the body is an introspection — and the
  * hello mode does the same check on its own body, so the check costs every mode alike.
  */
-function wrapperSource(mainModule: string): string {
+function wrapperSource(mainModule: string, withRequired: boolean): string {
   return `
 import gateway from ${JSON.stringify(`./${mainModule}`)};
-${REQUIRED_SOURCE}
+${
+  withRequired
+    ? `import { answer as requiredWork } from ${JSON.stringify(`./${REQUIRED_MODULE}`)};`
+    : 'const requiredWork = () => new Response(null, { status: 501 });'
+}
 
 const HELLO = '{"active":true}';
 const ACTIVE = /"active"\\s*:\\s*true/;
@@ -154,14 +89,15 @@ export default {
         headers: { authorization: 'Bearer ' + p.token, 'x-gateway-authorization': 'Bearer ' + p.jwt },
       });
     const checksBody = !p.mode.endsWith('forward_auth');
-    await prepareRequired(p);
     let bad = 0;
     let example = null;
     for (let i = 0; i < p.n; i++) {
       let res;
       if (p.mode === 'forward_auth') res = await gateway.fetch(forwardAuth(), env, ctx);
-      else if (p.mode === 'required_forward_auth') res = await requiredForwardAuth(forwardAuth());
-      else if (p.mode === 'required_introspect') res = await requiredIntrospect(introspection());
+      else if (p.mode === 'required_forward_auth')
+        res = await requiredWork(forwardAuth(), p.jwt, p.token);
+      else if (p.mode === 'required_introspect')
+        res = await requiredWork(introspection(), p.jwt, p.token);
       else {
         const req = introspection();
         res =
@@ -183,6 +119,8 @@ export default {
 
 export interface HotPathOptions {
   bundle: Bundle;
+  /** bench/required/worker.ts, built: the `required_*` modes (left out without it). */
+  required: Bundle | undefined;
   project: ProjectConfig;
   /** The gateway's vars and secrets (bench/lib/gateway-env.ts), GHES pointing at the emulator. */
   bindings: Record<string, string>;
@@ -205,13 +143,31 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
   const output = workerOutput();
   const runtime = runtimeConfig('hot-path', bundle, project, o.bindings);
   const manifest = runtime.manifest!;
+  const { required } = o;
+  const modes = HOT_MODES.filter((m) => required !== undefined || !m.startsWith('required_'));
   const mf = new Miniflare({
     workers: [
       {
         config: {
           ...runtime,
-          // The wrapper is the entry point; it imports the bundle's main module.
-          manifest: withEntryWrapper(manifest, WRAPPER, wrapperSource),
+          // The wrapper is the entry point; it imports the bundle's main module and the
+          // required-work module.
+          manifest: withEntryWrapper(
+            required === undefined
+              ? manifest
+              : {
+                  ...manifest,
+                  modules: {
+                    ...manifest.modules,
+                    [REQUIRED_MODULE]: {
+                      type: 'esm',
+                      contents: readFileSync(required.mainPath, 'utf8'),
+                    },
+                  },
+                },
+            WRAPPER,
+            (main) => wrapperSource(main, required !== undefined),
+          ),
         },
       },
     ],
@@ -244,10 +200,10 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
       return (elapsed * 1000) / n;
     };
     // The first introspection fills the cache (one GHES call); every later one must be a hit.
-    for (const mode of HOT_MODES) await batch(mode, 1);
+    for (const mode of modes) await batch(mode, 1);
     const before = await o.ghesCalls();
     // Warm-up: the JIT compiles the gateway's hot functions before anything counts.
-    for (const mode of HOT_MODES) await batch(mode, o.requests);
+    for (const mode of modes) await batch(mode, o.requests);
     const timings: HotPathTimings = {
       hello: [],
       introspect: [],
@@ -257,7 +213,7 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
       required_forward_auth: [],
     };
     for (let round = 0; round < o.rounds; round++) {
-      const order = round % 2 === 0 ? HOT_MODES : [...HOT_MODES].reverse();
+      const order = round % 2 === 0 ? modes : [...modes].reverse();
       for (const mode of order) timings[mode].push(await batch(mode, o.requests));
     }
     const calls = (await o.ghesCalls()) - before;

@@ -12,6 +12,8 @@ export const SCENARIOS = [
   'forward_auth_hit',
   'burst',
   'peer',
+  'required_introspect',
+  'required_forward_auth',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 

@@ -22,6 +22,8 @@ const ORDER = [
   'introspect_miss',
   'emulator_direct',
   'peer',
+  'required_introspect',
+  'required_forward_auth',
 ] as const;
 
 function fmtInt(n: number): string {
@@ -146,6 +148,18 @@ function otherFigures(r: Results): Array<[string, string]> {
     'cold isolate answers later than the baseline by',
     r.cold_first_answer_extra_ms,
     (n) => `${fmtMs(n)} ms`,
+  );
+  const perBaseline = (rps: number | null): number | null =>
+    rps === null || r.baseline_rps === null || r.baseline_rps <= 0 ? null : rps / r.baseline_rps;
+  add(
+    'the required work alone over HTTP ÷ hello world: introspection (target for the gateway ≥ 0.65)',
+    perBaseline(r.required_introspect_rps),
+    (n) => n.toFixed(3),
+  );
+  add(
+    'the required work alone over HTTP ÷ hello world: forward auth (target for the gateway ≥ 0.75)',
+    perBaseline(r.required_forward_auth_rps),
+    (n) => n.toFixed(3),
   );
   add('introspect_miss p50', r.introspect_miss_p50_ms, (n) => `${fmtMs(n)} ms`);
   add('emulator direct p50 (same latency)', r.emulator_direct_p50_ms, (n) => `${fmtMs(n)} ms`);

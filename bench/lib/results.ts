@@ -56,6 +56,9 @@ export interface Figures {
   burst_upstream_calls: number | null;
   peer_rps: number | null;
   peer_p99_ms: number | null;
+  /** The required work alone over HTTP (bench/required/worker.ts): the `required_*` scenarios. */
+  required_introspect_rps: number | null;
+  required_forward_auth_rps: number | null;
   bundle_raw_bytes: number | null;
   bundle_gzip_bytes: number | null;
   peer_bundle_gzip_bytes: number | null;
@@ -107,7 +110,7 @@ export interface Figures {
   hot_introspect_sampled_min_us: number | null;
   /**
    * The same two requests answered by the required work of an L1 hit alone, no gateway
-   * (bench/lib/hot-path.ts `REQUIRED_SOURCE`): how near any design keeping the rules can get.
+   * (bench/required/worker.ts): how near any design keeping the rules can get.
    */
   hot_required_introspect_us: number | null;
   hot_required_introspect_min_us: number | null;
@@ -212,6 +215,8 @@ export function emptyFigures(): Figures {
     burst_upstream_calls: null,
     peer_rps: null,
     peer_p99_ms: null,
+    required_introspect_rps: null,
+    required_forward_auth_rps: null,
     bundle_raw_bytes: null,
     bundle_gzip_bytes: null,
     peer_bundle_gzip_bytes: null,

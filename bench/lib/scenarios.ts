@@ -307,6 +307,25 @@ export async function peerScenario(f: Fixture, origin: string): Promise<LoadScen
   };
 }
 
+/**
+ * The required work alone (bench/required/worker.ts), sent the very requests `introspect_hit` and
+ * `forward_auth_hit` send: how near any design keeping the gateway's rules can get over HTTP.
+ */
+export async function requiredWorkScenario(
+  id: 'required_introspect' | 'required_forward_auth',
+  f: Fixture,
+  origin: string,
+): Promise<LoadScenario> {
+  const shape =
+    id === 'required_introspect' ? introspectRequest(f, f.token) : forwardAuthRequest(f, f.token);
+  if (id === 'required_introspect') await expectActive(origin, shape, `required work: ${id}`);
+  else {
+    const a = await send(origin, shape);
+    if (a.status !== 200) throw new NotRunnable(`required work: ${id}: ${excerpt(a)}`);
+  }
+  return { id, target: { origin, request: shape }, upstream: 'n/a', bound: timed(f.options) };
+}
+
 /** The burst's route check, with a token of its own (the burst token must stay unseen). */
 export async function burstPreflight(f: Fixture, origin: string, token: string): Promise<void> {
   await expectActive(origin, introspectRequest(f, token), 'POST /introspect (burst)');

@@ -7,7 +7,15 @@ import { writeStaticDocuments } from '../floor/candidates/generate-static';
 import { buildWorker, type Bundle } from '../lib/build';
 import type { PartId } from '../lib/options';
 import type { Figures } from '../lib/results';
-import { BUILD_DIR, GATEWAY_PARTS, root, say, skip, type Context } from './context';
+import {
+  BUILD_DIR,
+  GATEWAY_PARTS,
+  root,
+  say,
+  skip,
+  wantsRequiredWork,
+  type Context,
+} from './context';
 
 /**
  * The stack's floor: minimal workers of the mandated stack (bench/floor/<dir>/), whose cold
@@ -50,6 +58,8 @@ export interface Bundles {
   gateway: Bundle | undefined;
   baseline: Bundle | undefined;
   peer: Bundle | undefined;
+  /** bench/required/worker.ts: the required work of an L1 hit, no gateway. */
+  required: Bundle | undefined;
   /** The floors that built (only when cold starts are measured). */
   floors: Array<{ floor: Floor; bundle: Bundle }>;
   /** The schema-stack candidates that built; `index` is theirs in ctx.candidates. */
@@ -130,6 +140,13 @@ export async function buildBundles(ctx: Context): Promise<Bundles> {
   const peer = wanted('peer', 'bundle')
     ? await buildOne(ctx, 'peer', 'bench/peer/wrangler.toml', ['peer'])
     : undefined;
+  const required = wantsRequiredWork(ctx)
+    ? await buildOne(ctx, 'required', 'bench/required/wrangler.toml', [
+        'required_introspect',
+        'required_forward_auth',
+        'hot_path',
+      ])
+    : undefined;
   const f = ctx.figures;
   if (gateway !== undefined) {
     f.bundle_raw_bytes = gateway.rawBytes;
@@ -144,5 +161,5 @@ export async function buildBundles(ctx: Context): Promise<Bundles> {
   // measures them; a plain `--quick` leaves them out to stay within its minute.
   const candidates =
     cold && !(ctx.o.quick && ctx.o.only.length === 0) ? await buildCandidates(ctx) : [];
-  return { gateway, baseline, peer, floors, candidates };
+  return { gateway, baseline, peer, required, floors, candidates };
 }

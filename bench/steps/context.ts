@@ -10,6 +10,18 @@ export const BUILD_DIR = resolve(root, 'bench/.build');
 export const GHES_VERSION = '3.22';
 
 /** The parts that need the gateway bundle and the GHES emulator. */
+/**
+ * The required-work worker (bench/required/): its two HTTP scenarios and the hot-path probe's
+ * `required_*` modes. A full run or an `--only` naming them measures it; a plain `--quick` leaves
+ * it out to stay within its minute.
+ */
+export function wantsRequiredWork(ctx: Context): boolean {
+  if (ctx.o.quick && ctx.o.only.length === 0) return false;
+  return (['required_introspect', 'required_forward_auth', 'hot_path'] as const).some((p) =>
+    ctx.wants(p),
+  );
+}
+
 export const GATEWAY_PARTS: readonly PartId[] = [
   'introspect_hit',
   'introspect_kv_hit',

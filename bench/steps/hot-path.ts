@@ -12,16 +12,19 @@ import type { Ghes } from './start-emulator';
 export async function hotPathProbe(
   ctx: Context,
   project: ProjectConfig,
-  { gateway }: Bundles,
+  { gateway, required }: Bundles,
   { emulator, gatewayEnv, fixture }: Ghes,
 ): Promise<void> {
   if (!stillWanted(ctx, 'hot_path')) return;
   if (gateway === undefined || gatewayEnv === undefined || emulator === undefined) return;
   const { hotPathRounds: rounds, hotPathRequests: n } = ctx.o;
-  say(`hot path inside one isolate: ${rounds} rounds × ${n} requests of ${HOT_MODES.join(', ')}`);
+  say(
+    `hot path inside one isolate: ${rounds} rounds × ${n} requests of ${HOT_MODES.filter((m) => required !== undefined || !m.startsWith('required_')).join(', ')}`,
+  );
   try {
     const t = await measureHotPath({
       bundle: gateway,
+      required,
       project,
       bindings: gatewayEnv,
       callerJwt: fixture.callerJwt,
@@ -40,10 +43,12 @@ export async function hotPathProbe(
     f.hot_hello_min_us = round(Math.min(...t.hello), 2);
     f.hot_introspect_min_us = round(Math.min(...t.introspect), 2);
     f.hot_forward_auth_min_us = round(Math.min(...t.forward_auth), 2);
-    f.hot_required_introspect_us = round(median(t.required_introspect), 2);
-    f.hot_required_introspect_min_us = round(Math.min(...t.required_introspect), 2);
-    f.hot_required_forward_auth_us = round(median(t.required_forward_auth), 2);
-    f.hot_required_forward_auth_min_us = round(Math.min(...t.required_forward_auth), 2);
+    if (required !== undefined) {
+      f.hot_required_introspect_us = round(median(t.required_introspect), 2);
+      f.hot_required_introspect_min_us = round(Math.min(...t.required_introspect), 2);
+      f.hot_required_forward_auth_us = round(median(t.required_forward_auth), 2);
+      f.hot_required_forward_auth_min_us = round(Math.min(...t.required_forward_auth), 2);
+    }
     say(
       `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs (hit lines sampled at 1 %: ${f.hot_introspect_sampled_us} µs), forward auth ${f.hot_forward_auth_us} µs per request (medians); the required work alone: introspection ${f.hot_required_introspect_us} µs, forward auth ${f.hot_required_forward_auth_us} µs`,
     );

@@ -144,6 +144,8 @@ function fillFigures(f: Figures, summaries: LoadSummary[]): void {
   fill('introspect_kv_hit', 'introspect_kv_hit_rps', 'introspect_kv_hit_p99_ms');
   fill('forward_auth_hit', 'forward_auth_hit_rps', 'forward_auth_hit_p99_ms');
   fill('peer', 'peer_rps', 'peer_p99_ms');
+  fill('required_introspect', 'required_introspect_rps', null);
+  fill('required_forward_auth', 'required_forward_auth_rps', null);
   fill('introspect_miss', 'introspect_miss_rps', null);
   // The miss path's cost is its median beyond the same requests sent straight to the emulator.
   const miss = get('introspect_miss');

@@ -16,6 +16,7 @@ import {
   introspectHitScenario,
   introspectMissScenario,
   peerScenario,
+  requiredWorkScenario,
   TokenPool,
   tokensNeeded,
   type Fixture,
@@ -25,7 +26,7 @@ import {
 import { startWorker, type RunningWorker } from '../lib/workers';
 import { startKvHost } from '../lib/remote-kv';
 import type { Bundles } from './build';
-import { preflightReason, say, stillWanted, type Context } from './context';
+import { preflightReason, say, stillWanted, wantsRequiredWork, type Context } from './context';
 import type { Ghes } from './start-emulator';
 
 export interface Prepared {
@@ -166,6 +167,14 @@ export async function prepareScenarios(
     }
     await prepareGateway(p, bundles.gateway, gatewayEnv, ghes);
     if (ctx.wants('introspect_kv_hit')) await prepareKvHit(p, bundles.gateway, gatewayEnv, ghes);
+  }
+  if (bundles.required !== undefined && wantsRequiredWork(ctx)) {
+    const w = await start(p, bundles.required, {
+      REQUIRED_CALLER_JWT: fixture.callerJwt,
+      REQUIRED_TOKEN: fixture.token,
+    });
+    for (const id of ['required_introspect', 'required_forward_auth'] as const)
+      if (ctx.wants(id)) await prepare(p, id, () => requiredWorkScenario(id, fixture, w.url));
   }
   if (emulator !== undefined && bundles.peer !== undefined && ctx.wants('peer')) {
     const w = await start(p, bundles.peer, peerBindings(emulator.apiBase, fixture.app));
