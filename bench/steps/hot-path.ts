@@ -50,7 +50,10 @@ export async function hotPathProbe(
       f.hot_required_forward_auth_min_us = round(Math.min(...t.required_forward_auth), 2);
     }
     say(
-      `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs (hit lines sampled at 1 %: ${f.hot_introspect_sampled_us} µs), forward auth ${f.hot_forward_auth_us} µs per request (medians); the required work alone: introspection ${f.hot_required_introspect_us} µs, forward auth ${f.hot_required_forward_auth_us} µs`,
+      `hot path: hello ${f.hot_hello_us} µs, introspect ${f.hot_introspect_us} µs (hit lines sampled at 1 %: ${f.hot_introspect_sampled_us} µs), forward auth ${f.hot_forward_auth_us} µs per request (medians)` +
+        (required === undefined
+          ? ''
+          : `; the required work alone: introspection ${f.hot_required_introspect_us} µs, forward auth ${f.hot_required_forward_auth_us} µs`),
     );
   } catch (e) {
     const reason = `hot path failed: ${(e as Error).message}`;
