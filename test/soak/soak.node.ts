@@ -519,6 +519,53 @@ async function l1EvictionProbe(w: World): Promise<number> {
   return others.length;
 }
 
+/** Concurrent first checks of one new token in the stampede probe. */
+const STAMPEDE = 48;
+
+/**
+ * Concurrent checks of one token nobody has checked, all in flight together (GHES answers the
+ * check 300 ms late): one request leads the GHES check and the others join it, and every one must
+ * answer on its own. workerd refuses a request's I/O from another request's context; followers
+ * once resumed by the leader's promise answered 500 ("Cannot perform I/O on behalf of a different
+ * request", docs/cache.md). The vitest pool does not enforce that rule; this workerd does.
+ * Returns the GHES check calls the stampede caused.
+ */
+async function stampedeProbe(w: World): Promise<number> {
+  const em = w.emulator.emulator;
+  const token = em.createToken({
+    app: OAUTH,
+    login: `stampede-${randomBytes(4).toString('hex')}`,
+    scopes: ['repo'],
+  }).token;
+  em.setFaults({ operation: 'check', latency_ms: 300 });
+  const before = em.calls().check;
+  const ops: Op[] = ['introspect', 'forward_auth', 'check'];
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: STAMPEDE }, (_, i) => {
+        const op = ops[i % ops.length] as Op;
+        return send(w, op, token, OAUTH).then(({ answer }) => ({ op, answer }));
+      }),
+    );
+    const wrong = answers.filter(
+      ({ op, answer }) => answer === undefined || !saysActive(op, answer),
+    );
+    if (wrong.length > 0)
+      throw new Error(
+        `${wrong.length} of ${STAMPEDE} concurrent first checks did not answer active, e.g. ${wrong
+          .slice(0, 3)
+          .map(
+            ({ op, answer }) =>
+              `${op} ${answer?.status ?? 'no answer'} ${answer?.body.slice(0, 120) ?? ''}`,
+          )
+          .join(' | ')}`,
+      );
+  } finally {
+    em.clearFaults();
+  }
+  return em.calls().check - before;
+}
+
 async function main(): Promise<number> {
   const opts = options();
   const checks = new CheckRunner();
@@ -552,6 +599,8 @@ async function main(): Promise<number> {
   let recovered: Answer | undefined;
   let l1EvictedAfter: number | undefined;
   let l1ProbeError = 'not run';
+  let stampedeCalls: number | undefined;
+  let stampedeError = 'not run';
   try {
     // GHES's own rate limiting is out of the way; the soak's own 429 phases stand in for it.
     const { mainPath, project, emulator } = await startStack(root, cleanup, 'soak');
@@ -626,6 +675,11 @@ async function main(): Promise<number> {
     } catch (e) {
       l1ProbeError = errorText(e);
     }
+    try {
+      stampedeCalls = await stampedeProbe(w);
+    } catch (e) {
+      stampedeError = errorText(e);
+    }
     sampler.stop();
     console.log(
       `soak: setup ${setupS.toFixed(1)} s, load ${((loadEnd - loadStart) / 1000).toFixed(1)} s, ${stats.requests} answers`,
@@ -689,6 +743,13 @@ async function main(): Promise<number> {
       if (stats.distinctFabricated < L1_CAP * 2)
         throw new Error(`only ${stats.distinctFabricated} distinct tokens: L1 was never full`);
       if (l1EvictedAfter === undefined) throw new Error(l1ProbeError);
+    },
+  );
+  await verify(
+    `${STAMPEDE} concurrent first checks of one token each answered active, with one GHES call`,
+    async () => {
+      if (stampedeCalls === undefined) throw new Error(stampedeError);
+      if (stampedeCalls !== 1) throw new Error(`${stampedeCalls} GHES check calls`);
     },
   );
   // workerd under miniflare grows its heap for a while under any load (a hello-world worker
