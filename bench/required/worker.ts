@@ -7,8 +7,11 @@
  * cache of verified ones (a Map, and its expiry); the media type checked and the form body read
  * and split (introspection; RFC 7662 §2.1 puts the token there); the token's keyed digest through
  * WebCrypto (L1 and KV never hold a raw token); the L1 lookup and the entry's expiry; one request
- * log line; the answer, already serialised, with its headers. No validation library, no router,
- * no middleware chain, no policy, no metrics. Never deployed: the pepper is a constant.
+ * log line; the answer, already serialised, with the headers the gateway's answer carries (its
+ * documented contract: no-store and `cache-status` on an introspection; the `x-auth-*` identity,
+ * the app that vouched and nginx's caching directives, max-age from the entry's freshness, on a
+ * forward auth). No validation library, no router, no middleware chain, no policy, no metrics.
+ * Never deployed: the pepper is a constant.
  */
 
 interface Env {
@@ -20,7 +23,8 @@ interface Env {
 interface Entry {
   exp: number;
   json: string;
-  login: string;
+  /** The forward-auth headers that do not change while the entry lives, built once. */
+  identity: Record<string, string>;
 }
 
 const utf8 = new TextEncoder();
@@ -59,7 +63,23 @@ async function prepare(callerJwt: string, token: string): Promise<State> {
   state = {
     key,
     callers: new Map([[callerJwt, { sub: 'bench-caller', exp }]]),
-    l1: new Map([[digest, { exp, json: JSON.stringify(answer), login: 'octocat' }]]),
+    l1: new Map([
+      [
+        digest,
+        {
+          exp,
+          json: JSON.stringify(answer),
+          identity: {
+            'x-auth-scopes': 'repo, read:org',
+            'x-auth-user': 'octocat',
+            'x-auth-user-id': '1',
+            'x-auth-app': 'demo-oauth',
+            'x-auth-client-id': 'Iv1.0123456789abcdef',
+            vary: 'Authorization, X-Gateway-Authorization',
+          },
+        },
+      ],
+    ]),
   };
   return state;
 }
@@ -113,6 +133,7 @@ async function introspect(s: State, req: Request): Promise<Response> {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       pragma: 'no-cache',
+      'cache-status': 'ghes-token-gateway; hit; detail=l1',
       'x-request-id': id,
     },
   });
@@ -126,7 +147,16 @@ async function forwardAuth(s: State, req: Request): Promise<Response> {
   const entry = await entryOf(s, (req.headers.get('authorization') ?? '').slice(7));
   if (entry === undefined) return new Response(null, { status: 401 });
   logLine(id, req.method, '/forward-auth/*', caller.sub, app);
-  return new Response(null, { headers: { 'x-auth-user': entry.login, 'x-request-id': id } });
+  const maxAge = String(Math.floor((entry.exp - Date.now()) / 1000));
+  return new Response(null, {
+    headers: {
+      ...entry.identity,
+      'cache-control': `private, max-age=${maxAge}`,
+      'x-accel-expires': maxAge,
+      'cache-status': 'ghes-token-gateway; hit; detail=l1',
+      'x-request-id': id,
+    },
+  });
 }
 
 /** The path of a request URL, found as a router must find it (no URL parse). */
