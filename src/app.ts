@@ -78,12 +78,11 @@ export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hon
   // auditLog, so that the refusal has its one request line (which logs no URL).
   app.use('*', refuseTokenInQuery());
 
+  registerHealthRoutes(api);
   if (routes === 'hot') {
-    registerHealthRoutes(api);
     registerIntrospectionRoutes(api, deps);
     registerForwardAuthRoutes(api, deps);
   } else {
-    registerHealthRoutes(api);
     registerTokenRoutes(api, deps);
     // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
     registerOAuthRoutes(api, deps);

@@ -52,14 +52,7 @@ export async function fly(
   const keys = { entry: key, revoked: req.revokedKey };
   const userId = l1Entry?.kind === 'positive' ? l1Entry.userId : undefined;
   const readFrom = ctx.clock.now();
-  const read = await ctx.kv.readToken(
-    keys,
-    app.clientId,
-    tokenId,
-    ctx.policy,
-    ctx.clock.now(),
-    userId,
-  );
+  const read = await ctx.kv.readToken(keys, app.clientId, tokenId, ctx.policy, readFrom, userId);
   const now = ctx.clock.now();
   if (ctx.kv.enabled) req.onKvRead?.(now - readFrom);
   if (revoked.forgotten) return revokedMeanwhile(ctx, app, undefined, 'kv');
