@@ -42,6 +42,11 @@ export const HOT_MODES = [
 ] as const;
 export type HotMode = (typeof HOT_MODES)[number];
 
+/** The modes a probe runs: the `required_*` ones only with the required-work bundle. */
+export function hotModes(withRequired: boolean): HotMode[] {
+  return HOT_MODES.filter((m) => withRequired || !m.startsWith('required_'));
+}
+
 /** Name of the wrapper module, beside the bundle's modules (never written to disk). */
 const WRAPPER = '__bench_hot_path.js';
 /** bench/required/worker.ts's bundle, beside them too. */
@@ -144,7 +149,7 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
   const runtime = runtimeConfig('hot-path', bundle, project, o.bindings);
   const manifest = runtime.manifest!;
   const { required } = o;
-  const modes = HOT_MODES.filter((m) => required !== undefined || !m.startsWith('required_'));
+  const modes = hotModes(required !== undefined);
   const mf = new Miniflare({
     workers: [
       {

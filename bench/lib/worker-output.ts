@@ -33,8 +33,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerdStructuredLog } from 'miniflare';
 
-/** Lines of the worker's most recent output kept for diagnostics. */
-const KEEP_LINES = 50;
+/** Lines of a worker's most recent output kept for diagnostics. */
+export const KEEP_LINES = 50;
 /** Bytes read from the end of the output file for those lines. */
 const TAIL_BYTES = 64 * 1024;
 

@@ -11,7 +11,7 @@ import type { Bundle, ProjectConfig } from './build';
 import type { DeployConfig } from './wrangler-config';
 import type { Via } from './options';
 import { withRemoteKv } from './remote-kv';
-import { workerOutput } from './worker-output';
+import { KEEP_LINES, workerOutput } from './worker-output';
 
 export interface RunningWorker {
   name: string;
@@ -25,9 +25,6 @@ export interface RunningWorker {
   outputPath: string;
   dispose(): Promise<void>;
 }
-
-/** Lines of the worker's most recent output kept for diagnostics. */
-const KEEP_LINES = 50;
 
 /**
  * Keeps only the last lines a worker logged, for a worker that is not measured (the e2e suites):

@@ -10,6 +10,7 @@ import type { Figures } from '../lib/results';
 import {
   BUILD_DIR,
   GATEWAY_PARTS,
+  plainQuick,
   root,
   say,
   skip,
@@ -159,7 +160,6 @@ export async function buildBundles(ctx: Context): Promise<Bundles> {
   const floors = cold ? await buildFloors(ctx) : [];
   // The schema-stack candidates are issue 14's decision record: a full run or `--only floors`
   // measures them; a plain `--quick` leaves them out to stay within its minute.
-  const candidates =
-    cold && !(ctx.o.quick && ctx.o.only.length === 0) ? await buildCandidates(ctx) : [];
+  const candidates = cold && !plainQuick(ctx) ? await buildCandidates(ctx) : [];
   return { gateway, baseline, peer, required, floors, candidates };
 }

@@ -9,19 +9,27 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = resolve(root, 'bench/.build');
 export const GHES_VERSION = '3.22';
 
-/** The parts that need the gateway bundle and the GHES emulator. */
+/**
+ * A `--quick` run of every part: it leaves out what would take it past its minute (the
+ * schema-stack candidates, the required-work worker), which a full run or an `--only` naming them
+ * measures.
+ */
+export function plainQuick(ctx: Context): boolean {
+  return ctx.o.quick && ctx.o.only.length === 0;
+}
+
 /**
  * The required-work worker (bench/required/): its two HTTP scenarios and the hot-path probe's
- * `required_*` modes. A full run or an `--only` naming them measures it; a plain `--quick` leaves
- * it out to stay within its minute.
+ * `required_*` modes; not in a plain `--quick`.
  */
 export function wantsRequiredWork(ctx: Context): boolean {
-  if (ctx.o.quick && ctx.o.only.length === 0) return false;
+  if (plainQuick(ctx)) return false;
   return (['required_introspect', 'required_forward_auth', 'hot_path'] as const).some((p) =>
     ctx.wants(p),
   );
 }
 
+/** The parts that need the gateway bundle and the GHES emulator. */
 export const GATEWAY_PARTS: readonly PartId[] = [
   'introspect_hit',
   'introspect_kv_hit',

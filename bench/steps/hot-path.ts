@@ -3,7 +3,7 @@
  * against the emulator: the loops must be cache hits, so a GHES call during them fails the probe.
  */
 import type { ProjectConfig } from '../lib/build';
-import { HOT_MODES, measureHotPath } from '../lib/hot-path';
+import { hotModes, measureHotPath } from '../lib/hot-path';
 import { median, round } from '../lib/stats';
 import type { Bundles } from './build';
 import { say, skip, stillWanted, type Context } from './context';
@@ -19,7 +19,7 @@ export async function hotPathProbe(
   if (gateway === undefined || gatewayEnv === undefined || emulator === undefined) return;
   const { hotPathRounds: rounds, hotPathRequests: n } = ctx.o;
   say(
-    `hot path inside one isolate: ${rounds} rounds × ${n} requests of ${HOT_MODES.filter((m) => required !== undefined || !m.startsWith('required_')).join(', ')}`,
+    `hot path inside one isolate: ${rounds} rounds × ${n} requests of ${hotModes(required !== undefined).join(', ')}`,
   );
   try {
     const t = await measureHotPath({
