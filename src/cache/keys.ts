@@ -1,5 +1,7 @@
 /**
- * Cache keys. Trust boundary: a raw GitHub token enters here and leaves only as an HMAC.
+ * Cache keys. Trust boundary: a raw GitHub token enters here and leaves only as an HMAC. It is
+ * kept in this isolate's memory only while its key is remembered (`KnownKeys`), never longer than
+ * its cached answer stays fresh.
  *
  * The key of a token is HMAC-SHA-256(pepper, "v1\0tok\0" + client_id + "\0" + token), base64url
  * without padding (43 characters). The pepper is a Worker secret that never reaches KV, so a
@@ -11,6 +13,8 @@
  * The version is both in the MAC input and in the key prefix: changing the derivation means
  * bumping it, and old entries simply stop being found and expire on their own.
  */
+import { Lru } from '../lib/lru';
+
 export const KEY_VERSION = 'v1';
 const TOKEN_PREFIX = `${KEY_VERSION}:tok:`;
 const EPOCH_PREFIX = `${KEY_VERSION}:epoch:`;
@@ -24,6 +28,21 @@ export const TOKEN_ID_LENGTH = 12;
 
 const encoder = new TextEncoder();
 
+/**
+ * Remembering recently computed keys, so that a cached token's next check makes no
+ * `crypto.subtle` call: on an L1 hit that call was a tenth of the answer's cost over HTTP
+ * (docs/performance.md). The remembered map is keyed by the MAC input, so it holds raw tokens:
+ * in isolate memory only (as the caller-JWT cache holds caller JWTs, src/auth/caller-jwt.ts),
+ * bounded in number like L1, and each for at most `ttlMs` after its key was computed.
+ */
+export interface KnownKeys {
+  /** Keys remembered at most; 0 remembers none. */
+  maxEntries: number;
+  /** How long a key is remembered after it was computed, ms (the cache's positive freshness). */
+  ttlMs: number;
+  clock: { now(): number };
+}
+
 export class TokenKeyer {
   readonly #pepper: Uint8Array;
   /**
@@ -33,13 +52,30 @@ export class TokenKeyer {
    * the key (cheap) and the last one wins.
    */
   #key: CryptoKey | undefined;
+  readonly #known: Lru<{ hash: string; untilMs: number }>;
+  readonly #knownTtlMs: number;
+  readonly #clock: { now(): number } | undefined;
 
-  constructor(pepper: string) {
+  constructor(pepper: string, known?: KnownKeys) {
     this.#pepper = encoder.encode(pepper);
+    this.#known = new Lru(known?.maxEntries ?? 0);
+    this.#knownTtlMs = known?.ttlMs ?? 0;
+    this.#clock = known?.clock;
+    if (this.#known.enabled && !(this.#knownTtlMs > 0))
+      throw new RangeError('TokenKeyer: known keys need a positive ttlMs');
   }
 
-  /** base64url HMAC of (client_id, token). One crypto.subtle call once the key is imported. */
+  /** base64url HMAC of (client_id, token): remembered, or one crypto.subtle call. */
   async hash(clientId: string, token: string): Promise<string> {
+    const input = `${KEY_VERSION}\0tok\0${clientId}\0${token}`;
+    const clock = this.#clock;
+    if (clock !== undefined) {
+      const known = this.#known.get(input);
+      if (known !== undefined) {
+        if (clock.now() < known.untilMs) return known.hash;
+        this.#known.delete(input);
+      }
+    }
     let key = this.#key;
     if (key === undefined) {
       key = await crypto.subtle.importKey(
@@ -51,12 +87,11 @@ export class TokenKeyer {
       );
       this.#key = key;
     }
-    const mac = await crypto.subtle.sign(
-      'HMAC',
-      key,
-      encoder.encode(`${KEY_VERSION}\0tok\0${clientId}\0${token}`),
-    );
-    return base64url(new Uint8Array(mac));
+    const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(input));
+    const hash = base64url(new Uint8Array(mac));
+    if (clock !== undefined)
+      this.#known.set(input, { hash, untilMs: clock.now() + this.#knownTtlMs });
+    return hash;
   }
 }
 

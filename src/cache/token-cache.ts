@@ -126,7 +126,13 @@ export class TokenCache {
       staleIfErrorS: opts.staleIfErrorS,
     };
     const kv = new KvTier(opts.kv, log);
-    this.#keyer = new TokenKeyer(opts.pepper);
+    // A token's key is remembered no longer than an answer about it stays fresh, and for no more
+    // tokens than L1 holds (src/cache/keys.ts, KnownKeys).
+    this.#keyer = new TokenKeyer(opts.pepper, {
+      maxEntries: opts.l1MaxEntries,
+      ttlMs: opts.positiveTtlS * 1000,
+      clock,
+    });
     this.#ctx = {
       l1: new Lru(opts.l1MaxEntries),
       kv,
@@ -153,7 +159,7 @@ export class TokenCache {
 
   /**
    * Answer a token check from L1, KV or `load`, storing what may be stored. The L1 hit path is
-   * one HMAC, one map lookup and a freshness check.
+   * the token's remembered key (or one HMAC), one map lookup and a freshness check.
    */
   async check(
     app: CacheApp,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   KV_MAX_KEY_BYTES,
   TOKEN_ID_LENGTH,
@@ -9,7 +9,7 @@ import {
   tokenIdOf,
   tokenKey,
 } from '../../src/cache/keys';
-import { PEPPER, token } from './fixtures';
+import { Clock, PEPPER, token } from './fixtures';
 
 function reference(bytes: Uint8Array): string {
   let s = '';
@@ -72,6 +72,95 @@ describe('TokenKeyer', () => {
         expect(new TextEncoder().encode(key).byteLength).toBeLessThanOrEqual(KV_MAX_KEY_BYTES);
       }),
       { numRuns: 50 },
+    );
+  });
+});
+
+describe('TokenKeyer, remembered keys', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function counted(maxEntries: number, ttlMs = 60_000) {
+    const clock = new Clock();
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const keyer = new TokenKeyer(PEPPER, { maxEntries, ttlMs, clock });
+    return { clock, sign, keyer };
+  }
+
+  it('answers a token keyed before without crypto.subtle, with the same key', async () => {
+    const { sign, keyer } = counted(10);
+    const first = await keyer.hash('Iv1.abc', token(10));
+    expect(sign).toHaveBeenCalledTimes(1);
+    expect(await keyer.hash('Iv1.abc', token(10))).toBe(first);
+    expect(sign).toHaveBeenCalledTimes(1);
+    expect(first).toBe(await referenceHmac(PEPPER, `v1\0tok\0Iv1.abc\0${token(10)}`));
+  });
+
+  it('remembers per app and per token: another app or token is keyed afresh', async () => {
+    const { sign, keyer } = counted(10);
+    const a = await keyer.hash('Iv1.abc', token(11));
+    const b = await keyer.hash('Iv1.abd', token(11));
+    const c = await keyer.hash('Iv1.abc', token(12));
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(sign).toHaveBeenCalledTimes(3);
+  });
+
+  it('forgets a key once its time is up, and computes it again', async () => {
+    const { clock, sign, keyer } = counted(10, 60_000);
+    const first = await keyer.hash('Iv1.abc', token(13));
+    clock.advanceMs(59_999);
+    await keyer.hash('Iv1.abc', token(13));
+    expect(sign).toHaveBeenCalledTimes(1);
+    clock.advanceMs(1);
+    expect(await keyer.hash('Iv1.abc', token(13))).toBe(first);
+    expect(sign).toHaveBeenCalledTimes(2);
+  });
+
+  it('remembers no more than maxEntries tokens, the least recently used going first', async () => {
+    const { sign, keyer } = counted(2);
+    await keyer.hash('Iv1.abc', token(14));
+    await keyer.hash('Iv1.abc', token(15));
+    await keyer.hash('Iv1.abc', token(14)); // now the most recent
+    await keyer.hash('Iv1.abc', token(16)); // evicts token(15)
+    expect(sign).toHaveBeenCalledTimes(3);
+    await keyer.hash('Iv1.abc', token(14));
+    expect(sign).toHaveBeenCalledTimes(3);
+    await keyer.hash('Iv1.abc', token(15));
+    expect(sign).toHaveBeenCalledTimes(4);
+  });
+
+  it('remembers nothing with maxEntries 0 or without options', async () => {
+    const { sign, keyer } = counted(0);
+    await keyer.hash('Iv1.abc', token(17));
+    await keyer.hash('Iv1.abc', token(17));
+    const plain = new TokenKeyer(PEPPER);
+    await plain.hash('Iv1.abc', token(17));
+    await plain.hash('Iv1.abc', token(17));
+    expect(sign).toHaveBeenCalledTimes(4);
+  });
+
+  it('refuses to remember keys for no time', () => {
+    expect(() => new TokenKeyer(PEPPER, { maxEntries: 1, ttlMs: 0, clock: new Clock() })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('agrees with a keyer that remembers nothing, for any sequence of tokens and apps', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('Iv1.abc', 'Iv1.abd'), fc.string({ maxLength: 60 })), {
+          maxLength: 12,
+        }),
+        fc.integer({ min: 0, max: 4 }),
+        async (calls, maxEntries) => {
+          const remembering = new TokenKeyer(PEPPER, { maxEntries, ttlMs: 1, clock: new Clock() });
+          const plain = new TokenKeyer(PEPPER);
+          for (const [clientId, t] of [...calls, ...calls])
+            expect(await remembering.hash(clientId, t)).toBe(await plain.hash(clientId, t));
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });
