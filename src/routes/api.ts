@@ -111,7 +111,6 @@ function queryObject(c: Context<AppEnv>, arrays: ReadonlySet<string>): Record<st
   return out;
 }
 
-const utf8 = new TextDecoder();
 /** A form body the WHATWG urlencoded parser would leave as it is (nothing to percent-decode). */
 const PLAIN_FORM = /^[^%+]*$/;
 
@@ -147,8 +146,9 @@ export function formFields(text: string): { fields: Record<string, string>; repe
  * 6749 §5.2). Unknown parameters are the schema's to ignore; a repeated one is refused.
  */
 async function formObject(c: Context<AppEnv>): Promise<Record<string, string>> {
-  // Decoded as UTF-8 by hand: the body is not text/*, and workerd warns on `.text()` of it.
-  const { fields: out, repeated } = formFields(utf8.decode(await c.req.arrayBuffer()));
+  // UTF-8 through a Response without a Content-Type: workerd warns on `.text()` of a request
+  // whose type is not text/*, and an ArrayBuffer costs more than the string (docs/performance.md).
+  const { fields: out, repeated } = formFields(await new Response(c.req.raw.body).text());
   if (repeated.length > 0) {
     const errors = [...new Set(repeated)].map((name) => ({
       // The one rule for repeating a caller's key (a token sent as a name is withheld).

@@ -143,6 +143,31 @@ describe('the route table', () => {
     expect((await problemOf(empty)).errors?.[0]?.field).toBe('form.token');
   });
 
+  it('reads a form body as UTF-8 the way the WHATWG decoder does: BOM dropped, bad bytes replaced', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.uint8Array({ minLength: 1, maxLength: 24 }),
+        async (bom, bytes) => {
+          const { app, seen } = testApi();
+          const value = bytes.filter((b) => b !== 0x26 && b !== 0x3d && b !== 0x25 && b !== 0x2b);
+          fc.pre(value.length > 0);
+          const prefix = new TextEncoder().encode(`${bom ? '\uFEFF' : ''}token=`);
+          const body = new Uint8Array([...prefix, ...value]);
+          const res = await app.request('/form', {
+            method: 'POST',
+            headers: { 'content-type': FORM_TYPE },
+            body,
+          });
+          expect(res.status).toBe(200);
+          const expected = new TextDecoder().decode(value);
+          expect(seen).toEqual([{ body: { token: expected } }]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('a repeated form parameter whose name is token-shaped is not repeated back', async () => {
     const name = 'gho_' + 'a1b2c3d4e5'.repeat(3) + 'f6g7h8';
     const res = await testApi().app.request('/form', {
