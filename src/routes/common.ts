@@ -62,9 +62,11 @@ export function tokenRequest(c: Context<AppEnv>, beforeGhes?: () => Promise<void
 }
 
 /**
- * Checks a token through the token service and names the cache outcome in `Cache-Status`
- * (RFC 9211). `beforeGhes` runs only when the answer needs a GHES call (the GHES check budget,
- * src/middleware/rate-limit.ts); its throw ends the load without a GHES call and is not cached.
+ * Checks a token through the token service. The caller names `outcome.cacheStatus` in its
+ * answer's `Cache-Status` (RFC 9211), among the answer's other headers: a hot route builds its
+ * answer with all its headers at once (docs/performance.md). `beforeGhes` runs only when the
+ * answer needs a GHES call (the GHES check budget, src/middleware/rate-limit.ts); its throw ends
+ * the load without a GHES call and is not cached.
  */
 export async function checkThroughCache(
   c: Context<AppEnv>,
@@ -73,9 +75,7 @@ export async function checkThroughCache(
   token: string,
   beforeGhes?: () => Promise<void>,
 ): Promise<CheckOutcome> {
-  const outcome = await deps.tokens.check(tokenRequest(c, beforeGhes), app, token);
-  c.header('cache-status', outcome.cacheStatus);
-  return outcome;
+  return deps.tokens.check(tokenRequest(c, beforeGhes), app, token);
 }
 
 /** KV writes and shared loads finish after the answer is sent (ExecutionContext.waitUntil). */

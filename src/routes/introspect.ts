@@ -183,12 +183,15 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
     const appConfig = appFor(c, deps, form.app, 'introspect');
 
     let answered: IntrospectionAnswer = INACTIVE_ANSWER;
+    // The answer's headers, given to the Response at once (as forward auth's).
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
     // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
     if (couldBeAppToken(form.token, appConfig.kind)) {
       const outcome = await checkThroughCache(c, deps, appConfig, form.token, checkBudget(c)).catch(
         failClosed,
       );
       answered = introspectionAnswer(outcome.result, appConfig.name, deps.clock.now());
+      headers['cache-status'] = outcome.cacheStatus;
     }
     const { answer } = answered;
     audit.outcome = answer.active ? 'active' : 'inactive';
@@ -201,9 +204,10 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
         response: answer,
         nowMs: deps.clock.now(),
       });
-      return c.body(jwt, 200, { 'content-type': INTROSPECTION_JWT_TYPE });
+      headers['content-type'] = INTROSPECTION_JWT_TYPE;
+      return new Response(jwt, { status: 200, headers });
     }
     // Serialised once per cached result (src/introspection/response.ts).
-    return c.body(answered.json, 200, { 'content-type': JSON_TYPE });
+    return new Response(answered.json, { status: 200, headers });
   });
 }

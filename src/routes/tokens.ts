@@ -223,7 +223,7 @@ export function registerTokenRoutes(api: Api, deps: GatewayDeps): void {
         headers: { 'cache-status': outcome.cacheStatus },
       });
     }
-    return c.json(outcome.result.authorization, 200);
+    return c.json(outcome.result.authorization, 200, { 'cache-status': outcome.cacheStatus });
   });
 
   api.route(resetRoute, async (c, { params, body }) => {
