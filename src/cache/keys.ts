@@ -35,6 +35,13 @@ const encoder = new TextEncoder();
  * in isolate memory only (as the caller-JWT cache holds caller JWTs, src/auth/caller-jwt.ts),
  * bounded in number like L1, and each for at most `ttlMs` after its key was computed.
  */
+/**
+ * Longer tokens are keyed every time, never remembered: no GitHub token the gateway checks is
+ * longer (src/routes/schemas.ts caps a token at 255 characters), so the map's memory stays
+ * bounded by its entry count whatever a caller sends.
+ */
+export const MAX_REMEMBERED_TOKEN_LENGTH = 255;
+
 export interface KnownKeys {
   /** Keys remembered at most; 0 remembers none. */
   maxEntries: number;
@@ -89,7 +96,7 @@ export class TokenKeyer {
     }
     const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(input));
     const hash = base64url(new Uint8Array(mac));
-    if (clock !== undefined)
+    if (clock !== undefined && token.length <= MAX_REMEMBERED_TOKEN_LENGTH)
       this.#known.set(input, { hash, untilMs: clock.now() + this.#knownTtlMs });
     return hash;
   }

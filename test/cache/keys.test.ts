@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   KV_MAX_KEY_BYTES,
+  MAX_REMEMBERED_TOKEN_LENGTH,
   TOKEN_ID_LENGTH,
   TokenKeyer,
   base64url,
@@ -128,6 +129,18 @@ describe('TokenKeyer, remembered keys', () => {
     expect(sign).toHaveBeenCalledTimes(3);
     await keyer.hash('Iv1.abc', token(15));
     expect(sign).toHaveBeenCalledTimes(4);
+  });
+
+  it('never remembers a token longer than any GitHub token, so its memory stays bounded', async () => {
+    const { sign, keyer } = counted(10);
+    const long = 'x'.repeat(MAX_REMEMBERED_TOKEN_LENGTH + 1);
+    const first = await keyer.hash('Iv1.abc', long);
+    expect(await keyer.hash('Iv1.abc', long)).toBe(first);
+    expect(sign).toHaveBeenCalledTimes(2);
+    const longest = 'y'.repeat(MAX_REMEMBERED_TOKEN_LENGTH);
+    await keyer.hash('Iv1.abc', longest);
+    await keyer.hash('Iv1.abc', longest);
+    expect(sign).toHaveBeenCalledTimes(3);
   });
 
   it('remembers nothing with maxEntries 0 or without options', async () => {
