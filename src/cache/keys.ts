@@ -29,19 +29,19 @@ export const TOKEN_ID_LENGTH = 12;
 const encoder = new TextEncoder();
 
 /**
+ * Tokens longer than this are keyed every time, never remembered (KnownKeys): no GitHub token the
+ * gateway checks is longer (src/routes/schemas.ts caps a token at 255 characters), so the map's
+ * memory stays bounded by its entry count whatever a caller sends.
+ */
+export const MAX_REMEMBERED_TOKEN_LENGTH = 255;
+
+/**
  * Remembering recently computed keys, so that a cached token's next check makes no
  * `crypto.subtle` call: on an L1 hit that call was a tenth of the answer's cost over HTTP
  * (docs/performance.md). The remembered map is keyed by the MAC input, so it holds raw tokens:
  * in isolate memory only (as the caller-JWT cache holds caller JWTs, src/auth/caller-jwt.ts),
  * bounded in number like L1, and each for at most `ttlMs` after its key was computed.
  */
-/**
- * Longer tokens are keyed every time, never remembered: no GitHub token the gateway checks is
- * longer (src/routes/schemas.ts caps a token at 255 characters), so the map's memory stays
- * bounded by its entry count whatever a caller sends.
- */
-export const MAX_REMEMBERED_TOKEN_LENGTH = 255;
-
 export interface KnownKeys {
   /** Keys remembered at most; 0 remembers none. */
   maxEntries: number;
