@@ -78,6 +78,95 @@ ${
 }
 
 const HELLO = '{"active":true}';
+
+/**
+ * The calls into the runtime one answer makes: every Request, Response and Headers getter and
+ * method, every Request, Response, Headers and URL built, console output, crypto.randomUUID and
+ * crypto.subtle, counted by wrapping them for one request per mode (the request itself is built
+ * before counting starts).
+ */
+async function countCalls(p, env, ctx) {
+  const counts = new Map();
+  const bump = (name) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  const restore = [];
+  /** Members already wrapped, per owning prototype (Request and Response share workerd's Body). */
+  const wrapped = new Map();
+  const wrap = (start, member, label) => {
+    // The member may live on a prototype further up (workerd's Body holds text(), body, …).
+    let proto = start;
+    while (proto !== null && !Object.hasOwn(proto, member)) proto = Object.getPrototypeOf(proto);
+    if (proto === null) return;
+    if (!wrapped.has(proto)) wrapped.set(proto, new Set());
+    if (wrapped.get(proto).has(member)) return;
+    const d = Object.getOwnPropertyDescriptor(proto, member);
+    const name = proto === start ? label : label.replace(/^[^.]+/, 'Body');
+    if (typeof d.value === 'function') {
+      const f = d.value;
+      Object.defineProperty(proto, member, { ...d, value: function (...a) { bump(name); return f.apply(this, a); } });
+    } else if (d.get !== undefined) {
+      const g = d.get;
+      Object.defineProperty(proto, member, { ...d, get: function () { bump(name); return g.call(this); } });
+    } else return;
+    wrapped.get(proto).add(member);
+    restore.push(() => Object.defineProperty(proto, member, d));
+  };
+  for (const m of ['get', 'set', 'has', 'append', 'delete', 'entries', 'forEach', 'getSetCookie'])
+    wrap(Headers.prototype, m, 'Headers.' + m);
+  for (const m of ['url', 'method', 'headers', 'body', 'signal', 'cf', 'text', 'arrayBuffer', 'formData', 'json', 'clone'])
+    wrap(Request.prototype, m, 'Request.' + m);
+  for (const m of ['headers', 'status', 'body', 'ok', 'text', 'arrayBuffer', 'json', 'clone'])
+    wrap(Response.prototype, m, 'Response.' + m);
+  for (const m of ['log', 'info', 'warn', 'error']) wrap(console, m, 'console.' + m);
+  wrap(Object.getPrototypeOf(crypto), 'randomUUID', 'crypto.randomUUID');
+  wrap(Object.getPrototypeOf(crypto), 'getRandomValues', 'crypto.getRandomValues');
+  for (const m of ['sign', 'verify', 'digest', 'importKey'])
+    wrap(Object.getPrototypeOf(crypto.subtle), m, 'crypto.subtle.' + m);
+  const built = {};
+  for (const name of ['Headers', 'Response', 'Request', 'URL']) {
+    const original = globalThis[name];
+    built[name] = original;
+    globalThis[name] = new Proxy(original, { construct(t, a, n) { bump('new ' + name); return Reflect.construct(t, a, n); } });
+  }
+  const out = {};
+  try {
+    for (const [mode, make, run] of [
+      ['introspect', introspectionOf(p), (req) => gateway.fetch(req, env, ctx)],
+      ['forward_auth', forwardAuthOf(p), (req) => gateway.fetch(req, env, ctx)],
+      ['required_introspect', introspectionOf(p), (req) => requiredWork(req, p.jwt, p.token)],
+      ['required_forward_auth', forwardAuthOf(p), (req) => requiredWork(req, p.jwt, p.token)],
+    ]) {
+      const req = make();
+      counts.clear();
+      const res = await run(req);
+      let total = 0;
+      for (const n of counts.values()) total += n;
+      out[mode] = { total, detail: [...counts].map(([k, n]) => k + ' ' + n).join(', ') };
+      await built.Response.prototype.text.call(res);
+    }
+  } finally {
+    for (const r of restore) r();
+    for (const name of Object.keys(built)) globalThis[name] = built[name];
+  }
+  return out;
+}
+
+const introspectionOf = (p) => () => {
+  const body = new URLSearchParams({ token: p.token, app: p.app }).toString();
+  return new Request('http://gateway.bench/introspect', {
+    method: 'POST',
+    headers: {
+      authorization: 'Bearer ' + p.jwt,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      'content-length': String(body.length),
+    },
+    body,
+  });
+};
+const forwardAuthOf = (p) => () =>
+  new Request('http://gateway.bench/forward-auth?app=' + encodeURIComponent(p.app), {
+    headers: { authorization: 'Bearer ' + p.token, 'x-gateway-authorization': 'Bearer ' + p.jwt },
+  });
 const ACTIVE = /"active"\\s*:\\s*true/;
 
 /** The gateway builds once per env object: a second one, sampling its hit lines. */
@@ -87,22 +176,9 @@ export default {
   async fetch(control, env, ctx) {
     sampledEnv ??= { ...env, LOG_SAMPLE_HITS: '1' };
     const p = await control.json();
-    const body = new URLSearchParams({ token: p.token, app: p.app }).toString();
-    const introspection = () =>
-      new Request('http://gateway.bench/introspect', {
-        method: 'POST',
-        headers: {
-          authorization: 'Bearer ' + p.jwt,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-          'content-length': String(body.length),
-        },
-        body,
-      });
-    const forwardAuth = () =>
-      new Request('http://gateway.bench/forward-auth?app=' + encodeURIComponent(p.app), {
-        headers: { authorization: 'Bearer ' + p.token, 'x-gateway-authorization': 'Bearer ' + p.jwt },
-      });
+    const introspection = introspectionOf(p);
+    const forwardAuth = forwardAuthOf(p);
+    if (p.mode === 'calls') return Response.json(await countCalls(p, env, ctx));
     const checksBody = !p.mode.endsWith('forward_auth');
     let bad = 0;
     let example = null;
@@ -155,7 +231,16 @@ export interface HotPathOptions {
 /** µs per request of each batch, per mode, in round order. */
 export type HotPathTimings = Record<HotMode, number[]>;
 
-export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings> {
+/** Modes whose calls into the runtime are counted (once each, after the warm-up). */
+export type CountedMode =
+  'introspect' | 'forward_auth' | 'required_introspect' | 'required_forward_auth';
+
+/** Calls into the runtime one answer makes: their number, and which (`Headers.get 5, …`). */
+export type HotPathCalls = Partial<Record<CountedMode, { total: number; detail: string }>>;
+
+export async function measureHotPath(
+  o: HotPathOptions,
+): Promise<{ timings: HotPathTimings; calls: HotPathCalls }> {
   const { bundle, project } = o;
   const output = workerOutput();
   const runtime = runtimeConfig('hot-path', bundle, project, o.bindings);
@@ -216,12 +301,29 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
         );
       return (elapsed * 1000) / n;
     };
+    /** One answer per counted mode, with every call into the runtime counted (the wrapper's `calls`). */
+    const countCalls = async (withRequired: boolean): Promise<HotPathCalls> => {
+      const res = await mf.dispatchFetch('http://hot-path.bench/', {
+        method: 'POST',
+        body: JSON.stringify({ mode: 'calls', n: 1, jwt: o.callerJwt, token: o.token, app: o.app }),
+      });
+      const text = await res.text();
+      if (res.status !== 200)
+        throw new Error(`counting runtime calls: ${res.status} ${text.slice(0, 200)}`);
+      const all = JSON.parse(text) as HotPathCalls;
+      if (!withRequired) {
+        delete all.required_introspect;
+        delete all.required_forward_auth;
+      }
+      return all;
+    };
     // The first introspection fills the cache (one GHES call); every later one must be a hit.
     for (const mode of modes) await batch(mode, 1);
     const before = await o.ghesCalls();
     // Warm-up: the JIT compiles the gateway's hot functions before anything counts.
     for (const mode of modes) await batch(mode, o.requests);
     await batch(SAMPLED_WARM_UP, o.requests);
+    const calls = await countCalls(required !== undefined);
     const timings: HotPathTimings = {
       hello: [],
       introspect: [],
@@ -234,12 +336,12 @@ export async function measureHotPath(o: HotPathOptions): Promise<HotPathTimings>
       const order = round % 2 === 0 ? modes : [...modes].reverse();
       for (const mode of order) timings[mode].push(await batch(mode, o.requests));
     }
-    const calls = (await o.ghesCalls()) - before;
-    if (calls !== 0)
+    const ghesCalls = (await o.ghesCalls()) - before;
+    if (ghesCalls !== 0)
       throw new Error(
-        `${calls} GHES calls during the warm-up and timed batches: the answers did not all come from the cache`,
+        `${ghesCalls} GHES calls during the warm-up and timed batches: the answers did not all come from the cache`,
       );
-    return timings;
+    return { timings, calls };
   } finally {
     await mf.dispose();
     output.dispose();

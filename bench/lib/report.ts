@@ -267,7 +267,14 @@ function candidateRows(r: Results): string[][] | undefined {
   ];
 }
 
-const HOT_HEAD = ['mode', 'µs per request (median)', 'min µs', 'µs beyond hello', '÷ hello'];
+const HOT_HEAD = [
+  'mode',
+  'µs per request (median)',
+  'min µs',
+  'µs beyond hello',
+  '÷ hello',
+  'runtime calls',
+];
 
 /** Per-request cost inside one gateway isolate, no HTTP (probe `hot_path`). */
 function hotRows(r: Results): string[][] {
@@ -276,32 +283,50 @@ function hotRows(r: Results): string[][] {
   const beyond = (n: number | null) => (n === null || hello === null ? '—' : fmtMs(n - hello));
   const times = (n: number | null) =>
     n === null || hello === null || hello <= 0 ? '—' : `${(n / hello).toFixed(2)}×`;
-  const row = (label: string, median: number | null, min: number | null): string[] => [
+  const row = (
+    label: string,
+    median: number | null,
+    min: number | null,
+    calls: number | null | undefined = undefined,
+  ): string[] => [
     label,
     us(median),
     us(min),
     beyond(median),
     times(median),
+    calls === undefined ? '' : fmtOpt(calls, fmtInt),
   ];
   return [
     HOT_HEAD,
-    ['hello (the loop’s own cost)', us(hello), us(r.hot_hello_min_us), '', ''],
-    row('introspect (L1 hit)', r.hot_introspect_us, r.hot_introspect_min_us),
+    ['hello (the loop’s own cost)', us(hello), us(r.hot_hello_min_us), '', '', ''],
+    row(
+      'introspect (L1 hit)',
+      r.hot_introspect_us,
+      r.hot_introspect_min_us,
+      r.hot_introspect_calls,
+    ),
     row(
       'introspect (L1 hit), `LOG_SAMPLE_HITS=1`',
       r.hot_introspect_sampled_us,
       r.hot_introspect_sampled_min_us,
     ),
-    row('forward auth (L1 hit)', r.hot_forward_auth_us, r.hot_forward_auth_min_us),
+    row(
+      'forward auth (L1 hit)',
+      r.hot_forward_auth_us,
+      r.hot_forward_auth_min_us,
+      r.hot_forward_auth_calls,
+    ),
     row(
       'introspect: the required work alone, no gateway',
       r.hot_required_introspect_us,
       r.hot_required_introspect_min_us,
+      r.hot_required_introspect_calls,
     ),
     row(
       'forward auth: the required work alone, no gateway',
       r.hot_required_forward_auth_us,
       r.hot_required_forward_auth_min_us,
+      r.hot_required_forward_auth_calls,
     ),
   ];
 }

@@ -116,6 +116,15 @@ export interface Figures {
   hot_required_introspect_min_us: number | null;
   hot_required_forward_auth_us: number | null;
   hot_required_forward_auth_min_us: number | null;
+  /**
+   * Calls into the runtime one L1-hit answer makes (Request/Response/Headers getters and methods,
+   * Request/Response/Headers/URL built, console, crypto), counted once per mode (bench/lib/hot-path.ts,
+   * `countCalls`): deterministic, unlike the µs.
+   */
+  hot_introspect_calls: number | null;
+  hot_forward_auth_calls: number | null;
+  hot_required_introspect_calls: number | null;
+  hot_required_forward_auth_calls: number | null;
   l1_cap: number | null;
   l1_entries_pushed: number | null;
   l1_size_after: number | null;
@@ -248,6 +257,10 @@ export function emptyFigures(): Figures {
     hot_required_introspect_min_us: null,
     hot_required_forward_auth_us: null,
     hot_required_forward_auth_min_us: null,
+    hot_introspect_calls: null,
+    hot_forward_auth_calls: null,
+    hot_required_introspect_calls: null,
+    hot_required_forward_auth_calls: null,
     l1_cap: null,
     l1_entries_pushed: null,
     l1_size_after: null,

@@ -22,7 +22,7 @@ export async function hotPathProbe(
     `hot path inside one isolate: ${rounds} rounds × ${n} requests of ${hotModes(required !== undefined).join(', ')}`,
   );
   try {
-    const t = await measureHotPath({
+    const { timings: t, calls } = await measureHotPath({
       bundle: gateway,
       required,
       project,
@@ -43,6 +43,12 @@ export async function hotPathProbe(
     f.hot_hello_min_us = round(Math.min(...t.hello), 2);
     f.hot_introspect_min_us = round(Math.min(...t.introspect), 2);
     f.hot_forward_auth_min_us = round(Math.min(...t.forward_auth), 2);
+    f.hot_introspect_calls = calls.introspect?.total ?? null;
+    f.hot_forward_auth_calls = calls.forward_auth?.total ?? null;
+    f.hot_required_introspect_calls = calls.required_introspect?.total ?? null;
+    f.hot_required_forward_auth_calls = calls.required_forward_auth?.total ?? null;
+    for (const [mode, c] of Object.entries(calls))
+      say(`runtime calls, ${mode}: ${c.total} (${c.detail})`);
     if (required !== undefined) {
       f.hot_required_introspect_us = round(median(t.required_introspect), 2);
       f.hot_required_introspect_min_us = round(Math.min(...t.required_introspect), 2);
