@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { until, yieldTurns } from '../helpers/clock';
 import { ConfigurationError, GatewayError, type ErrorCode } from '../../src/lib/errors';
 import { TokenCache, type CheckOutcome } from '../../src/cache/token-cache';
@@ -350,6 +350,39 @@ describe('L1 bound', () => {
     expect(o.source).toBe('kv');
     expect(cache.stats().l1Size).toBe(0);
     expect(load.calls).toBe(1);
+  });
+});
+
+describe('remembered keys (KnownKeys)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('keys a token once while an answer about it is fresh, again once it is not', async () => {
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const { cache, clock } = harness({ positiveTtlS: 60 });
+    const load = loader(found());
+    await cache.check(APP, token(60), load);
+    expect(sign).toHaveBeenCalledTimes(1);
+    clock.advance(59);
+    expect((await cache.check(APP, token(60), load)).source).toBe('l1');
+    await cache.tokenId(APP, token(60));
+    expect(sign).toHaveBeenCalledTimes(1);
+    // Another app's check of the same token is another key.
+    await cache.check(OTHER_APP, token(60), load);
+    expect(sign).toHaveBeenCalledTimes(2);
+    clock.advance(1);
+    await cache.check(APP, token(60), load);
+    expect(sign).toHaveBeenCalledTimes(3);
+  });
+
+  it('remembers nothing when L1 is off', async () => {
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    const { cache } = harness({ l1MaxEntries: 0 });
+    const load = loader(found());
+    await cache.check(APP, token(61), load);
+    await cache.check(APP, token(61), load);
+    expect(sign).toHaveBeenCalledTimes(2);
   });
 });
 
