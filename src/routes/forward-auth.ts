@@ -98,8 +98,8 @@ function gatewaySide<T>(c: Context<AppEnv>, resolve: () => T): T {
   }
 }
 
-function queryOnce(c: Context<AppEnv>, name: string): string | undefined {
-  const values = c.req.queries(name) ?? [];
+function queryOnce(query: Record<string, string[]>, name: string): string | undefined {
+  const values = query[name] ?? [];
   // A second value may have been appended by the end user (Envoy passes the original query on).
   if (values.length > 1)
     throw new GatewayError('invalid-request', {
@@ -156,7 +156,9 @@ export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): void {
     // API gateway's own config (Envoy headers_to_add, Traefik/nginx proxy_set_header): the header
     // app wins and a different query app is refused; header scopes are always required, and the
     // query can only add more, never remove one.
-    const queryApp = queryOnce(c, 'app');
+    // The query parsed once (each lookup by name would read the request's URL again).
+    const query = c.req.queries();
+    const queryApp = queryOnce(query, 'app');
     const headerApp = c.req.header('x-forward-auth-app');
     for (const [where, value] of [
       ['query.app', queryApp],
@@ -180,7 +182,7 @@ export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): void {
     const headerScopes = c.req.header('x-forward-auth-scope');
     const required = parseRequiredScopes([
       ...(headerScopes !== undefined ? [headerScopes] : []),
-      ...(c.req.queries('scope') ?? []),
+      ...(query['scope'] ?? []),
     ]);
     if (!required.ok) throw new GatewayError('invalid-request', { detail: required.error });
 

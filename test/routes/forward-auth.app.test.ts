@@ -54,6 +54,25 @@ describe('/forward-auth 200 names the app that vouched', () => {
     expect(res.headers.get('x-auth-client-id')).toBe(clientIdOf(gw, app));
   });
 
+  it('query parameters named like Object members change nothing (the query is parsed once)', async () => {
+    const gw = await createTestGateway();
+    const token = tokens(gw).octocatGithubApp;
+    for (const extra of ['__proto__=x', '%5F%5Fproto%5F%5F=x', 'constructor=y', 'toString=z']) {
+      const res = await forwardAuth(gw, `/forward-auth?${extra}&app=demo-github-app&scope=`, token);
+      expect(res.status, extra).toBe(200);
+      expect(res.headers.get('x-auth-app'), extra).toBe('demo-github-app');
+      const twice = await forwardAuth(
+        gw,
+        `/forward-auth?${extra}&app=demo-github-app&app=demo-oauth`,
+        token,
+      );
+      expect(twice.status, extra).toBe(400);
+      expect((await problemOf(twice))['detail'], extra).toBe(
+        'query.app must not be given more than once',
+      );
+    }
+  });
+
   it('a token of one app is not vouched for by the other app', async () => {
     const gw = await createTestGateway();
     const res = await forwardAuth(gw, '/forward-auth?app=demo-github-app', tokens(gw).octocatOauth);
