@@ -159,7 +159,9 @@ export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): void {
     // The query parsed once (each lookup by name would read the request's URL again).
     const query = c.req.queries();
     const queryApp = queryOnce(query, 'app');
-    const headerApp = c.req.header('x-forward-auth-app');
+    // One Headers reference for the three reads (each `c.req.header` fetches it from the request).
+    const requestHeaders = c.req.raw.headers;
+    const headerApp = requestHeaders.get('x-forward-auth-app') ?? undefined;
     for (const [where, value] of [
       ['query.app', queryApp],
       ['header x-forward-auth-app', headerApp],
@@ -179,14 +181,14 @@ export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): void {
       });
     const requested = headerApp !== undefined && headerApp !== '' ? headerApp : queryApp;
     const appConfig = gatewaySide(c, () => appFor(c, deps, requested, 'forward_auth'));
-    const headerScopes = c.req.header('x-forward-auth-scope');
+    const headerScopes = requestHeaders.get('x-forward-auth-scope') ?? undefined;
     const required = parseRequiredScopes([
       ...(headerScopes !== undefined ? [headerScopes] : []),
       ...(query['scope'] ?? []),
     ]);
     if (!required.ok) throw new GatewayError('invalid-request', { detail: required.error });
 
-    const credentials = parseEndUserCredentials(c.req.header('authorization'));
+    const credentials = parseEndUserCredentials(requestHeaders.get('authorization') ?? undefined);
     if (!credentials.ok) {
       audit.outcome = `denied_${credentials.error}`;
       throw endUserDenied(credentials.error);
