@@ -78,10 +78,8 @@ export class TokenKeyer {
     const clock = this.#clock;
     if (clock !== undefined) {
       const known = this.#known.get(input);
-      if (known !== undefined) {
-        if (clock.now() < known.untilMs) return known.hash;
-        this.#known.delete(input);
-      }
+      // An expired one is computed again below, and replaces this one.
+      if (known !== undefined && clock.now() < known.untilMs) return known.hash;
     }
     let key = this.#key;
     if (key === undefined) {

@@ -194,5 +194,8 @@ describe('key layout', () => {
   it('refuses an epoch key KV would refuse', () => {
     expect(() => epochKey('x'.repeat(100), Number.MAX_SAFE_INTEGER)).not.toThrow();
     expect(() => epochKey('x'.repeat(600), 1)).toThrow(RangeError);
+    // At the limit exactly: "v1:epoch:" + client_id + ":1" of 512 bytes is KV's largest key.
+    expect(epochKey('x'.repeat(501), 1)).toHaveLength(KV_MAX_KEY_BYTES);
+    expect(() => epochKey('x'.repeat(502), 1)).toThrow(RangeError);
   });
 });
