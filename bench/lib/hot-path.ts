@@ -132,8 +132,12 @@ async function countCalls(p, env, ctx) {
     for (const [mode, make, run] of [
       ['introspect', introspectionOf(p), (req) => gateway.fetch(req, env, ctx)],
       ['forward_auth', forwardAuthOf(p), (req) => gateway.fetch(req, env, ctx)],
-      ['required_introspect', introspectionOf(p), (req) => requiredWork(req, p.jwt, p.token)],
-      ['required_forward_auth', forwardAuthOf(p), (req) => requiredWork(req, p.jwt, p.token)],
+      ...(${withRequired}
+        ? [
+            ['required_introspect', introspectionOf(p), (req) => requiredWork(req, p.jwt, p.token)],
+            ['required_forward_auth', forwardAuthOf(p), (req) => requiredWork(req, p.jwt, p.token)],
+          ]
+        : []),
     ]) {
       const req = make();
       counts.clear();
@@ -150,9 +154,10 @@ async function countCalls(p, env, ctx) {
   return out;
 }
 
-const introspectionOf = (p) => () => {
+/** Builders of the two requests, each made fresh per call; the form body is encoded once. */
+const introspectionOf = (p) => {
   const body = new URLSearchParams({ token: p.token, app: p.app }).toString();
-  return new Request('http://gateway.bench/introspect', {
+  return () => new Request('http://gateway.bench/introspect', {
     method: 'POST',
     headers: {
       authorization: 'Bearer ' + p.jwt,
@@ -279,12 +284,15 @@ export async function measureHotPath(
   });
   try {
     await mf.ready;
-    const batch = async (mode: HotMode | typeof SAMPLED_WARM_UP, n: number): Promise<number> => {
-      const t = performance.now();
-      const res = await mf.dispatchFetch('http://hot-path.bench/', {
+    /** One control request: the wrapper runs `mode` `n` times (or counts calls) and answers. */
+    const control = (mode: string, n: number) =>
+      mf.dispatchFetch('http://hot-path.bench/', {
         method: 'POST',
         body: JSON.stringify({ mode, n, jwt: o.callerJwt, token: o.token, app: o.app }),
       });
+    const batch = async (mode: HotMode | typeof SAMPLED_WARM_UP, n: number): Promise<number> => {
+      const t = performance.now();
+      const res = await control(mode, n);
       const text = await res.text();
       const elapsed = performance.now() - t;
       let answer: { bad?: number; example?: string | null };
@@ -302,20 +310,12 @@ export async function measureHotPath(
       return (elapsed * 1000) / n;
     };
     /** One answer per counted mode, with every call into the runtime counted (the wrapper's `calls`). */
-    const countCalls = async (withRequired: boolean): Promise<HotPathCalls> => {
-      const res = await mf.dispatchFetch('http://hot-path.bench/', {
-        method: 'POST',
-        body: JSON.stringify({ mode: 'calls', n: 1, jwt: o.callerJwt, token: o.token, app: o.app }),
-      });
+    const countCalls = async (): Promise<HotPathCalls> => {
+      const res = await control('calls', 1);
       const text = await res.text();
       if (res.status !== 200)
         throw new Error(`counting runtime calls: ${res.status} ${text.slice(0, 200)}`);
-      const all = JSON.parse(text) as HotPathCalls;
-      if (!withRequired) {
-        delete all.required_introspect;
-        delete all.required_forward_auth;
-      }
-      return all;
+      return JSON.parse(text) as HotPathCalls;
     };
     // The first introspection fills the cache (one GHES call); every later one must be a hit.
     for (const mode of modes) await batch(mode, 1);
@@ -323,7 +323,7 @@ export async function measureHotPath(
     // Warm-up: the JIT compiles the gateway's hot functions before anything counts.
     for (const mode of modes) await batch(mode, o.requests);
     await batch(SAMPLED_WARM_UP, o.requests);
-    const calls = await countCalls(required !== undefined);
+    const calls = await countCalls();
     const timings: HotPathTimings = {
       hello: [],
       introspect: [],
