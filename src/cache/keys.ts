@@ -13,6 +13,7 @@
  * The version is both in the MAC input and in the key prefix: changing the derivation means
  * bumping it, and old entries simply stop being found and expire on their own.
  */
+import { MAX_TOKEN_LENGTH } from '../config/types';
 import { Lru } from '../lib/lru';
 
 export const KEY_VERSION = 'v1';
@@ -29,11 +30,11 @@ export const TOKEN_ID_LENGTH = 12;
 const encoder = new TextEncoder();
 
 /**
- * Tokens longer than this are keyed every time, never remembered (KnownKeys): no GitHub token the
- * gateway checks is longer (src/routes/schemas.ts caps a token at 255 characters), so the map's
- * memory stays bounded by its entry count whatever a caller sends.
+ * Tokens longer than this are keyed every time, never remembered (KnownKeys): it is the longest
+ * token the gateway accepts anywhere, so the map's memory stays bounded by its entry count
+ * whatever a caller sends.
  */
-export const MAX_REMEMBERED_TOKEN_LENGTH = 255;
+export const MAX_REMEMBERED_TOKEN_LENGTH = MAX_TOKEN_LENGTH;
 
 /**
  * Remembering recently computed keys, so that a cached token's next check makes no

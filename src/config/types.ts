@@ -22,6 +22,12 @@ export type Operation = (typeof OPERATIONS)[number];
 export const APP_KINDS = ['oauth_app', 'github_app'] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
+/**
+ * The longest token the gateway accepts anywhere (request bodies, Authorization headers) and the
+ * longest whose cache key it remembers (src/cache/keys.ts): longer than any GitHub token.
+ */
+export const MAX_TOKEN_LENGTH = 255;
+
 /** An app name, as configured in APPS and as it appears in request paths. */
 export const APP_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 

@@ -5,6 +5,7 @@
  * Trust boundary: `Authorization` comes from the end user, through the API gateway; it is only
  * parsed here and never logged or echoed.
  */
+import { MAX_TOKEN_LENGTH } from '../config/types';
 import type { PublicAuthorization } from '../ghes/types';
 import { err, ok, type Result } from '../lib/result';
 import { missingScopes } from './github-scopes';
@@ -16,9 +17,9 @@ export const END_USER_REALM = 'GitHub';
 /**
  * `Bearer <token>` (RFC 6750 §2.1) or GitHub's own `token <token>` scheme; schemes are
  * case-insensitive (RFC 9110 §11.1). The token itself: printable ASCII without spaces, at most
- * 255 characters (the same bound the internal API applies, src/routes/schemas.ts).
+ * MAX_TOKEN_LENGTH characters (the same bound the internal API applies, src/routes/schemas.ts).
  */
-const CREDENTIALS = /^(?:bearer|token) +([\x21-\x7e]{1,255}) *$/i;
+const CREDENTIALS = new RegExp(`^(?:bearer|token) +([\\x21-\\x7e]{1,${MAX_TOKEN_LENGTH}}) *$`, 'i');
 
 /** The end user's token, or why there is none. */
 export function parseEndUserCredentials(

@@ -3,7 +3,7 @@
  * Trust boundary: everything a caller sends passes through one of these before use.
  */
 import * as v from 'valibot';
-import { APP_NAME_PATTERN } from '../config/types';
+import { APP_NAME_PATTERN, MAX_TOKEN_LENGTH } from '../config/types';
 import { ERROR_CODES } from '../lib/errors';
 import type { HeaderSpec, ResponseSpec } from './api';
 
@@ -25,7 +25,7 @@ export function component<S extends v.GenericSchema>(name: string, schema: S): S
 export const accessToken = v.pipe(
   v.string(),
   v.minLength(1, 'must not be empty'),
-  v.maxLength(255, 'is longer than any GitHub token'),
+  v.maxLength(MAX_TOKEN_LENGTH, 'is longer than any GitHub token'),
   v.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   v.check((token) => /[A-Za-z0-9]/.test(token), 'must contain a letter or digit'),
   v.description('A GitHub user token (gho_…, ghu_…)'),
