@@ -287,7 +287,7 @@ function hotRows(r: Results): string[][] {
     label: string,
     median: number | null,
     min: number | null,
-    calls: number | null | undefined = undefined,
+    calls?: number | null,
   ): string[] => [
     label,
     us(median),

@@ -31,6 +31,9 @@ interface Entry {
 const utf8 = new TextEncoder();
 const hex = (buf: ArrayBuffer): string =>
   [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+/** The token's keyed digest: one WebCrypto HMAC. */
+const digestOf = async (key: CryptoKey, token: string): Promise<string> =>
+  hex(await crypto.subtle.sign('HMAC', key, utf8.encode(token)));
 
 interface State {
   key: CryptoKey;
@@ -51,7 +54,7 @@ async function prepare(callerJwt: string, token: string): Promise<State> {
     false,
     ['sign'],
   );
-  const digest = hex(await crypto.subtle.sign('HMAC', key, utf8.encode(token)));
+  const digest = await digestOf(key, token);
   const exp = Date.now() + 3_600_000;
   const answer = {
     active: true,
@@ -115,7 +118,7 @@ async function entryOf(s: State, token: string): Promise<Entry | undefined> {
   const known = s.known.get(token);
   let digest = known !== undefined && known.exp > Date.now() ? known.digest : undefined;
   if (digest === undefined) {
-    digest = hex(await crypto.subtle.sign('HMAC', s.key, utf8.encode(token)));
+    digest = await digestOf(s.key, token);
     s.known.set(token, { digest, exp: Date.now() + 60_000 });
   }
   const entry = s.l1.get(digest);
