@@ -91,13 +91,21 @@ function present(headers: Headers, name: string): string | undefined {
   return value === null || value.trim() === '' ? undefined : value;
 }
 
+/** The middleware, and the synchronous lookup the hot paths use before it (src/routes/lean.ts). */
+export type CallerAuthMiddleware = MiddlewareHandler<{ Variables: CallerAuthVariables }> & {
+  /**
+   * The caller the middleware would set for a request with these headers, when its Bearer
+   * credential decides and was verified earlier and is still remembered (src/auth/caller-jwt.ts);
+   * undefined whenever the middleware would do more (verify, Access, mTLS, or fail). Logs nothing.
+   */
+  rememberedCaller(headers: Headers): Caller | undefined;
+};
+
 /**
  * Checks its options once (throws `ConfigurationError`), then returns a middleware that sets
  * `c.var.caller` or throws `GatewayError`.
  */
-export function callerAuth(
-  options: CallerAuthOptions,
-): MiddlewareHandler<{ Variables: CallerAuthVariables }> {
+export function callerAuth(options: CallerAuthOptions): CallerAuthMiddleware {
   checkOptions(options);
   const verify = createCallerVerifier(options);
   const headerName = options.header ?? 'authorization';
@@ -113,48 +121,57 @@ export function callerAuth(
           now: options.now ?? Date.now,
         });
 
-  return async function callerAuthMiddleware(c, next) {
-    let caller: Caller;
-    // Which source decided, for the failure log ('none': no credential of any kind).
-    let source: CallerSource | 'none' = 'jwt';
-    try {
-      const headers = c.req.raw.headers;
-      const credentials = present(headers, headerName);
-      const assertion =
-        verifyAccess === undefined ? undefined : present(headers, ACCESS_ASSERTION_HEADER);
-      if (credentials !== undefined) {
-        // The common case first: one regex on the hot path, diagnosis only when it fails.
-        const match = BEARER.exec(credentials);
-        if (match === null) {
-          if (!BEARER_SCHEME.test(credentials))
-            throw missingCredentials(`${headerName} header does not use the Bearer scheme`);
-          throw invalidToken(
-            'malformed bearer credentials',
-            `${headerName} header is not "Bearer <token>"`,
-          );
+  const middleware: MiddlewareHandler<{ Variables: CallerAuthVariables }> =
+    async function callerAuthMiddleware(c, next) {
+      let caller: Caller;
+      // Which source decided, for the failure log ('none': no credential of any kind).
+      let source: CallerSource | 'none' = 'jwt';
+      try {
+        const headers = c.req.raw.headers;
+        const credentials = present(headers, headerName);
+        const assertion =
+          verifyAccess === undefined ? undefined : present(headers, ACCESS_ASSERTION_HEADER);
+        if (credentials !== undefined) {
+          // The common case first: one regex on the hot path, diagnosis only when it fails.
+          const match = BEARER.exec(credentials);
+          if (match === null) {
+            if (!BEARER_SCHEME.test(credentials))
+              throw missingCredentials(`${headerName} header does not use the Bearer scheme`);
+            throw invalidToken(
+              'malformed bearer credentials',
+              `${headerName} header is not "Bearer <token>"`,
+            );
+          }
+          caller = await verify(match[1] as string);
+        } else if (verifyAccess !== undefined && assertion !== undefined) {
+          source = 'access';
+          caller = await verifyAccess(assertion.trim());
+        } else {
+          source = 'mtls';
+          const viaCertificate =
+            mtls === undefined ? undefined : resolveMtlsCaller(c.req.raw.cf, mtls, policy);
+          if (viaCertificate === undefined) {
+            source = 'none';
+            throw missingCredentials(`no ${headerName} header`);
+          }
+          caller = viaCertificate;
         }
-        caller = await verify(match[1] as string);
-      } else if (verifyAccess !== undefined && assertion !== undefined) {
-        source = 'access';
-        caller = await verifyAccess(assertion.trim());
-      } else {
-        source = 'mtls';
-        const viaCertificate =
-          mtls === undefined ? undefined : resolveMtlsCaller(c.req.raw.cf, mtls, policy);
-        if (viaCertificate === undefined) {
-          source = 'none';
-          throw missingCredentials(`no ${headerName} header`);
-        }
-        caller = viaCertificate;
+      } catch (e) {
+        if (!isGatewayError(e)) throw e;
+        log({ level: 'info', event: 'caller.auth_failed', source, code: e.code, reason: e.reason });
+        throw options.localDev === true ? withDevHint(e, source) : e;
       }
-    } catch (e) {
-      if (!isGatewayError(e)) throw e;
-      log({ level: 'info', event: 'caller.auth_failed', source, code: e.code, reason: e.reason });
-      throw options.localDev === true ? withDevHint(e, source) : e;
-    }
-    c.set('caller', caller);
-    await next();
-  };
+      c.set('caller', caller);
+      await next();
+    };
+  return Object.assign(middleware, {
+    rememberedCaller(headers: Headers): Caller | undefined {
+      // As the middleware decides: a present credential header is the source, in Bearer form.
+      const credentials = present(headers, headerName);
+      const match = credentials === undefined ? null : BEARER.exec(credentials);
+      return match === null ? undefined : verify.remembered(match[1] as string);
+    },
+  });
 }
 
 /** What `callerAuthOptions` needs; `GatewayDeps` (src/app.ts) has all of it. */

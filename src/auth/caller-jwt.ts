@@ -28,7 +28,14 @@ export interface CallerJwtOptions {
   verificationCacheTtlS?: number;
 }
 
-export type CallerVerifier = (token: string) => Promise<JwtCaller>;
+export interface CallerVerifier {
+  (token: string): Promise<JwtCaller>;
+  /**
+   * The caller an earlier verification of exactly this token found, while it may still be
+   * reused; undefined otherwise (then call the verifier). Synchronous, for the hot paths.
+   */
+  remembered(token: string): JwtCaller | undefined;
+}
 
 const DEFAULT_CACHE_SIZE = 1000;
 const DEFAULT_CACHE_TTL_S = 60;
@@ -104,7 +111,7 @@ export function createCallerVerifier(options: CallerJwtOptions): CallerVerifier 
     cacheTtlMs > 0 ? (options.verificationCacheSize ?? DEFAULT_CACHE_SIZE) : 0,
   );
 
-  return async function verifyCaller(token: string): Promise<JwtCaller> {
+  const verifyCaller = async function verifyCaller(token: string): Promise<JwtCaller> {
     const nowMs = now();
     const hit = cache.get(token);
     if (hit !== undefined) {
@@ -142,4 +149,10 @@ export function createCallerVerifier(options: CallerJwtOptions): CallerVerifier 
     }
     return caller;
   };
+  return Object.assign(verifyCaller, {
+    remembered(token: string): JwtCaller | undefined {
+      const hit = cache.get(token);
+      return hit !== undefined && now() < hit.until ? hit.caller : undefined;
+    },
+  });
 }

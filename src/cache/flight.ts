@@ -8,6 +8,8 @@ import type { GatewayError } from '../lib/errors';
 import { err, type Result } from '../lib/result';
 import type { RunState } from '../lib/single-flight';
 import {
+  CACHE_NAME,
+  INACTIVE_L1_HIT,
   formatCacheStatus,
   inactiveCacheStatus,
   type CacheStatusParams,
@@ -199,6 +201,20 @@ export function toOutcome(
     freshForS: r.freshUntilMs === undefined ? 0 : remainingFreshnessS(r.freshUntilMs, now),
     tokenId,
     source: collapsed ? 'coalesced' : r.source,
+  };
+}
+
+/** The answer of an entry served from this isolate's L1: no GHES call, no KV read. */
+export function l1Outcome(entry: CacheEntry, now: number, tokenId: string): CheckOutcome {
+  const ttl = remainingFreshnessS(entry.freshUntilMs, now);
+  return {
+    result: entry.result,
+    cacheStatus: entry.result.active
+      ? `${CACHE_NAME}; hit; ttl=${ttl}; detail=l1`
+      : INACTIVE_L1_HIT,
+    freshForS: ttl,
+    tokenId,
+    source: 'l1',
   };
 }
 

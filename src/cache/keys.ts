@@ -77,11 +77,9 @@ export class TokenKeyer {
   async hash(clientId: string, token: string): Promise<string> {
     const input = `${KEY_VERSION}\0tok\0${clientId}\0${token}`;
     const clock = this.#clock;
-    if (clock !== undefined) {
-      const known = this.#known.get(input);
-      // An expired one is computed again below, and replaces this one.
-      if (known !== undefined && clock.now() < known.untilMs) return known.hash;
-    }
+    // An expired one is computed again below, and replaces this one.
+    const known = this.#remembered(input);
+    if (known !== undefined) return known;
     let key = this.#key;
     if (key === undefined) {
       key = await crypto.subtle.importKey(
@@ -98,6 +96,21 @@ export class TokenKeyer {
     if (clock !== undefined && token.length <= MAX_REMEMBERED_TOKEN_LENGTH)
       this.#known.set(input, { hash, untilMs: clock.now() + this.#knownTtlMs });
     return hash;
+  }
+
+  /**
+   * The key `hash` would give, if it is remembered and still fresh; undefined otherwise. Without a
+   * promise: the hot paths answer an L1 hit synchronously (src/routes/lean.ts).
+   */
+  knownHash(clientId: string, token: string): string | undefined {
+    return this.#remembered(`${KEY_VERSION}\0tok\0${clientId}\0${token}`);
+  }
+
+  #remembered(input: string): string | undefined {
+    const clock = this.#clock;
+    if (clock === undefined) return undefined;
+    const known = this.#known.get(input);
+    return known !== undefined && clock.now() < known.untilMs ? known.hash : undefined;
   }
 }
 

@@ -21,9 +21,8 @@ import {
   createKeyedSingleFlight,
   type KeyedSingleFlight,
 } from '../lib/single-flight';
-import { CACHE_NAME, INACTIVE_L1_HIT } from './cache-status';
 import type { CacheEntry } from './entry';
-import { fly, toOutcome } from './flight';
+import { fly, l1Outcome, toOutcome } from './flight';
 import { GrantEpochs } from './grant-epochs';
 import { TokenKeyer, grantScope, revokedKey, tokenIdOf, tokenKey } from './keys';
 import { KvTier } from './kv-tier';
@@ -31,28 +30,29 @@ import {
   epochRetentionS,
   kvExpirationTtlS,
   makeRevokedEntry,
-  remainingFreshnessS,
   retainUntilMs,
   servable,
   type FreshnessPolicy,
 } from './policy';
-import type { CacheApp, CheckOutcome, FlightContext, FlightResult, LoadResult } from './types';
+import type {
+  CacheApp,
+  CheckOptions,
+  CheckOutcome,
+  FlightContext,
+  FlightResult,
+  LoadResult,
+  TokenCacheStats,
+} from './types';
 
 export type { CheckResult } from './entry';
-export type { CacheApp, CheckOutcome, CheckSource, LoadResult } from './types';
-
-export interface CheckOptions {
-  /**
-   * The request's `ctx.waitUntil`. When given, KV writes do not delay the answer, and a load
-   * that other requests are waiting on keeps running even if this request is cancelled.
-   */
-  waitUntil?: (promise: Promise<unknown>) => void;
-  /**
-   * Told how long each KV read the answer waited for took (ms): the bulk read of a miss and, when
-   * needed, its grant-epoch read. Writes run after the answer and are not counted.
-   */
-  onKvRead?: (ms: number) => void;
-}
+export type {
+  CacheApp,
+  CheckOptions,
+  CheckOutcome,
+  CheckSource,
+  LoadResult,
+  TokenCacheStats,
+} from './types';
 
 export interface TokenCacheOptions {
   /** L2; undefined runs the cache on L1 alone. */
@@ -81,19 +81,6 @@ export interface TokenCacheOptions {
   coalesceTimeoutMs?: number;
   /** Pause before the single retry of a failed invalidation write (KV allows one write per second per key). Default 1 000 ms. */
   kvRetryDelayMs?: number;
-}
-
-export interface TokenCacheStats {
-  l1Size: number;
-  l1MaxEntries: number;
-  inflight: number;
-  grantEpochs: number;
-  l1Hits: number;
-  kvHits: number;
-  loads: number;
-  coalesced: number;
-  staleServed: number;
-  kvErrors: number;
 }
 
 function requireInt(name: string, value: number, min: number): void {
@@ -167,25 +154,12 @@ export class TokenCache {
     load: () => Promise<LoadResult>,
     opts: CheckOptions = {},
   ): Promise<CheckOutcome> {
-    const { l1, clock, epochs, negativeAllowed } = this.#ctx;
     const hash = await this.#keyer.hash(app.clientId, token);
     const key = tokenKey(hash);
-    const entry = l1.get(key);
-    if (entry !== undefined) {
-      const now = clock.now();
-      if (servable(entry, now, negativeAllowed(app), epochs.known(entry, now))) {
-        this.#counters.l1Hits++;
-        const ttl = remainingFreshnessS(entry.freshUntilMs, now);
-        return {
-          result: entry.result,
-          cacheStatus: entry.result.active
-            ? `${CACHE_NAME}; hit; ttl=${ttl}; detail=l1`
-            : INACTIVE_L1_HIT,
-          freshForS: ttl,
-          tokenId: tokenIdOf(hash),
-          source: 'l1',
-        };
-      }
+    const hit = this.#fromL1(app, hash, key);
+    if (hit !== undefined) {
+      this.countL1Hit();
+      return hit;
     }
     const req = {
       app,
@@ -211,6 +185,31 @@ export class TokenCache {
       this.#counters.coalesced++;
       throw e.cause;
     }
+  }
+
+  /**
+   * `check`'s answer when it is an L1 hit on a remembered key, found without a promise; undefined
+   * whenever `check` would do more (compute the key, read KV, load). The hot paths answer such a
+   * hit synchronously and hand everything else to `check` (src/routes/lean.ts). Not counted:
+   * `countL1Hit` when the hit is answered, since a request that falls back is counted by `check`.
+   */
+  peek(app: CacheApp, token: string): CheckOutcome | undefined {
+    const hash = this.#keyer.knownHash(app.clientId, token);
+    return hash === undefined ? undefined : this.#fromL1(app, hash, tokenKey(hash));
+  }
+
+  countL1Hit(): void {
+    this.#counters.l1Hits++;
+  }
+
+  /** The answer of a servable L1 entry under `key`, or undefined. */
+  #fromL1(app: CacheApp, hash: string, key: string): CheckOutcome | undefined {
+    const { l1, clock, epochs, negativeAllowed } = this.#ctx;
+    const entry = l1.get(key);
+    if (entry === undefined) return undefined;
+    const now = clock.now();
+    if (!servable(entry, now, negativeAllowed(app), epochs.known(entry, now))) return undefined;
+    return l1Outcome(entry, now, tokenIdOf(hash));
   }
 
   /**

@@ -80,3 +80,31 @@ export interface FlightRequest {
   /** Told how long each KV read on the answer's path took (ms), for the audit line. */
   onKvRead: ((ms: number) => void) | undefined;
 }
+
+/** Options of one `TokenCache.check`. */
+export interface CheckOptions {
+  /**
+   * The request's `ctx.waitUntil`. When given, KV writes do not delay the answer, and a load
+   * that other requests are waiting on keeps running even if this request is cancelled.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Told how long each KV read the answer waited for took (ms): the bulk read of a miss and, when
+   * needed, its grant-epoch read. Writes run after the answer and are not counted.
+   */
+  onKvRead?: (ms: number) => void;
+}
+
+/** `TokenCache.stats()`: sizes and counters of this isolate's cache. */
+export interface TokenCacheStats {
+  l1Size: number;
+  l1MaxEntries: number;
+  inflight: number;
+  grantEpochs: number;
+  l1Hits: number;
+  kvHits: number;
+  loads: number;
+  coalesced: number;
+  staleServed: number;
+  kvErrors: number;
+}

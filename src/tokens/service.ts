@@ -104,6 +104,25 @@ export class TokenService {
     return outcome;
   }
 
+  /**
+   * `check`'s answer when it is an L1 hit on a remembered key, found without a promise; undefined
+   * when `check` must run (src/cache/token-cache.ts `peek`). Records the outcome on `audit` as
+   * `check` does, but counts no hit: `answeredFromL1` does, once the hit is the request's answer
+   * (a request that falls back to `check` is counted there).
+   */
+  peek(audit: TokenAudit, app: AppConfig, token: string): CheckOutcome | undefined {
+    const outcome = this.#cache.peek(app, token);
+    if (outcome !== undefined) {
+      audit.cache_status = outcome.cacheStatus;
+      audit.token_id = outcome.tokenId;
+    }
+    return outcome;
+  }
+
+  answeredFromL1(): void {
+    this.#cache.countL1Hit();
+  }
+
   /** GHES mints a new token and the old one stops working. */
   async reset(req: TokenRequest, app: AppConfig, token: string): Promise<GhesAuthorization> {
     req.audit.token_id = await this.#cache.tokenId(app, token);

@@ -182,6 +182,51 @@ describe('caller JWT verification cache', () => {
   });
 });
 
+describe("remembered callers (the hot paths' synchronous lookup)", () => {
+  it('finds exactly the callers the middleware would reuse, without verifying or logging', async () => {
+    const h = createHarness({ keys, clockToleranceS: 0 });
+    const exp = T0 / 1000 + 30;
+    const token = await mint({ exp });
+    const headers = { authorization: `Bearer ${token}` };
+    // Not verified yet: nothing to find, and nothing verified by looking.
+    expect(h.rememberedCaller(headers)).toBeUndefined();
+    expect(h.keyLookups.count).toBe(0);
+    expect((await h.bearer(token)).status).toBe(200);
+    expect(h.rememberedCaller(headers)).toBe(h.seen[0]);
+    // The middleware's own reading of the header: any case of the scheme, trailing spaces.
+    expect(h.rememberedCaller({ authorization: `bEARER  ${token}  ` })?.sub).toBe(TEST_CALLER_SUB);
+    // Not in Bearer form, another token, no header: the middleware's to decide.
+    for (const other of [
+      { authorization: `Basic ${token}` },
+      { authorization: `Bearer ${token}x` },
+      {},
+    ])
+      expect(h.rememberedCaller(other)).toBeUndefined();
+    expect(h.keyLookups.count).toBe(1);
+    expect(h.logs).toEqual([]);
+    // Up to the instant the full check would fail on time (exp here), never after.
+    h.clock.ms = exp * 1000 - 1;
+    expect(h.rememberedCaller(headers)).toBeDefined();
+    h.clock.ms = exp * 1000;
+    expect(h.rememberedCaller(headers)).toBeUndefined();
+  });
+
+  it('reads the header the middleware is built for', async () => {
+    const h = createHarness({ keys, header: 'x-gateway-authorization' });
+    const token = await mint();
+    expect((await h.bearer(token)).status).toBe(200);
+    expect(h.rememberedCaller({ 'x-gateway-authorization': `Bearer ${token}` })).toBeDefined();
+    expect(h.rememberedCaller({ authorization: `Bearer ${token}` })).toBeUndefined();
+  });
+
+  it('finds nothing with the verification cache off', async () => {
+    const h = createHarness({ keys, verificationCacheSize: 0 });
+    const token = await mint();
+    expect((await h.bearer(token)).status).toBe(200);
+    expect(h.rememberedCaller({ authorization: `Bearer ${token}` })).toBeUndefined();
+  });
+});
+
 describe('createCallerVerifier option checks', () => {
   const base = (): CallerJwtOptions => ({
     issuer: TEST_CALLER_ISSUER,

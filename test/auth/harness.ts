@@ -54,6 +54,8 @@ export interface Harness {
   bearer(token: string): Promise<Response>;
   /** Any request init, e.g. `{ cf: { tlsClientAuth } }` (workerd keeps `cf` on a new Request). */
   send(init: RequestInit): Promise<Response>;
+  /** The middleware's synchronous lookup (the hot paths' lean pipeline). */
+  rememberedCaller(headers: Record<string, string>): Caller | undefined;
 }
 
 export interface HarnessOptions extends Partial<Omit<CallerAuthOptions, 'keySet' | 'log' | 'now'>> {
@@ -87,21 +89,19 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   };
 
   const app = new Hono<{ Variables: CallerAuthVariables }>();
-  app.use(
-    '*',
-    callerAuth({
-      issuer: TEST_CALLER_ISSUER,
-      audience: TEST_CALLER_AUDIENCE,
-      algorithms: ['ES256'],
-      clockToleranceS: 30,
-      maxTokenAgeS: 0,
-      policy: TEST_POLICY,
-      ...rest,
-      keySet: counted,
-      log: (r) => logs.push(r),
-      now: () => clock.ms,
-    }),
-  );
+  const middleware = callerAuth({
+    issuer: TEST_CALLER_ISSUER,
+    audience: TEST_CALLER_AUDIENCE,
+    algorithms: ['ES256'],
+    clockToleranceS: 30,
+    maxTokenAgeS: 0,
+    policy: TEST_POLICY,
+    ...rest,
+    keySet: counted,
+    log: (r) => logs.push(r),
+    now: () => clock.ms,
+  });
+  app.use('*', middleware);
   app.get('/protected', (c) => {
     seen.push(c.get('caller'));
     return c.json({ sub: c.get('caller').sub });
@@ -123,6 +123,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     request,
     bearer: (token) => request({ [header]: `Bearer ${token}` }),
     send: (init) => Promise.resolve(app.fetch(new Request('https://gateway.test/protected', init))),
+    rememberedCaller: (headers) => middleware.rememberedCaller(new Headers(headers)),
   };
 }
 

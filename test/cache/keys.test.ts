@@ -98,6 +98,18 @@ describe('TokenKeyer, remembered keys', () => {
     expect(first).toBe(await referenceHmac(PEPPER, `v1\0tok\0Iv1.abc\0${token(10)}`));
   });
 
+  it('gives a remembered key synchronously (knownHash), and nothing it would have to compute', async () => {
+    const { clock, sign, keyer } = counted(10, 60_000);
+    expect(keyer.knownHash('Iv1.abc', token(17))).toBeUndefined();
+    const key = await keyer.hash('Iv1.abc', token(17));
+    expect(keyer.knownHash('Iv1.abc', token(17))).toBe(key);
+    expect(keyer.knownHash('Iv1.abd', token(17))).toBeUndefined();
+    clock.advanceMs(60_000);
+    expect(keyer.knownHash('Iv1.abc', token(17))).toBeUndefined();
+    expect(sign).toHaveBeenCalledTimes(1);
+    expect(new TokenKeyer(PEPPER).knownHash('Iv1.abc', token(17))).toBeUndefined();
+  });
+
   it('remembers per app and per token: another app or token is keyed afresh', async () => {
     const { sign, keyer } = counted(10);
     const a = await keyer.hash('Iv1.abc', token(11));

@@ -376,6 +376,28 @@ describe('remembered keys (KnownKeys)', () => {
     expect(sign).toHaveBeenCalledTimes(3);
   });
 
+  it('peeks at an L1 hit synchronously, as check would answer it, counting it only when told', async () => {
+    const { cache, clock } = harness({ positiveTtlS: 60 });
+    const load = loader(found());
+    expect(cache.peek(APP, token(62))).toBeUndefined();
+    const checked = await cache.check(APP, token(62), load);
+    expect(checked.source).toBe('ghes');
+    clock.advance(10);
+    const peeked = cache.peek(APP, token(62));
+    expect(peeked).toEqual({ ...(await cache.check(APP, token(62), load)) });
+    expect(peeked?.cacheStatus).toMatch(/; hit; ttl=50; detail=l1$/);
+    const hits = cache.stats().l1Hits;
+    cache.peek(APP, token(62));
+    expect(cache.stats().l1Hits).toBe(hits);
+    cache.countL1Hit();
+    expect(cache.stats().l1Hits).toBe(hits + 1);
+    // Another app, an entry no longer fresh, L1 off: check's to answer.
+    expect(cache.peek(OTHER_APP, token(62))).toBeUndefined();
+    clock.advance(50);
+    expect(cache.peek(APP, token(62))).toBeUndefined();
+    expect(load.calls).toBe(1);
+  });
+
   it('remembers nothing when L1 is off', async () => {
     const sign = vi.spyOn(crypto.subtle, 'sign');
     const { cache } = harness({ l1MaxEntries: 0 });
