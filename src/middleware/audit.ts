@@ -72,9 +72,30 @@ export interface AuditLogOptions {
   random?: () => number;
 }
 
-export function auditLog(options: AuditLogOptions): MiddlewareHandler {
-  const { log, now, answerError } = options;
-  for (const name of ['log', 'now', 'answerError'] as const)
+/** What a request's line is made of, once its answer is built. */
+export interface AuditedRequest {
+  requestId: string | undefined;
+  method: string;
+  /** The route pattern, not the URL: a path never carries a token here, but a query might. */
+  route: string;
+  status: number;
+  /** The authenticated caller's `sub`, when caller auth got that far. */
+  caller: string | undefined;
+  fields: AuditFields;
+  failure: GatewayError | undefined;
+  /** `now()` when the request arrived. */
+  started: number;
+}
+
+/**
+ * Checks the options once, then returns what writes a request's one line (and data point): used
+ * by `auditLog` and by the hot paths' lean pipeline (src/routes/lean.ts), so both write the same.
+ */
+export function auditWriter(
+  options: Omit<AuditLogOptions, 'answerError'>,
+): (request: AuditedRequest) => void {
+  const { log, now } = options;
+  for (const name of ['log', 'now'] as const)
     if (typeof options[name] !== 'function')
       throw new ConfigurationError('auditLog', `"${name}" must be a function`);
   if (options.metrics !== undefined && typeof options.metrics.writeDataPoint !== 'function')
@@ -87,6 +108,42 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
       '"sampleHitsPercent" must be an integer from 1 to 100',
     );
   const random = options.random ?? Math.random;
+  return function writeAuditLine(request) {
+    const { fields, failure, status } = request;
+    // Built by assignment in one pass rather than by spreading several objects: this runs on
+    // every request, and a record with a stable shape is also the cheapest to serialise.
+    const record: LogRecord = {
+      level: status >= 500 ? 'error' : 'info',
+      event: fields.audit_event === true ? 'audit' : 'request',
+      request_id: request.requestId,
+      method: request.method,
+      route: request.route,
+      status,
+    };
+    // Set by caller auth, so present even when a request fails before its route runs.
+    if (request.caller !== undefined) record['caller'] = request.caller;
+    for (const key in fields) record[key] = fields[key as keyof AuditFields];
+    if (failure !== undefined) {
+      record['error_code'] = failure.code;
+      if (failure.upstreamStatus !== undefined) record['ghes_status'] = failure.upstreamStatus;
+      if (failure.reason !== undefined) record['reason'] = failure.reason;
+    }
+    record['outcome'] = fields.outcome ?? (failure !== undefined ? failure.code : 'ok');
+    record['latency_ms'] = now() - request.started;
+    writeDataPoint?.(record);
+    if (percent < 100 && status === 200 && failure === undefined && isCacheHit(fields)) {
+      if (random() * 100 >= percent) return;
+      record['sample_percent'] = percent;
+    }
+    log(record);
+  };
+}
+
+export function auditLog(options: AuditLogOptions): MiddlewareHandler {
+  const write = auditWriter(options);
+  const { now, answerError } = options;
+  if (typeof answerError !== 'function')
+    throw new ConfigurationError('auditLog', '"answerError" must be a function');
   return async function auditLogMiddleware(c, next) {
     const started = now();
     const fields: AuditFields = {};
@@ -96,35 +153,15 @@ export function auditLog(options: AuditLogOptions): MiddlewareHandler {
     } catch (err) {
       c.res = answerError(err, c);
     }
-    const failure = c.get('failure') as GatewayError | undefined;
-    const status = c.res.status;
-    // Built by assignment in one pass rather than by spreading several objects: this runs on
-    // every request, and a record with a stable shape is also the cheapest to serialise.
-    const record: LogRecord = {
-      level: status >= 500 ? 'error' : 'info',
-      event: fields.audit_event === true ? 'audit' : 'request',
-      request_id: c.get('requestId'),
+    write({
+      requestId: c.get('requestId'),
       method: c.req.method,
-      // The route pattern, not the URL: a path never carries a token here, but a query might.
       route: c.req.routePath,
-      status,
-    };
-    // Set by caller auth, so present even when a request fails before its route runs.
-    const caller = callerOf(c);
-    if (caller !== undefined) record['caller'] = caller;
-    for (const key in fields) record[key] = fields[key as keyof AuditFields];
-    if (failure !== undefined) {
-      record['error_code'] = failure.code;
-      if (failure.upstreamStatus !== undefined) record['ghes_status'] = failure.upstreamStatus;
-      if (failure.reason !== undefined) record['reason'] = failure.reason;
-    }
-    record['outcome'] = fields.outcome ?? (failure !== undefined ? failure.code : 'ok');
-    record['latency_ms'] = now() - started;
-    writeDataPoint?.(record);
-    if (percent < 100 && status === 200 && failure === undefined && isCacheHit(fields)) {
-      if (random() * 100 >= percent) return;
-      record['sample_percent'] = percent;
-    }
-    log(record);
+      status: c.res.status,
+      caller: callerOf(c),
+      fields,
+      failure: c.get('failure') as GatewayError | undefined,
+      started,
+    });
   };
 }

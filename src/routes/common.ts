@@ -7,6 +7,8 @@ import type { AppEnv, GatewayDeps } from '../context';
 import { authorize, resolveApp } from '../auth/policy';
 import type { CheckOutcome } from '../cache/token-cache';
 import type { AppConfig, Operation } from '../config/types';
+import type { Caller } from '../auth/caller';
+import type { AuditFields } from '../middleware/audit';
 import { GatewayError } from '../lib/errors';
 import { echoable } from '../lib/secret-shaped';
 import type { TokenRequest } from '../tokens/service';
@@ -34,10 +36,19 @@ export function appFor(
   requested: string | undefined,
   operation: Operation,
 ): AppConfig {
-  const audit = c.get('audit');
+  return callerApp(c.get('audit'), c.get('caller'), deps, requested, operation);
+}
+
+/** `appFor` for a request without a Hono context (the hot paths' lean pipeline, ./lean.ts). */
+export function callerApp(
+  audit: AuditFields,
+  caller: Caller,
+  deps: Pick<GatewayDeps, 'config'>,
+  requested: string | undefined,
+  operation: Operation,
+): AppConfig {
   audit.operation = operation;
   if (MUTATIONS.has(operation)) audit.audit_event = true;
-  const caller = c.get('caller');
   const name = resolveApp(caller, requested);
   // A path segment is caller text: a token sent as the app name must not reach the log.
   audit.app = echoable(name);
