@@ -8,10 +8,11 @@ import { HonoBase } from 'hono/hono-base';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, GatewayDeps } from './context';
-import { GatewayError, isGatewayError, problemResponse } from './lib/errors';
+import { GatewayError, errorName, isGatewayError, problemResponse } from './lib/errors';
 import { isReusableRequestId } from './lib/request-id';
 import { echoable } from './lib/secret-shaped';
-import { auditLog } from './middleware/audit';
+import { auditLog, auditWriter, type AuditLogOptions } from './middleware/audit';
+import { leanPipeline, type LeanResult, type LeanRoute } from './routes/lean';
 import { setResponseHeader } from './middleware/response-headers';
 import { Api } from './routes/api';
 import { refuseTokenInQuery } from './middleware/token-in-query';
@@ -47,6 +48,55 @@ export function isHotPath(path: string): boolean {
  * not wait for every other group to be built (docs/performance.md, cold start).
  */
 export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hono<AppEnv> {
+  return buildApp(deps, routes).app;
+}
+
+/**
+ * Where a hot path's request goes first: its route's lean answer (src/routes/lean.ts), or back
+ * (the same request, or one rebuilt with the body read) for the app. `path` is Hono's routing
+ * path of an `isHotPath` request.
+ */
+export type LeanDispatch = (request: Request, path: string) => LeanResult | Promise<LeanResult>;
+
+/** The hot app (`createApp(deps, 'hot')`) and the lean dispatch in front of it. */
+export function createHotApp(deps: GatewayDeps): { app: Hono<AppEnv>; lean: LeanDispatch } {
+  const { app, lean } = buildApp(deps, 'hot');
+  const options = {
+    now: () => deps.clock.now(),
+    // Only the lines of answers it gave: the lean pipeline answers no error.
+    write: auditWriter(auditOptions(deps)),
+  };
+  const introspect = lean.introspect && leanPipeline(lean.introspect, options);
+  const forwardAuth = lean.forwardAuth && leanPipeline(lean.forwardAuth, options);
+  return {
+    app,
+    lean(request, path) {
+      const answer =
+        path === '/introspect' ? introspect : path === '/healthz' ? undefined : forwardAuth;
+      if (answer === undefined) return request;
+      const url = request.url;
+      const at = url.indexOf('?');
+      // The query as the app's token-in-query check reads it (src/middleware/token-in-query.ts).
+      return answer(request, at === -1 ? '' : (url.slice(at + 1).split('#')[0] ?? ''));
+    },
+  };
+}
+
+/** The audit line's options, one set for the app's middleware and the lean pipeline. */
+function auditOptions(deps: GatewayDeps): Omit<AuditLogOptions, 'answerError'> {
+  return {
+    log: deps.log,
+    now: () => deps.clock.now(),
+    // One Analytics Engine data point per request, from the audit record (issue 13 §5).
+    metrics: deps.config.metrics,
+    sampleHitsPercent: deps.config.logSampleHitsPercent,
+  };
+}
+
+function buildApp(
+  deps: GatewayDeps,
+  routes: 'all' | 'hot',
+): { app: Hono<AppEnv>; lean: { introspect?: LeanRoute; forwardAuth?: LeanRoute } } {
   // Hono's own class, with only the router it would pick for these routes: `hono`'s default
   // SmartRouter tries RegExpRouter first and keeps TrieRouter for patterns RegExpRouter cannot
   // take, which this table has none of (a route it could not take fails every test at build).
@@ -63,25 +113,16 @@ export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hon
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
   });
-  app.use(
-    '*',
-    auditLog({
-      log: deps.log,
-      now: () => deps.clock.now(),
-      answerError,
-      // One Analytics Engine data point per request, from the audit record (issue 13 §5).
-      metrics: deps.config.metrics,
-      sampleHitsPercent: deps.config.logSampleHitsPercent,
-    }),
-  );
+  app.use('*', auditLog({ ...auditOptions(deps), answerError }));
   // A credential in the query string is refused on every route (issue 13 §6); after
   // auditLog, so that the refusal has its one request line (which logs no URL).
   app.use('*', refuseTokenInQuery());
 
   registerHealthRoutes(api);
+  const lean: { introspect?: LeanRoute; forwardAuth?: LeanRoute } = {};
   if (routes === 'hot') {
-    registerIntrospectionRoutes(api, deps);
-    registerForwardAuthRoutes(api, deps);
+    lean.introspect = registerIntrospectionRoutes(api, deps);
+    lean.forwardAuth = registerForwardAuthRoutes(api, deps);
   } else {
     registerTokenRoutes(api, deps);
     // After the token routes: their /v1/* caller auth, body limit and no-store cover these.
@@ -127,7 +168,7 @@ export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hon
         request_id: requestId,
         code: gatewayError.code,
         // Only the error's class and our own reason: an arbitrary message might quote input.
-        reason: gatewayError.reason ?? (err instanceof Error ? err.name : 'unknown'),
+        reason: gatewayError.reason ?? errorName(err),
       });
     }
     const res = problemResponse(gatewayError, requestId);
@@ -136,7 +177,7 @@ export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hon
   }
   app.onError(answerError);
 
-  return app;
+  return { app, lean };
 }
 
 /**
@@ -185,7 +226,7 @@ function toGatewayError(err: unknown): GatewayError {
   }
   return new GatewayError('internal', {
     detail: 'The gateway failed unexpectedly; the request id identifies it in the logs',
-    reason: err instanceof Error ? `${err.name}: unexpected error` : 'non-error thrown',
+    reason: err instanceof Error ? `${errorName(err)}: unexpected error` : 'non-error thrown',
     cause: err,
   });
 }

@@ -4,7 +4,7 @@
  * names no value, and logs what is wrong.
  */
 import { getPath } from 'hono/utils/url';
-import { createApp, isHotPath } from './app';
+import { createApp, createHotApp, isHotPath, type LeanDispatch } from './app';
 import { createAccessKeySet } from './auth/access';
 import { createCallerKeySet } from './auth/keys';
 import { DeliveryLog } from './cache/deliveries';
@@ -12,7 +12,7 @@ import { TokenCache } from './cache/token-cache';
 import { parseConfig } from './config/parse';
 import type { Bindings } from './config/types';
 import type { GatewayDeps } from './context';
-import { ConfigurationError, GatewayError, problemResponse } from './lib/errors';
+import { ConfigurationError, GatewayError, errorName, problemResponse } from './lib/errors';
 import { CircuitBreaker } from './ghes/breaker';
 import { createGhesClient } from './ghes/client';
 import { createAuthorizationsClient } from './ghes/authorizations/client';
@@ -45,7 +45,14 @@ export function buildGateway(env: Bindings, options: BuildOptions = {}): Built {
   if (!deps.ok) return deps;
   const log = deps.value.log;
   try {
-    return ok(hotPathsFirst(createApp(deps.value, 'hot'), () => createApp(deps.value).fetch, log));
+    const hot = createHotApp(deps.value);
+    return ok(
+      hotPathsFirst(
+        { fetch: hot.app.fetch, lean: hot.lean },
+        () => createApp(deps.value).fetch,
+        log,
+      ),
+    );
   } catch (e) {
     return err(buildErrors(e));
   }
@@ -132,7 +139,7 @@ export function gatewayDeps(
  */
 function buildErrors(e: unknown): string[] {
   if (e instanceof ConfigurationError) return [e.message];
-  return [`the gateway could not be built (${e instanceof Error ? e.name : 'non-error'})`];
+  return [`the gateway could not be built (${errorName(e)})`];
 }
 
 /**
@@ -145,13 +152,22 @@ function buildErrors(e: unknown): string[] {
  * requests are answered as a misconfigured gateway's, and the hot paths go on. Exported for tests.
  */
 export function hotPathsFirst(
-  hot: { fetch: GatewayFetch },
+  hot: { fetch: GatewayFetch; lean?: LeanDispatch },
   buildRest: () => GatewayFetch,
   log: Logger,
 ): GatewayFetch {
   let rest: Built | undefined;
+  const { fetch: app, lean } = hot;
   return function gateway(request, env, ctx) {
-    if (isHotPath(getPath(request))) return hot.fetch(request, env, ctx);
+    const path = getPath(request);
+    if (isHotPath(path)) {
+      if (lean === undefined) return app(request, env, ctx);
+      // The lean answer, else the app, with the request the lean pipeline hands back.
+      const leaned = lean(request, path);
+      if (leaned instanceof Response) return leaned;
+      if (leaned instanceof Request) return app(leaned, env, ctx);
+      return leaned.then((r) => (r instanceof Response ? r : app(r, env, ctx)));
+    }
     if (rest === undefined) {
       try {
         rest = ok(buildRest());

@@ -28,9 +28,11 @@ import {
   type IntrospectionAnswer,
 } from '../introspection/response';
 import { signerFor } from '../introspection/signer';
-import { appFor, checkThroughCache } from './common';
+import { appFor, callerApp, checkThroughCache } from './common';
+import type { LeanRoute } from './lean';
+import { validate } from '../middleware/validation';
 import { APP_NAME_PATTERN } from '../config/types';
-import { FORM_TYPE, JSON_TYPE, type Api, type RouteSpec } from './api';
+import { FORM_TYPE, JSON_TYPE, formFields, type Api, type RouteSpec } from './api';
 import { RETRY_AFTER, WWW_AUTHENTICATE, component, problem } from './schemas';
 import { bodyLimit } from '../middleware/body-limit';
 import { noStore } from '../middleware/no-store';
@@ -146,15 +148,39 @@ const introspectRoute = {
   },
 } satisfies RouteSpec;
 
-export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
+/** Every introspection answer's headers (RFC 7662 §4: never cached by anyone, errors included). */
+const UNCACHEABLE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/** Registers the route; returns its lean answer (./lean.ts) for the hot-path dispatch. */
+export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): LeanRoute {
   const { config } = deps;
   // Built once per isolate; throws (and so fails the build, answering `misconfigured`) when a
   // configured signing key is unusable.
   const signer = signerFor(config.introspection);
 
+  /** The answer's format, before any GHES call: throws for a client that takes only a JWT we cannot sign. */
+  function formatFor(accept: string | undefined): 'json' | 'jwt' {
+    const format = negotiateIntrospectionFormat(accept, signer.canSign);
+    if (format === 'not-acceptable') {
+      throw new GatewayError('not-acceptable', {
+        detail: `No signing key is configured, so ${INTROSPECTION_JWT_TYPE} answers are unavailable; accept application/json`,
+      });
+    }
+    return format;
+  }
+
+  /** The JSON answer's headers; `cacheStatus` when the cache was asked, `requestId` for the lean answer. */
+  function jsonHeaders(cacheStatus?: string, requestId?: string): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...UNCACHEABLE };
+    if (cacheStatus !== undefined) headers['cache-status'] = cacheStatus;
+    if (requestId !== undefined) headers['x-request-id'] = requestId;
+    return headers;
+  }
+
   // Introspection answers are never cached anywhere, errors included (RFC 7662 §4).
   api.use('/introspect', noStore());
-  api.use('/introspect', callerAuth(callerAuthOptions(deps)));
+  const introspectionCaller = callerAuth(callerAuthOptions(deps));
+  api.use('/introspect', introspectionCaller);
   // Charged only when an answer needs GHES (src/middleware/rate-limit.ts).
   const checkBudget = configuredGhesCheckBudget(config.rateLimits, deps.log);
   const limit = bodyLimit({ maxBytes: config.maxBodyBytes });
@@ -174,27 +200,23 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
     const audit = c.get('audit');
 
     // Before any GHES call: a client that can only take a signed answer we cannot give.
-    const format = negotiateIntrospectionFormat(c.req.header('accept'), signer.canSign);
-    if (format === 'not-acceptable') {
-      throw new GatewayError('not-acceptable', {
-        detail: `No signing key is configured, so ${INTROSPECTION_JWT_TYPE} answers are unavailable; accept application/json`,
-      });
-    }
+    const format = formatFor(c.req.header('accept'));
     const appConfig = appFor(c, deps, form.app, 'introspect');
 
     let answered: IntrospectionAnswer = INACTIVE_ANSWER;
-    // The answer's headers, given to the Response at once (as forward auth's).
-    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
+    let cacheStatus: string | undefined;
     // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
     if (couldBeAppToken(form.token, appConfig.kind)) {
       const outcome = await checkThroughCache(c, deps, appConfig, form.token, checkBudget(c)).catch(
         failClosed,
       );
       answered = introspectionAnswer(outcome.result, appConfig.name, deps.clock.now());
-      headers['cache-status'] = outcome.cacheStatus;
+      cacheStatus = outcome.cacheStatus;
     }
     const { answer } = answered;
     audit.outcome = answer.active ? 'active' : 'inactive';
+    // The answer's headers, given to the Response at once (as forward auth's).
+    const headers = jsonHeaders(cacheStatus);
 
     if (format === 'jwt') {
       const jwt = await signer.sign({
@@ -210,4 +232,36 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): void {
     // Serialised once per cached result (src/introspection/response.ts).
     return new Response(answered.json, { status: 200, headers });
   });
+
+  return {
+    route: introspectRoute.path,
+    method: 'POST',
+    formMaxBytes: config.maxBodyBytes,
+    caller: (headers) => introspectionCaller.rememberedCaller(headers),
+    // A JSON answer from L1, or about a token the app cannot have issued; a signed answer, a
+    // miss and every failure are the route's.
+    answer({ headers, caller, requestId, audit, form: body }) {
+      if (body === undefined || formatFor(headers.get('accept') ?? undefined) !== 'json')
+        return undefined;
+      // The route's form reader and schema: any refusal is the route's to answer.
+      const { fields, repeated } = formFields(body);
+      if (repeated.length > 0) return undefined;
+      const form = validate(IntrospectionForm, fields, 'form', 'invalid-request');
+      const app = callerApp(audit, caller, deps, form.app, 'introspect');
+      let answered = INACTIVE_ANSWER;
+      let cacheStatus: string | undefined;
+      if (couldBeAppToken(form.token, app.kind)) {
+        const outcome = deps.tokens.peek(audit, app, form.token);
+        if (outcome === undefined) return undefined;
+        answered = introspectionAnswer(outcome.result, app.name, deps.clock.now());
+        cacheStatus = outcome.cacheStatus;
+        deps.tokens.answeredFromL1();
+      }
+      audit.outcome = answered.answer.active ? 'active' : 'inactive';
+      return new Response(answered.json, {
+        status: 200,
+        headers: jsonHeaders(cacheStatus, requestId),
+      });
+    },
+  };
 }
