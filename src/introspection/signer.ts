@@ -8,7 +8,7 @@
  * signed answers fail with 500 `misconfigured` and JSON answers keep working.
  */
 import { SignJWT, importJWK, type CryptoKey } from 'jose';
-import { GatewayError } from '../lib/errors';
+import { GatewayError, errorName } from '../lib/errors';
 import type { IntrospectionResponse } from './response';
 import {
   parseSigningKeys,
@@ -90,9 +90,9 @@ export class IntrospectionSigner {
     return this.#privateKey.catch((e: unknown) => {
       throw new GatewayError('misconfigured', {
         detail: 'The introspection signing key could not be loaded',
-        reason: `INTROSPECTION_SIGNING_KEYS.0 (kid "${key.kid}") was refused by WebCrypto: ${
-          e instanceof Error ? e.name : 'unknown error'
-        }`,
+        reason: `INTROSPECTION_SIGNING_KEYS.0 (kid "${key.kid}") was refused by WebCrypto: ${errorName(
+          e,
+        )}`,
         cause: e,
       });
     });

@@ -235,3 +235,14 @@ export class ConfigurationError extends Error {
     super(`${where}: ${message}`);
   }
 }
+
+/**
+ * What a log line may say of an unexpected error: its `code` when it has a string one (jose's
+ * errors, whose class names do not survive the bundle: it keeps no function names, wrangler.toml
+ * `keep_names`), else its name. Never its message, which might quote input.
+ */
+export function errorName(e: unknown): string {
+  if (!(e instanceof Error)) return 'non-error';
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^ERR_[A-Z0-9_]{1,64}$/.test(code) ? code : e.name;
+}
