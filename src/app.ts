@@ -53,10 +53,14 @@ export function createApp(deps: GatewayDeps, routes: 'all' | 'hot' = 'all'): Hon
 
 /**
  * Where a hot path's request goes first: its route's lean answer (src/routes/lean.ts), or back
- * (the same request, or one rebuilt with the body read) for the app. `path` is Hono's routing
- * path of an `isHotPath` request.
+ * (the same request, or one rebuilt with the body read) for the app. `url` is the request's,
+ * `path` Hono's routing path of it (an `isHotPath` one).
  */
-export type LeanDispatch = (request: Request, path: string) => LeanResult | Promise<LeanResult>;
+export type LeanDispatch = (
+  request: Request,
+  url: string,
+  path: string,
+) => LeanResult | Promise<LeanResult>;
 
 /** The hot app (`createApp(deps, 'hot')`) and the lean dispatch in front of it. */
 export function createHotApp(deps: GatewayDeps): { app: Hono<AppEnv>; lean: LeanDispatch } {
@@ -70,14 +74,13 @@ export function createHotApp(deps: GatewayDeps): { app: Hono<AppEnv>; lean: Lean
   const forwardAuth = lean.forwardAuth && leanPipeline(lean.forwardAuth, options);
   return {
     app,
-    lean(request, path) {
+    lean(request, url, path) {
       const answer =
         path === '/introspect' ? introspect : path === '/healthz' ? undefined : forwardAuth;
       if (answer === undefined) return request;
-      const url = request.url;
       const at = url.indexOf('?');
       // The query as the app's token-in-query check reads it (src/middleware/token-in-query.ts).
-      return answer(request, at === -1 ? '' : (url.slice(at + 1).split('#')[0] ?? ''));
+      return answer(request, url, at === -1 ? '' : (url.slice(at + 1).split('#')[0] ?? ''));
     },
   };
 }

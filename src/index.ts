@@ -159,11 +159,13 @@ export function hotPathsFirst(
   let rest: Built | undefined;
   const { fetch: app, lean } = hot;
   return function gateway(request, env, ctx) {
-    const path = getPath(request);
+    // The URL read once (each read is a call into the runtime); Hono's getPath reads only `url`.
+    const url = request.url;
+    const path = getPath({ url } as Request);
     if (isHotPath(path)) {
       if (lean === undefined) return app(request, env, ctx);
       // The lean answer, else the app, with the request the lean pipeline hands back.
-      const leaned = lean(request, path);
+      const leaned = lean(request, url, path);
       if (leaned instanceof Response) return leaned;
       if (leaned instanceof Request) return app(leaned, env, ctx);
       return leaned.then((r) => (r instanceof Response ? r : app(r, env, ctx)));

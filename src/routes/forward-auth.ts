@@ -284,9 +284,9 @@ export function registerForwardAuthRoutes(api: Api, deps: GatewayDeps): LeanRout
     route: path,
     caller: (headers) => gatewayCaller.rememberedCaller(headers),
     // The allowed L1 hit; anything else (a denial included) is the route's to answer.
-    answer({ request, headers, caller, requestId, audit }) {
+    answer({ url, headers, caller, requestId, audit }) {
       // The parser `c.req.queries()` runs, so both read the same parameters.
-      const query = getQueryParams(request.url) as Record<string, string[]>;
+      const query = getQueryParams(url) as Record<string, string[]>;
       const question = askedBy(deps, audit, caller, query, headers);
       const outcome = deps.tokens.peek(audit, question.app, question.token);
       if (outcome === undefined) return undefined;

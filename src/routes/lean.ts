@@ -2,7 +2,7 @@
  * The lean pipeline: the hot routes' commonest answer — an allowed forward auth, an introspection
  * — given without Hono when everything it needs is already in this isolate's memory (the caller's
  * JWT verified, the token's cache key and its fresh L1 entry). Every other request goes to the
- * app, unchanged (its body, if read here, handed on byte for byte).
+ * app, unchanged (its body, if read here, handed on as the same text).
  *
  * Why: an L1 hit's cost is the runtime objects and calls it makes, not its JavaScript
  * (docs/performance.md, fourth pass): Hono's Context, its request wrapper, the middleware chain's
@@ -22,9 +22,10 @@ import type { AuditedRequest, AuditFields } from '../middleware/audit';
 import { plainlyClean } from '../middleware/token-in-query';
 import { FORM_TYPE } from './api';
 
-/** What a lean answer reads and fills in. */
+/** What a lean answer reads and fills in (each read once from the request: each is a runtime call). */
 export interface LeanRequest {
   readonly request: Request;
+  readonly url: string;
   readonly headers: Headers;
   readonly caller: Caller;
   readonly requestId: string;
@@ -64,13 +65,15 @@ export type LeanResult = Response | Request;
 export function leanPipeline(
   route: LeanRoute,
   options: LeanOptions,
-): (request: Request, query: string) => LeanResult | Promise<LeanResult> {
+): (request: Request, url: string, query: string) => LeanResult | Promise<LeanResult> {
   const { now, write } = options;
   const { formMaxBytes } = route;
 
   function answer(
     started: number,
     request: Request,
+    url: string,
+    method: string,
     headers: Headers,
     caller: Caller,
     form?: string,
@@ -81,7 +84,7 @@ export function leanPipeline(
     const audit: AuditFields = {};
     let res: Response | undefined;
     try {
-      res = route.answer({ request, headers, caller, requestId, audit, form });
+      res = route.answer({ request, url, headers, caller, requestId, audit, form });
     } catch {
       // The app answers it, and logs whatever went wrong.
       return undefined;
@@ -89,7 +92,7 @@ export function leanPipeline(
     if (res !== undefined)
       write({
         requestId,
-        method: request.method,
+        method,
         route: route.route,
         status: res.status,
         caller: caller.sub,
@@ -100,30 +103,37 @@ export function leanPipeline(
     return res;
   }
 
-  return function lean(request, query) {
-    if (route.method !== undefined && request.method !== route.method) return request;
+  return function lean(request, url, query) {
+    const method = request.method;
+    if (route.method !== undefined && method !== route.method) return request;
     if (query !== '' && !plainlyClean(query)) return request;
     const started = now();
     const headers = request.headers;
     const caller = route.caller(headers);
     if (caller === undefined) return request;
-    if (formMaxBytes === undefined) return answer(started, request, headers, caller) ?? request;
+    if (formMaxBytes === undefined)
+      return answer(started, request, url, method, headers, caller) ?? request;
     // Only a body of a declared length within the limit is read here; the app refuses or reads
     // any other (src/middleware/body-limit.ts), and it is never read twice.
     const declared = headers.get('content-length');
+    const body = request.body;
     if (
-      request.body === null ||
+      body === null ||
       declared === null ||
       !(Number(declared) <= formMaxBytes) ||
       headers.has('transfer-encoding') ||
       !isMediaType(headers.get('content-type') ?? undefined, FORM_TYPE)
     )
       return request;
-    return request.arrayBuffer().then((bytes) => {
-      const res = answer(started, request, headers, caller, decoder.decode(bytes));
-      return res ?? new Request(request, { body: bytes });
+    // As the app's form reader decodes it (src/routes/api.ts): a Response without a type.
+    return new Response(body).text().then((text) => {
+      const res = answer(started, request, url, method, headers, caller, text);
+      return res ?? new Request(request, { body: BOM + text });
     });
   };
 }
 
-const decoder = new TextDecoder();
+/**
+ * A byte-order mark in front: UTF-8 decoding drops one, so the app decodes exactly `text` again.
+ */
+const BOM = '\uFEFF';
