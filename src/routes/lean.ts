@@ -126,10 +126,15 @@ export function leanPipeline(
     )
       return request;
     // As the app's form reader decodes it (src/routes/api.ts): a Response without a type.
-    return new Response(body).text().then((text) => {
-      const res = answer(started, request, url, method, headers, caller, text);
-      return res ?? new Request(request, { body: BOM + text });
-    });
+    return new Response(body).text().then(
+      (text) => {
+        const res = answer(started, request, url, method, headers, caller, text);
+        return res ?? new Request(request, { body: BOM + text });
+      },
+      // The body could not be read (the client went away): the app meets the same failure
+      // reading it, and answers and logs it as it does any.
+      (e: unknown) => new Request(request, { body: failing(e) }),
+    );
   };
 }
 
@@ -137,3 +142,12 @@ export function leanPipeline(
  * A byte-order mark in front: UTF-8 decoding drops one, so the app decodes exactly `text` again.
  */
 const BOM = '\uFEFF';
+
+/** A body whose first read fails with `reason`. */
+function failing(reason: unknown): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    pull(controller) {
+      controller.error(reason);
+    },
+  });
+}

@@ -447,6 +447,38 @@ describe('lean pipeline', () => {
     expect(lean(denied, '/forward-auth')).toBe(denied);
   });
 
+  it('hands a body it could not read to the app, which answers and logs the failure', async () => {
+    const gw = await createTestGateway();
+    const caller = await gw.caller();
+    const { app, lean } = hotOf(gw);
+    await app(introspectRequest(caller, 'token=not-a-github-token'));
+    const broken = () =>
+      new Request(`${GATEWAY_URL}/introspect`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${caller}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': '12',
+          'x-request-id': 'req-9',
+        },
+        body: new ReadableStream({
+          pull(controller) {
+            controller.error(new TypeError('the client went away'));
+          },
+        }),
+      });
+    gw.logs.length = 0;
+    const handed = await lean(broken(), '/introspect');
+    expect(handed).toBeInstanceOf(Request);
+    const viaLean = await app(handed as Request);
+    const leanLogs = gw.logs.splice(0);
+    const direct = await app(broken());
+    expect(viaLean.status).toBe(500);
+    expect([viaLean.status, await viaLean.text()]).toEqual([direct.status, await direct.text()]);
+    expect(leanLogs).toEqual(gw.logs);
+    expect(leanLogs.filter((r) => r.event === 'request')).toHaveLength(1);
+  });
+
   it('hands a body it read to the app as the same text, whatever its bytes', async () => {
     const gw = await createTestGateway();
     const caller = await gw.caller();
