@@ -45,7 +45,10 @@ export interface LeanRoute {
   readonly formMaxBytes?: number;
   /** The caller, when the route's caller auth would find it without verifying anything. */
   caller(headers: Headers): Caller | undefined;
-  /** The answer, or undefined (or a throw) to hand the request to the app. */
+  /**
+   * A 200 answer, or undefined (or a throw) to hand the request to the app: the lean pipeline
+   * gives only the allowed and active answers, and logs them as 200 without asking the Response.
+   */
   answer(request: LeanRequest): Response | undefined;
 }
 
@@ -94,7 +97,7 @@ export function leanPipeline(
         requestId,
         method,
         route: route.route,
-        status: res.status,
+        status: 200,
         caller: caller.sub,
         fields: audit,
         failure: undefined,
