@@ -60,26 +60,25 @@ export class TokenKeyer {
    * the key (cheap) and the last one wins.
    */
   #key: CryptoKey | undefined;
-  readonly #known: Lru<{ hash: string; untilMs: number }>;
-  readonly #knownTtlMs: number;
-  readonly #clock: { now(): number } | undefined;
+  /** Keys remembered (KnownKeys), with their clock and lifetime; undefined remembers none. */
+  readonly #known:
+    | { keys: Lru<{ hash: string; untilMs: number }>; ttlMs: number; clock: { now(): number } }
+    | undefined;
 
   constructor(pepper: string, known?: KnownKeys) {
     this.#pepper = encoder.encode(pepper);
-    this.#known = new Lru(known?.maxEntries ?? 0);
-    this.#knownTtlMs = known?.ttlMs ?? 0;
-    this.#clock = known?.clock;
-    if (this.#known.enabled && !(this.#knownTtlMs > 0))
-      throw new RangeError('TokenKeyer: known keys need a positive ttlMs');
+    if (known !== undefined && known.maxEntries > 0) {
+      if (!(known.ttlMs > 0)) throw new RangeError('TokenKeyer: known keys need a positive ttlMs');
+      this.#known = { keys: new Lru(known.maxEntries), ttlMs: known.ttlMs, clock: known.clock };
+    }
   }
 
   /** base64url HMAC of (client_id, token): remembered, or one crypto.subtle call. */
   async hash(clientId: string, token: string): Promise<string> {
     const input = `${KEY_VERSION}\0tok\0${clientId}\0${token}`;
-    const clock = this.#clock;
     // An expired one is computed again below, and replaces this one.
-    const known = this.#remembered(input);
-    if (known !== undefined) return known;
+    const remembered = this.#remembered(input);
+    if (remembered !== undefined) return remembered;
     let key = this.#key;
     if (key === undefined) {
       key = await crypto.subtle.importKey(
@@ -93,8 +92,9 @@ export class TokenKeyer {
     }
     const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(input));
     const hash = base64url(new Uint8Array(mac));
-    if (clock !== undefined && token.length <= MAX_REMEMBERED_TOKEN_LENGTH)
-      this.#known.set(input, { hash, untilMs: clock.now() + this.#knownTtlMs });
+    const known = this.#known;
+    if (known !== undefined && token.length <= MAX_REMEMBERED_TOKEN_LENGTH)
+      known.keys.set(input, { hash, untilMs: known.clock.now() + known.ttlMs });
     return hash;
   }
 
@@ -107,10 +107,10 @@ export class TokenKeyer {
   }
 
   #remembered(input: string): string | undefined {
-    const clock = this.#clock;
-    if (clock === undefined) return undefined;
-    const known = this.#known.get(input);
-    return known !== undefined && clock.now() < known.untilMs ? known.hash : undefined;
+    const known = this.#known;
+    if (known === undefined) return undefined;
+    const entry = known.keys.get(input);
+    return entry !== undefined && known.clock.now() < entry.untilMs ? entry.hash : undefined;
   }
 }
 
