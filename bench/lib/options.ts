@@ -7,9 +7,11 @@ import { parseArgs } from 'node:util';
 export const SCENARIOS = [
   'baseline',
   'introspect_hit',
+  'introspect_hit_sampled',
   'introspect_kv_hit',
   'introspect_miss',
   'forward_auth_hit',
+  'forward_auth_hit_sampled',
   'burst',
   'peer',
   'required_introspect',

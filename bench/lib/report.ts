@@ -7,8 +7,10 @@ import { DISTURBED_PCT, type LoadSummary, type Results, type Target } from './re
 const LABELS: Record<string, string> = {
   baseline: 'baseline (hello world)',
   introspect_hit: 'introspect_hit (L1)',
+  introspect_hit_sampled: 'introspect_hit_sampled (L1, LOG_SAMPLE_HITS=1)',
   introspect_kv_hit: 'introspect_kv_hit (KV)',
   forward_auth_hit: 'forward_auth_hit',
+  forward_auth_hit_sampled: 'forward_auth_hit_sampled (LOG_SAMPLE_HITS=1)',
   introspect_miss: 'introspect_miss',
   emulator_direct: 'emulator direct (miss reference)',
   peer: 'peer (@octokit/oauth-app)',
@@ -17,7 +19,9 @@ const LABELS: Record<string, string> = {
 const ORDER = [
   'baseline',
   'introspect_hit',
+  'introspect_hit_sampled',
   'forward_auth_hit',
+  'forward_auth_hit_sampled',
   'introspect_kv_hit',
   'introspect_miss',
   'emulator_direct',
@@ -159,6 +163,16 @@ function otherFigures(r: Results): Array<[string, string]> {
   add(
     'the required work alone over HTTP ÷ hello world: forward auth (target for the gateway ≥ 0.75)',
     perBaseline(r.required_forward_auth_rps),
+    (n) => n.toFixed(3),
+  );
+  add(
+    'introspect hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP',
+    perBaseline(r.introspect_hit_sampled_rps),
+    (n) => n.toFixed(3),
+  );
+  add(
+    'forward auth hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP',
+    perBaseline(r.forward_auth_hit_sampled_rps),
     (n) => n.toFixed(3),
   );
   add('introspect_miss p50', r.introspect_miss_p50_ms, (n) => `${fmtMs(n)} ms`);

@@ -53,6 +53,12 @@ export interface Figures {
   miss_breakdown: MissBreakdown | null;
   forward_auth_hit_rps: number | null;
   forward_auth_hit_p99_ms: number | null;
+  /**
+   * `introspect_hit` and `forward_auth_hit` again, to a second gateway with LOG_SAMPLE_HITS = 1
+   * (one successful cache hit in a hundred logged): what the request log line costs over HTTP.
+   */
+  introspect_hit_sampled_rps: number | null;
+  forward_auth_hit_sampled_rps: number | null;
   burst_upstream_calls: number | null;
   peer_rps: number | null;
   peer_p99_ms: number | null;
@@ -221,6 +227,8 @@ export function emptyFigures(): Figures {
     miss_breakdown: null,
     forward_auth_hit_rps: null,
     forward_auth_hit_p99_ms: null,
+    introspect_hit_sampled_rps: null,
+    forward_auth_hit_sampled_rps: null,
     burst_upstream_calls: null,
     peer_rps: null,
     peer_p99_ms: null,

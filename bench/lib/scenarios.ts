@@ -124,10 +124,11 @@ async function expectActive(origin: string, shape: RequestShape, what: string): 
 
 /**
  * Introspection of a cached token. The preflight introspects the token twice: the first answer
- * fills the cache (one GHES call), the second must come from it.
+ * fills the cache (one GHES call), the second must come from it. `introspect_hit_sampled` sends
+ * the same to a gateway with LOG_SAMPLE_HITS=1.
  */
 export async function introspectHitScenario(
-  id: 'introspect_hit' | 'introspect_kv_hit',
+  id: 'introspect_hit' | 'introspect_hit_sampled' | 'introspect_kv_hit',
   f: Fixture,
   origin: string,
   emulator: Emulator,
@@ -144,7 +145,12 @@ export async function introspectHitScenario(
   return { id, target: { origin, request: shape }, upstream: 'none', bound: timed(f.options) };
 }
 
+/**
+ * Forward auth of a cached token, checked as the introspection is; `forward_auth_hit_sampled`
+ * sends the same to a gateway with LOG_SAMPLE_HITS=1.
+ */
 export async function forwardAuthHitScenario(
+  id: 'forward_auth_hit' | 'forward_auth_hit_sampled',
   f: Fixture,
   origin: string,
   emulator: Emulator,
@@ -154,10 +160,10 @@ export async function forwardAuthHitScenario(
     const a = await send(origin, shape);
     if (a.status === 404)
       throw new NotRunnable(
-        `GET /forward-auth: the gateway answered 404 — the route is not implemented yet (${excerpt(a)})`,
+        `GET /forward-auth (${id}): the gateway answered 404 — the route is not implemented yet (${excerpt(a)})`,
       );
     if (a.status !== 200)
-      throw new NotRunnable(`GET /forward-auth: expected 200, got ${excerpt(a)}`);
+      throw new NotRunnable(`GET /forward-auth (${id}): expected 200, got ${excerpt(a)}`);
   };
   await check();
   const before = await emulator.checkCalls();
@@ -165,10 +171,10 @@ export async function forwardAuthHitScenario(
   const calls = (await emulator.checkCalls()) - before;
   if (calls !== 0)
     throw new NotRunnable(
-      `forward_auth_hit: a repeated forward auth of the same token still called GHES (${calls} calls)`,
+      `${id}: a repeated forward auth of the same token still called GHES (${calls} calls)`,
     );
   return {
-    id: 'forward_auth_hit',
+    id,
     target: { origin, request: shape },
     upstream: 'none',
     bound: timed(f.options),

@@ -32,9 +32,11 @@ export function wantsRequiredWork(ctx: Context): boolean {
 /** The parts that need the gateway bundle and the GHES emulator. */
 export const GATEWAY_PARTS: readonly PartId[] = [
   'introspect_hit',
+  'introspect_hit_sampled',
   'introspect_kv_hit',
   'introspect_miss',
   'forward_auth_hit',
+  'forward_auth_hit_sampled',
   'burst',
   'hot_path',
 ];

@@ -91,7 +91,7 @@ async function measureRun(
 function logRun(round_: number, runs: number, s: LoadScenario, m: MeasuredRun, problem?: string) {
   const { r, calls, otherCpu } = m;
   say(
-    `run ${round_}/${runs} ${s.id.padEnd(17)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` +
+    `run ${round_}/${runs} ${s.id.padEnd(24)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` +
       (calls === null ? '' : `  GHES calls ${calls}`) +
       (otherCpu === null
         ? ''
@@ -141,8 +141,10 @@ function fillFigures(f: Figures, summaries: LoadSummary[]): void {
   };
   fill('baseline', 'baseline_rps', 'baseline_p99_ms');
   fill('introspect_hit', 'introspect_hit_rps', 'introspect_hit_p99_ms');
+  fill('introspect_hit_sampled', 'introspect_hit_sampled_rps', null);
   fill('introspect_kv_hit', 'introspect_kv_hit_rps', 'introspect_kv_hit_p99_ms');
   fill('forward_auth_hit', 'forward_auth_hit_rps', 'forward_auth_hit_p99_ms');
+  fill('forward_auth_hit_sampled', 'forward_auth_hit_sampled_rps', null);
   fill('peer', 'peer_rps', 'peer_p99_ms');
   fill('required_introspect', 'required_introspect_rps', null);
   fill('required_forward_auth', 'required_forward_auth_rps', null);

@@ -110,19 +110,45 @@ async function prepareMiss(p: Prep, f: Fixture, url: string, em: Emulator): Prom
   }
 }
 
-/** The scenarios served by one gateway worker with its L1 cache on. */
+/**
+ * The scenarios served by one gateway worker with its L1 cache on; and the `*_sampled` ones,
+ * the same requests to a second gateway worker, from the same bundle, env and KV but with
+ * LOG_SAMPLE_HITS=1. Prepared (hence run, each round) right after their unsampled counterparts.
+ */
 async function prepareGateway(p: Prep, gateway: Bundle, env: Record<string, string>, ghes: Ghes) {
   const { ctx } = p;
   const em = ghes.emulator!;
   const f = ghes.fixture;
   const parts: PartId[] = ['introspect_hit', 'forward_auth_hit', 'introspect_miss', 'burst'];
-  if (!parts.some((part) => ctx.wants(part))) return;
-  const w = await start(p, gateway, env, ctx.o.profile, p.kvHost);
-  p.gatewayWorker = w;
-  for (const id of ['introspect_hit', 'forward_auth_hit', 'introspect_miss'] as const)
-    p.profiled.set(id, w);
-  await prepare(p, 'introspect_hit', () => introspectHitScenario('introspect_hit', f, w.url, em));
-  await prepare(p, 'forward_auth_hit', () => forwardAuthHitScenario(f, w.url, em));
+  const sampledParts: PartId[] = ['introspect_hit_sampled', 'forward_auth_hit_sampled'];
+  const wanted = (ps: PartId[]) => ps.some((part) => ctx.wants(part));
+  const w = wanted(parts) ? await start(p, gateway, env, ctx.o.profile, p.kvHost) : undefined;
+  const sampledEnv = { ...env, LOG_SAMPLE_HITS: '1' };
+  const sampled = wanted(sampledParts)
+    ? await start(p, gateway, sampledEnv, ctx.o.profile, p.kvHost)
+    : undefined;
+  if (w !== undefined) {
+    p.gatewayWorker = w;
+    for (const id of ['introspect_hit', 'forward_auth_hit', 'introspect_miss'] as const)
+      p.profiled.set(id, w);
+    await prepare(p, 'introspect_hit', () => introspectHitScenario('introspect_hit', f, w.url, em));
+  }
+  if (sampled !== undefined) {
+    for (const id of ['introspect_hit_sampled', 'forward_auth_hit_sampled'] as const)
+      p.profiled.set(id, sampled);
+    await prepare(p, 'introspect_hit_sampled', () =>
+      introspectHitScenario('introspect_hit_sampled', f, sampled.url, em),
+    );
+  }
+  if (w !== undefined)
+    await prepare(p, 'forward_auth_hit', () =>
+      forwardAuthHitScenario('forward_auth_hit', f, w.url, em),
+    );
+  if (sampled !== undefined)
+    await prepare(p, 'forward_auth_hit_sampled', () =>
+      forwardAuthHitScenario('forward_auth_hit_sampled', f, sampled.url, em),
+    );
+  if (w === undefined) return;
   if (ctx.wants('burst')) await prepareBurst(p, f, w.url, em);
   if (ctx.wants('introspect_miss')) await prepareMiss(p, f, w.url, em);
 }
