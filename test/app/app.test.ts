@@ -6,12 +6,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildGateway, createWorker } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, secretsOf, seedTokens } from '../helpers/gateway';
+import { executionContext } from '../helpers/execution-context';
 
 type Env = Parameters<typeof buildGateway>[0];
-const ctx = {
-  waitUntil: () => undefined,
-  passThroughOnException: () => undefined,
-} as unknown as ExecutionContext;
+const ctx = executionContext();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

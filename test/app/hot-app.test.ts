@@ -12,12 +12,10 @@ import { gatewayDeps, hotPathsFirst } from '../../src/index';
 import { ConfigurationError } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, seedTokens } from '../helpers/gateway';
+import { executionContext } from '../helpers/execution-context';
 
 type Env = Parameters<typeof gatewayDeps>[0];
-const ctx = {
-  waitUntil: () => undefined,
-  passThroughOnException: () => undefined,
-} as unknown as ExecutionContext;
+const ctx = executionContext();
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Hot paths, as Hono routes them: the routes' own and paths below forward auth's. */

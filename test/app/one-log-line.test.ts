@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../../src/index';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
+import { executionContext } from '../helpers/execution-context';
 
 type Send = (gw: TestGateway) => Promise<Response>;
 
@@ -200,7 +201,7 @@ describe('a gateway whose configuration is invalid', () => {
     vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
       lines.push(JSON.parse(String(line)) as Record<string, unknown>);
     });
-    const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined };
+    const ctx = executionContext();
     const ids: (string | null)[] = [];
     for (const path of ['/healthz', '/nowhere', '/healthz']) {
       const res = await worker.fetch(

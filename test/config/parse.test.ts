@@ -9,6 +9,7 @@ import { buildGateway, createWorker } from '../../src/index';
 import { TestClock } from '../helpers/clock';
 import { createTestCallerKeys, withOverrides } from '../helpers/caller';
 import { TEST_PUBLIC_EC_JWK } from './fixtures';
+import { executionContext } from '../helpers/execution-context';
 
 const OAUTH_SECRET = 'oauth-client-secret-4f1c9e2b7a6d5c3e8f0a';
 const GH_APP_SECRET = 'github-app-client-secret-9b8a7c6d5e4f3a2b1c0d';
@@ -482,10 +483,7 @@ describe('empty-string vars are treated as unset', () => {
 });
 
 describe('the gateway with a bad configuration', () => {
-  const ctx = {
-    waitUntil: () => undefined,
-    passThroughOnException: () => undefined,
-  } as unknown as ExecutionContext;
+  const ctx = executionContext();
   afterEach(() => {
     vi.restoreAllMocks();
   });

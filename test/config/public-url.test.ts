@@ -11,11 +11,9 @@ import { LOCAL_DEV_PUBLIC_URL } from '../../src/config/types';
 import { buildGateway } from '../../src/index';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { createSigningJwk, signingVars } from '../introspection/keys';
+import { executionContext } from '../helpers/execution-context';
 
-const ctx = {
-  waitUntil: () => undefined,
-  passThroughOnException: () => undefined,
-} as unknown as ExecutionContext;
+const ctx = executionContext();
 
 type Env = Parameters<typeof buildGateway>[0];
 

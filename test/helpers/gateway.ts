@@ -11,6 +11,7 @@ import { createGhesEmulator } from '../../emulator/index';
 import { createTestCallerKeys, mintCallerJwt, type TestCallerKeys } from './caller';
 import { TestClock } from './clock';
 import { contractViolations } from './openapi-contract';
+import { executionContext } from './execution-context';
 
 export const GHES_URL = 'https://ghes.test/api/v3';
 export const CALLER_ISS = 'https://callers.test';
@@ -154,12 +155,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const gatewayFetch = built.value;
   /** Work the gateway handed to `ctx.waitUntil` (cache writes), for `settle()`. */
   const pending: Promise<unknown>[] = [];
-  const ctx = {
-    waitUntil: (promise: Promise<unknown>) => {
-      pending.push(promise);
-    },
-    passThroughOnException: () => undefined,
-  } as unknown as ExecutionContext;
+  const ctx = executionContext((promise) => {
+    pending.push(promise);
+  });
   /** Waits for everything passed to `ctx.waitUntil` so far (and what that work queued in turn). */
   /**
    * Every answer is checked against /openapi.json (test/helpers/openapi-contract.ts). The

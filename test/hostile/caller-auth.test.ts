@@ -29,6 +29,7 @@ import {
   type Expectation,
 } from './harness';
 import { record } from './record';
+import { executionContext } from '../helpers/execution-context';
 
 const T = unknownToken(21);
 
@@ -292,10 +293,7 @@ describe('caller-auth attacks on every protected route', () => {
       if (!built.ok) throw new Error(built.error.join('; '));
       return built;
     };
-    const ctx = {
-      waitUntil: () => undefined,
-      passThroughOnException: () => undefined,
-    } as unknown as ExecutionContext;
+    const ctx = executionContext();
     const gateway = build();
     const send = (g: typeof gateway, req: { path: string; init: RequestInit }) =>
       g.value(new Request(`https://gateway.test${req.path}`, req.init), vars as never, ctx);

@@ -35,6 +35,7 @@ import { CALLER_AUD, CALLER_ISS, GHES_URL } from '../helpers/gateway';
 import { TestClock } from '../helpers/clock';
 import { memoryKv } from '../helpers/memory-kv';
 import { StrictKv } from '../helpers/strict-kv';
+import { executionContext } from '../helpers/execution-context';
 
 export const OAUTH = 'prop-oauth';
 export const GH_APP = 'prop-github-app';
@@ -222,10 +223,7 @@ export async function createPropertyGateway(s: GeneratedSecrets): Promise<Proper
   });
   if (!built.ok) throw new Error(`property gateway misconfigured: ${built.error.join('; ')}`);
   const pending: Promise<unknown>[] = [];
-  const ctx = {
-    waitUntil: (p: Promise<unknown>) => void pending.push(p),
-    passThroughOnException: () => undefined,
-  } as unknown as ExecutionContext;
+  const ctx = executionContext((p) => void pending.push(p));
   const exchanges: Exchange[] = [];
   const caller = () =>
     mintCallerJwt(keys, { sub: 'svc-prop', iss: CALLER_ISS, aud: CALLER_AUD }, {}, clock.ms);

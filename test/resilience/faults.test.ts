@@ -28,6 +28,7 @@ import {
 } from '../helpers/gateway-requests';
 import { StrictKv } from '../helpers/strict-kv';
 import { record } from '../hostile/record';
+import { executionContext } from '../helpers/execution-context';
 
 async function expectInactive(res: Response): Promise<void> {
   expect({ status: res.status, body: await res.text() }).toEqual({
@@ -574,10 +575,7 @@ describe('KV failures: requests are still answered correctly', () => {
         body: JSON.stringify({ access_token: t }),
       }),
       first.vars as Parameters<typeof buildGateway>[0],
-      {
-        waitUntil: () => undefined,
-        passThroughOnException: () => undefined,
-      } as unknown as ExecutionContext,
+      executionContext(),
     );
     await expectProblem(res, 404, 'token-not-found');
     expect(first.emulator.calls().check).toBe(2);

@@ -19,6 +19,7 @@ import type { Bindings } from '../../src/config/types';
 import type { LogRecord } from '../../src/lib/log';
 import { propertyPlan } from '../helpers/fast-check';
 import { GATEWAY_URL, createTestGateway, seedTokens, type TestGateway } from '../helpers/gateway';
+import { executionContext } from '../helpers/execution-context';
 
 /** A gateway built as src/index.ts builds it, with its own KV and log. */
 interface Twin {
@@ -28,10 +29,7 @@ interface Twin {
   leanAnswers: number;
 }
 
-const ctx = {
-  waitUntil: () => undefined,
-  passThroughOnException: () => undefined,
-} as unknown as ExecutionContext;
+const ctx = executionContext();
 
 /** `buildGateway`'s composition, from `gw`'s configuration; `lean: false` leaves the pipeline out. */
 function twinOf(gw: TestGateway, lean: boolean): Twin {
