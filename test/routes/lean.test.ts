@@ -417,6 +417,16 @@ describe('lean pipeline', () => {
       }),
     ]);
     expect(gw.emulator.calls().check).toBe(1);
+    // A plain query (the gateway's own parameters) is no reason to hand it on; a credential-shaped
+    // one is (the app refuses it).
+    const plain = lean(
+      forwardAuthRequest(caller, token, '/forward-auth/api?app=demo-oauth&scope=repo'),
+      '/forward-auth/api',
+    );
+    expect(plain).toBeInstanceOf(Response);
+    expect((plain as Response).headers.get('x-auth-app')).toBe('demo-oauth');
+    const leaky = forwardAuthRequest(caller, token, `/forward-auth?access_token=${token}`);
+    expect(lean(leaky, '/forward-auth')).toBe(leaky);
   });
 
   it('answers an active introspection itself once cached; a denial and a miss go to the app', async () => {
@@ -443,6 +453,58 @@ describe('lean pipeline', () => {
     const denied = forwardAuthRequest(caller, octocatOauth, '/forward-auth?scope=admin:org');
     expect((await app(forwardAuthRequest(caller, octocatOauth))).status).toBe(200);
     expect(lean(denied, '/forward-auth')).toBe(denied);
+  });
+
+  it('reads no body the app would refuse unread: too long, undeclared, chunked, not a form, not a POST', async () => {
+    const gw = await createTestGateway();
+    const caller = await gw.caller();
+    const { app, lean } = hotOf(gw);
+    // The caller remembered, so only the body's own checks stand between it and a read.
+    await app(introspectRequest(caller, 'token=not-a-github-token'));
+    // MAX_BODY_BYTES (16 384 by default) exactly is read; one byte more is the app's (413).
+    const max = 16_384;
+    const sized = (length: number, extra: Record<string, string> = {}, method = 'POST') => {
+      const body = `token=not-a-github-token&pad=${'x'.repeat(length - 29)}`;
+      expect(new TextEncoder().encode(body).byteLength).toBe(length);
+      return new Request(`${GATEWAY_URL}/introspect`, {
+        method,
+        headers: {
+          authorization: `Bearer ${caller}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(length),
+          ...extra,
+        },
+        body,
+      });
+    };
+    const atMax = await lean(sized(max), '/introspect');
+    expect(atMax).toBeInstanceOf(Response);
+    expect(await (atMax as Response).json()).toEqual({ active: false });
+    const refused = [
+      sized(max + 1),
+      sized(100, { 'content-length': '99999999' }),
+      sized(100, { 'content-length': 'ten' }),
+      sized(100, { 'transfer-encoding': 'chunked' }),
+      sized(100, { 'content-type': 'application/json' }),
+      sized(100, { 'content-type': 'multipart/form-data; boundary=x' }),
+      sized(100, {}, 'PUT'),
+    ];
+    for (const req of refused) {
+      const label = `${req.method} ${[...req.headers].map(([k, v]) => `${k}=${v.slice(0, 20)}`).join(' ')}`;
+      expect(await lean(req, '/introspect'), label).toBe(req);
+      expect(req.bodyUsed, label).toBe(false);
+    }
+    // Undeclared: a stream of unknown length.
+    const streamed = new Request(`${GATEWAY_URL}/introspect`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${caller}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new Blob(['token=not-a-github-token']).stream(),
+    });
+    expect(await lean(streamed, '/introspect')).toBe(streamed);
+    expect(streamed.bodyUsed).toBe(false);
   });
 
   it('hands a body it could not read to the app, which answers and logs the failure', async () => {
