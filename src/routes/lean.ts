@@ -24,7 +24,6 @@ import { FORM_TYPE } from './api';
 
 /** What a lean answer reads and fills in (each read once from the request: each is a runtime call). */
 export interface LeanRequest {
-  readonly request: Request;
   readonly url: string;
   readonly headers: Headers;
   readonly caller: Caller;
@@ -74,7 +73,6 @@ export function leanPipeline(
 
   function answer(
     started: number,
-    request: Request,
     url: string,
     method: string,
     headers: Headers,
@@ -87,7 +85,7 @@ export function leanPipeline(
     const audit: AuditFields = {};
     let res: Response | undefined;
     try {
-      res = route.answer({ request, url, headers, caller, requestId, audit, form });
+      res = route.answer({ url, headers, caller, requestId, audit, form });
     } catch {
       // The app answers it, and logs whatever went wrong.
       return undefined;
@@ -114,8 +112,7 @@ export function leanPipeline(
     const headers = request.headers;
     const caller = route.caller(headers);
     if (caller === undefined) return request;
-    if (formMaxBytes === undefined)
-      return answer(started, request, url, method, headers, caller) ?? request;
+    if (formMaxBytes === undefined) return answer(started, url, method, headers, caller) ?? request;
     // Only a body of a declared length within the limit is read here; the app refuses or reads
     // any other (src/middleware/body-limit.ts), and it is never read twice.
     const declared = headers.get('content-length');
@@ -131,7 +128,7 @@ export function leanPipeline(
     // As the app's form reader decodes it (src/routes/api.ts): a Response without a type.
     return new Response(body).text().then(
       (text) => {
-        const res = answer(started, request, url, method, headers, caller, text);
+        const res = answer(started, url, method, headers, caller, text);
         return res ?? new Request(request, { body: BOM + text });
       },
       // The body could not be read (the client went away): the app meets the same failure

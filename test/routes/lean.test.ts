@@ -494,6 +494,16 @@ describe('lean pipeline', () => {
       expect(await lean(req, '/introspect'), label).toBe(req);
       expect(req.bodyUsed, label).toBe(false);
     }
+    // No body at all, whatever the headers say.
+    const empty = new Request(`${GATEWAY_URL}/introspect`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${caller}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': '0',
+      },
+    });
+    expect(await lean(empty, '/introspect')).toBe(empty);
     // Undeclared: a stream of unknown length.
     const streamed = new Request(`${GATEWAY_URL}/introspect`, {
       method: 'POST',
