@@ -11,8 +11,8 @@ export const GHES_VERSION = '3.22';
 
 /**
  * A `--quick` run of every part: it leaves out what would take it past its minute (the
- * schema-stack candidates, the required-work worker), which a full run or an `--only` naming them
- * measures.
+ * schema-stack candidates, the required-work worker, the `*_sampled` gateway), which a full run or
+ * an `--only` naming them measures.
  */
 export function plainQuick(ctx: Context): boolean {
   return ctx.o.quick && ctx.o.only.length === 0;
@@ -25,6 +25,14 @@ export function plainQuick(ctx: Context): boolean {
 export function wantsRequiredWork(ctx: Context): boolean {
   if (plainQuick(ctx)) return false;
   return (['required_introspect', 'required_forward_auth', 'hot_path'] as const).some((p) =>
+    ctx.wants(p),
+  );
+}
+
+/** The sampling gateway's two HTTP scenarios (`LOG_SAMPLE_HITS=1`); not in a plain `--quick`. */
+export function wantsSampledGateway(ctx: Context): boolean {
+  if (plainQuick(ctx)) return false;
+  return (['introspect_hit_sampled', 'forward_auth_hit_sampled'] as const).some((p) =>
     ctx.wants(p),
   );
 }

@@ -26,7 +26,14 @@ import {
 import { startWorker, type RunningWorker } from '../lib/workers';
 import { startKvHost } from '../lib/remote-kv';
 import type { Bundles } from './build';
-import { preflightReason, say, stillWanted, wantsRequiredWork, type Context } from './context';
+import {
+  preflightReason,
+  say,
+  stillWanted,
+  wantsRequiredWork,
+  wantsSampledGateway,
+  type Context,
+} from './context';
 import type { Ghes } from './start-emulator';
 
 export interface Prepared {
@@ -120,11 +127,10 @@ async function prepareGateway(p: Prep, gateway: Bundle, env: Record<string, stri
   const em = ghes.emulator!;
   const f = ghes.fixture;
   const parts: PartId[] = ['introspect_hit', 'forward_auth_hit', 'introspect_miss', 'burst'];
-  const sampledParts: PartId[] = ['introspect_hit_sampled', 'forward_auth_hit_sampled'];
   const wanted = (ps: PartId[]) => ps.some((part) => ctx.wants(part));
   const w = wanted(parts) ? await start(p, gateway, env, ctx.o.profile, p.kvHost) : undefined;
   const sampledEnv = { ...env, LOG_SAMPLE_HITS: '1' };
-  const sampled = wanted(sampledParts)
+  const sampled = wantsSampledGateway(ctx)
     ? await start(p, gateway, sampledEnv, ctx.o.profile, p.kvHost)
     : undefined;
   if (w !== undefined) {
