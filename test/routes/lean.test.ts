@@ -364,6 +364,57 @@ describe('lean pipeline vs the app (differential)', () => {
   );
 });
 
+describe('lean pipeline vs the app as time passes (differential)', () => {
+  const plan = propertyPlan(80, 80);
+
+  it(
+    'answers and logs alike across the expiry of cached answers, remembered keys and callers',
+    async () => {
+      const f = await setUp();
+      const tokens = Object.values(f.endUser);
+      await fc.assert(
+        fc.asyncProperty(
+          // Steps around CACHE_POSITIVE_TTL_S (60 s: the L1 entry and the remembered key), the
+          // caller cache's 60 s and a caller JWT's 300 s life.
+          fc.constantFrom(0, 1, 30, 59, 60, 61, 119, 120, 299, 300, 301),
+          fc.constantFrom('forward_auth' as const, 'introspect' as const),
+          fc.constantFrom(...tokens),
+          fc.constantFrom(...APPS, undefined),
+          // A caller JWT minted now, or the one minted when the gateways were warmed.
+          fc.boolean(),
+          async (advanceS, kind, token, app, fresh) => {
+            f.gw.clock.advance(advanceS);
+            const caller = fresh ? await f.gw.caller('svc-demo') : f.callers.demo;
+            const make =
+              kind === 'forward_auth'
+                ? () =>
+                    forwardAuthRequest(
+                      caller,
+                      token,
+                      app === undefined ? '/forward-auth' : `/forward-auth?app=${app}`,
+                    )
+                : () =>
+                    introspectRequest(
+                      caller,
+                      `token=${token}${app === undefined ? '' : `&app=${app}`}`,
+                    );
+            // Twice: the first may fill what the second then finds remembered.
+            for (let i = 0; i < 2; i++) {
+              const viaLean = await seen(f.lean, make);
+              const viaApp = await seen(f.app, make);
+              expect(viaLean).toEqual(viaApp);
+            }
+          },
+        ),
+        plan.params,
+      );
+      // Not vacuous: the lean pipeline answered many of them.
+      expect(f.lean.leanAnswers).toBeGreaterThan(plan.numRuns / 4);
+    },
+    plan.timeoutMs,
+  );
+});
+
 describe('lean pipeline', () => {
   /** The hot app, and its lean dispatch for a request (whose URL and routing path it reads). */
   function hotOf(gw: TestGateway): {
@@ -427,6 +478,24 @@ describe('lean pipeline', () => {
     expect((plain as Response).headers.get('x-auth-app')).toBe('demo-oauth');
     const leaky = forwardAuthRequest(caller, token, `/forward-auth?access_token=${token}`);
     expect(lean(leaky, '/forward-auth')).toBe(leaky);
+  });
+
+  it("answers for a remembered caller up to the instant its JWT's check would fail, not at it", async () => {
+    const gw = await createTestGateway();
+    const token = seedTokens(gw).octocatOauth;
+    // exp 20 s from now; with the 30 s clock tolerance it is refused from exp + 30 s on, before
+    // the caller cache's own 60 s are up.
+    const exp = Math.floor(gw.clock.ms / 1000) + 20;
+    const caller = await gw.caller('svc-demo', { exp });
+    const { app, lean } = hotOf(gw);
+    expect((await app(forwardAuthRequest(caller, token))).status).toBe(200);
+    gw.clock.ms = (exp + 30) * 1000 - 1;
+    // The entry and the remembered key have 60 s: still fresh here.
+    expect(lean(forwardAuthRequest(caller, token), '/forward-auth')).toBeInstanceOf(Response);
+    gw.clock.ms = (exp + 30) * 1000;
+    const handed = forwardAuthRequest(caller, token);
+    expect(lean(handed, '/forward-auth')).toBe(handed);
+    expect((await app(handed)).status).toBe(401);
   });
 
   it('answers an active introspection itself once cached; a denial and a miss go to the app', async () => {
