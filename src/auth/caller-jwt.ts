@@ -111,13 +111,19 @@ export function createCallerVerifier(options: CallerJwtOptions): CallerVerifier 
     cacheTtlMs > 0 ? (options.verificationCacheSize ?? DEFAULT_CACHE_SIZE) : 0,
   );
 
+  /** The caller remembered for `token`, while it may be reused at `nowMs`; an expired one goes. */
+  const rememberedAt = (token: string, nowMs: number): JwtCaller | undefined => {
+    const hit = cache.get(token);
+    if (hit === undefined) return undefined;
+    if (nowMs < hit.until) return hit.caller;
+    cache.delete(token);
+    return undefined;
+  };
+
   const verifyCaller = async function verifyCaller(token: string): Promise<JwtCaller> {
     const nowMs = now();
-    const hit = cache.get(token);
-    if (hit !== undefined) {
-      if (nowMs < hit.until) return hit.caller;
-      cache.delete(token);
-    }
+    const remembered = rememberedAt(token, nowMs);
+    if (remembered !== undefined) return remembered;
     if (token.length > MAX_CALLER_TOKEN_LENGTH)
       throw invalidToken(
         'malformed token',
@@ -150,9 +156,6 @@ export function createCallerVerifier(options: CallerJwtOptions): CallerVerifier 
     return caller;
   };
   return Object.assign(verifyCaller, {
-    remembered(token: string): JwtCaller | undefined {
-      const hit = cache.get(token);
-      return hit !== undefined && now() < hit.until ? hit.caller : undefined;
-    },
+    remembered: (token: string): JwtCaller | undefined => rememberedAt(token, now()),
   });
 }

@@ -75,7 +75,7 @@ export class TokenKeyer {
 
   /** base64url HMAC of (client_id, token): remembered, or one crypto.subtle call. */
   async hash(clientId: string, token: string): Promise<string> {
-    const input = `${KEY_VERSION}\0tok\0${clientId}\0${token}`;
+    const input = macInput(clientId, token);
     // An expired one is computed again below, and replaces this one.
     const remembered = this.#remembered(input);
     if (remembered !== undefined) return remembered;
@@ -103,7 +103,7 @@ export class TokenKeyer {
    * promise: the hot paths answer an L1 hit synchronously (src/routes/lean.ts).
    */
   knownHash(clientId: string, token: string): string | undefined {
-    return this.#remembered(`${KEY_VERSION}\0tok\0${clientId}\0${token}`);
+    return this.#remembered(macInput(clientId, token));
   }
 
   #remembered(input: string): string | undefined {
@@ -112,6 +112,11 @@ export class TokenKeyer {
     const entry = known.keys.get(input);
     return entry !== undefined && known.clock.now() < entry.untilMs ? entry.hash : undefined;
   }
+}
+
+/** The MAC input of a token's key, and the remembered keys' map key. */
+function macInput(clientId: string, token: string): string {
+  return `${KEY_VERSION}\0tok\0${clientId}\0${token}`;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

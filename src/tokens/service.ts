@@ -79,6 +79,13 @@ function grantUserId(auth: { user?: { id?: unknown } | null } | undefined): numb
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
 }
 
+/** A check's cache facts on the request's audit line (`check` and `peek` alike). */
+function recorded(audit: TokenAudit, outcome: CheckOutcome): CheckOutcome {
+  audit.cache_status = outcome.cacheStatus;
+  audit.token_id = outcome.tokenId;
+  return outcome;
+}
+
 export class TokenService {
   readonly #cache: TokenCache;
   readonly #health: CredentialHealth;
@@ -98,10 +105,10 @@ export class TokenService {
   async check(req: TokenRequest, app: AppConfig, token: string): Promise<CheckOutcome> {
     const opts: CheckOptions = { onKvRead: timeInto(req.audit, 'kv_ms') };
     if (req.waitUntil !== undefined) opts.waitUntil = req.waitUntil;
-    const outcome = await this.#cache.check(app, token, () => this.#load(req, app, token), opts);
-    req.audit.cache_status = outcome.cacheStatus;
-    req.audit.token_id = outcome.tokenId;
-    return outcome;
+    return recorded(
+      req.audit,
+      await this.#cache.check(app, token, () => this.#load(req, app, token), opts),
+    );
   }
 
   /**
@@ -112,11 +119,7 @@ export class TokenService {
    */
   peek(audit: TokenAudit, app: AppConfig, token: string): CheckOutcome | undefined {
     const outcome = this.#cache.peek(app, token);
-    if (outcome !== undefined) {
-      audit.cache_status = outcome.cacheStatus;
-      audit.token_id = outcome.tokenId;
-    }
-    return outcome;
+    return outcome === undefined ? undefined : recorded(audit, outcome);
   }
 
   answeredFromL1(): void {
