@@ -15,7 +15,7 @@ import { auditLog, auditWriter, type AuditLogOptions } from './middleware/audit'
 import { leanPipeline, type LeanResult, type LeanRoute } from './routes/lean';
 import { setResponseHeader } from './middleware/response-headers';
 import { Api } from './routes/api';
-import { refuseTokenInQuery } from './middleware/token-in-query';
+import { queryOf, refuseTokenInQuery } from './middleware/token-in-query';
 import { registerAuthorizationRoutes } from './routes/authorizations';
 import { registerDocsRoutes } from './routes/docs';
 import { registerDocumentRoute } from './routes/document-route';
@@ -78,9 +78,8 @@ export function createHotApp(deps: GatewayDeps): { app: Hono<AppEnv>; lean: Lean
       const answer =
         path === '/introspect' ? introspect : path === '/healthz' ? undefined : forwardAuth;
       if (answer === undefined) return request;
-      const at = url.indexOf('?');
-      // The query as the app's token-in-query check reads it (src/middleware/token-in-query.ts).
-      return answer(request, url, at === -1 ? '' : (url.slice(at + 1).split('#')[0] ?? ''));
+      // The query as the app's token-in-query check reads it.
+      return answer(request, url, queryOf(url));
     },
   };
 }

@@ -51,12 +51,18 @@ export function plainlyClean(query: string): boolean {
   return !query.includes('%') && !looksSecret(query) && !CREDENTIAL_NAME.test(query);
 }
 
+/** A URL's query string, without `?` or fragment; '' when it has none. */
+export function queryOf(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : (url.slice(at + 1).split('#')[0] ?? '');
+}
+
 export function refuseTokenInQuery(): MiddlewareHandler {
   return async function tokenInQuery(c, next) {
     const url = c.req.url;
     // The common cases — no query, or a plain one like forward auth's `?app=` — parse nothing.
-    const at = url.indexOf('?');
-    if (at !== -1 && !plainlyClean(url.slice(at + 1).split('#')[0] ?? '')) {
+    const query = queryOf(url);
+    if (query !== '' && !plainlyClean(query)) {
       const name = credentialParameter(new URL(url).searchParams);
       if (name !== undefined)
         throw new GatewayError('token-in-query', {

@@ -30,6 +30,9 @@ import {
 import { signerFor } from '../introspection/signer';
 import { appFor, callerApp, checkThroughCache } from './common';
 import type { LeanRoute } from './lean';
+import type { CheckOutcome } from '../cache/token-cache';
+import type { AppConfig } from '../config/types';
+import type { AuditFields } from '../middleware/audit';
 import { validate } from '../middleware/validation';
 import { APP_NAME_PATTERN } from '../config/types';
 import { FORM_TYPE, JSON_TYPE, formFields, type Api, type RouteSpec } from './api';
@@ -177,6 +180,23 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): LeanRo
     return headers;
   }
 
+  /**
+   * The answer to a token's check — none for a token the app cannot have issued, inactive without
+   * a GHES call (src/ghes/token-format.ts) — with its Cache-Status; the audit line's outcome.
+   */
+  function answerOf(
+    audit: AuditFields,
+    app: AppConfig,
+    outcome: CheckOutcome | undefined,
+  ): { answered: IntrospectionAnswer; cacheStatus: string | undefined } {
+    const answered =
+      outcome === undefined
+        ? INACTIVE_ANSWER
+        : introspectionAnswer(outcome.result, app.name, deps.clock.now());
+    audit.outcome = answered.answer.active ? 'active' : 'inactive';
+    return { answered, cacheStatus: outcome?.cacheStatus };
+  }
+
   // Introspection answers are never cached anywhere, errors included (RFC 7662 §4).
   api.use('/introspect', noStore());
   const introspectionCaller = callerAuth(callerAuthOptions(deps));
@@ -203,18 +223,11 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): LeanRo
     const format = formatFor(c.req.header('accept'));
     const appConfig = appFor(c, deps, form.app, 'introspect');
 
-    let answered: IntrospectionAnswer = INACTIVE_ANSWER;
-    let cacheStatus: string | undefined;
-    // A token the app cannot have issued is inactive without a GHES call (src/ghes/token-format.ts).
-    if (couldBeAppToken(form.token, appConfig.kind)) {
-      const outcome = await checkThroughCache(c, deps, appConfig, form.token, checkBudget(c)).catch(
-        failClosed,
-      );
-      answered = introspectionAnswer(outcome.result, appConfig.name, deps.clock.now());
-      cacheStatus = outcome.cacheStatus;
-    }
+    const outcome = couldBeAppToken(form.token, appConfig.kind)
+      ? await checkThroughCache(c, deps, appConfig, form.token, checkBudget(c)).catch(failClosed)
+      : undefined;
+    const { answered, cacheStatus } = answerOf(audit, appConfig, outcome);
     const { answer } = answered;
-    audit.outcome = answer.active ? 'active' : 'inactive';
     // The answer's headers, given to the Response at once (as forward auth's).
     const headers = jsonHeaders(cacheStatus);
 
@@ -248,16 +261,13 @@ export function registerIntrospectionRoutes(api: Api, deps: GatewayDeps): LeanRo
       if (repeated.length > 0) return undefined;
       const form = validate(IntrospectionForm, fields, 'form', 'invalid-request');
       const app = callerApp(audit, caller, deps, form.app, 'introspect');
-      let answered = INACTIVE_ANSWER;
-      let cacheStatus: string | undefined;
+      let outcome: CheckOutcome | undefined;
       if (couldBeAppToken(form.token, app.kind)) {
-        const outcome = deps.tokens.peek(audit, app, form.token);
+        outcome = deps.tokens.peek(audit, app, form.token);
         if (outcome === undefined) return undefined;
-        answered = introspectionAnswer(outcome.result, app.name, deps.clock.now());
-        cacheStatus = outcome.cacheStatus;
         deps.tokens.answeredFromL1();
       }
-      audit.outcome = answered.answer.active ? 'active' : 'inactive';
+      const { answered, cacheStatus } = answerOf(audit, app, outcome);
       return new Response(answered.json, {
         status: 200,
         headers: jsonHeaders(cacheStatus, requestId),
