@@ -155,26 +155,19 @@ function otherFigures(r: Results): Array<[string, string]> {
   );
   const perBaseline = (rps: number | null): number | null =>
     rps === null || r.baseline_rps === null || r.baseline_rps <= 0 ? null : rps / r.baseline_rps;
-  add(
-    'the required work alone over HTTP ÷ hello world: introspection (target for the gateway ≥ 0.65)',
-    perBaseline(r.required_introspect_rps),
-    (n) => n.toFixed(3),
-  );
-  add(
-    'the required work alone over HTTP ÷ hello world: forward auth (target for the gateway ≥ 0.75)',
-    perBaseline(r.required_forward_auth_rps),
-    (n) => n.toFixed(3),
-  );
-  add(
-    'introspect hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP',
-    perBaseline(r.introspect_hit_sampled_rps),
-    (n) => n.toFixed(3),
-  );
-  add(
-    'forward auth hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP',
-    perBaseline(r.forward_auth_hit_sampled_rps),
-    (n) => n.toFixed(3),
-  );
+  for (const [label, rps] of [
+    [
+      'the required work alone over HTTP ÷ hello world: introspection (target for the gateway ≥ 0.65)',
+      r.required_introspect_rps,
+    ],
+    [
+      'the required work alone over HTTP ÷ hello world: forward auth (target for the gateway ≥ 0.75)',
+      r.required_forward_auth_rps,
+    ],
+    ['introspect hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP', r.introspect_hit_sampled_rps],
+    ['forward auth hit with LOG_SAMPLE_HITS=1 ÷ hello world, HTTP', r.forward_auth_hit_sampled_rps],
+  ] as const)
+    add(label, perBaseline(rps), (n) => n.toFixed(3));
   add('introspect_miss p50', r.introspect_miss_p50_ms, (n) => `${fmtMs(n)} ms`);
   add('emulator direct p50 (same latency)', r.emulator_direct_p50_ms, (n) => `${fmtMs(n)} ms`);
   add(
