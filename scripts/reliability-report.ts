@@ -93,6 +93,12 @@ interface SoakSummary {
     peak: number;
     by_tenth: Array<number | null>;
   };
+  /** Absent in summaries written before the heap readings (test/soak/soak.node.ts). */
+  heap_kib?: {
+    quiet: Array<[number, number]>;
+    peak: number;
+    readings: Array<[number, number, number]>;
+  };
   violations: number;
   undocumented: number;
   malformed: number;
@@ -237,6 +243,22 @@ function renderWindow(w: WindowSummary, lines: string[]): void {
   );
 }
 
+/** The gateway isolate's own live heap (after a collection), as the soak read it through DevTools. */
+function heapLines(s: SoakSummary): string[] {
+  const h = s.heap_kib;
+  if (h === undefined) return [];
+  const [mid, end] = h.quiet;
+  const quiet =
+    mid === undefined || end === undefined
+      ? 'not read'
+      : `${mid[1]} KiB after ${mid[0]} answers, ${end[1]} KiB after ${end[0]} (${end[1] - mid[1] >= 0 ? '+' : ''}${end[1] - mid[1]} KiB over the second half)`;
+  return [
+    `- Gateway isolate's live heap after a collection, with no request in flight: ${quiet}; ` +
+      `under load ${h.readings.map(([, , kib]) => kib).join(' → ')} KiB (peak ${h.peak}). ` +
+      'This is only what the gateway still references, so unlike RSS it must stay flat once L1 is full.',
+  ];
+}
+
 function renderSoak(s: SoakSummary, lines: string[]): void {
   lines.push(
     `Mode **${s.mode}** (seed ${s.seed}): ${s.concurrency} concurrent clients for ${s.load_s} s, ${s.requests} answers, ` +
@@ -269,6 +291,7 @@ function renderSoak(s: SoakSummary, lines: string[]): void {
     `- L1 cap ${s.l1_cap}: ${s.l1_evicted_after === null ? 'eviction not measured' : `a token checked before ${s.l1_evicted_after} other distinct tokens was answered from KV, not L1 (the cap holds in the deployed bundle)`}.`,
     `- workerd resident memory (MiB, highest sample per tenth of the run): ${s.rss_mib.by_tenth.map((v) => v ?? '–').join(' → ')}; peak ${s.rss_mib.peak}. ` +
       "This includes the runtime's own heap growth under load and miniflare's in-memory KV, so it guards against runaway growth only; the L1 cap is proven by the eviction above.",
+    ...heapLines(s),
     '',
     'Checks:',
     '',

@@ -91,6 +91,18 @@ export class WorkerProfiler {
     });
   }
 
+  /**
+   * The isolate's live JavaScript heap in bytes: what is still referenced after a full garbage
+   * collection (what a leak keeps, and what the isolate's memory limit is about). workerd never
+   * answers `HeapProfiler.collectGarbage`; a heap snapshot collects garbage first, so one is taken
+   * (its chunks, a few MiB, are dropped unread) and the heap read right after it.
+   */
+  async heapAfterGc(): Promise<number> {
+    await this.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    const { usedSize } = await this.call<{ usedSize: number }>('Runtime.getHeapUsage');
+    return usedSize;
+  }
+
   async start(samplingIntervalUs = 100): Promise<void> {
     await this.call('Profiler.enable');
     await this.call('Profiler.setSamplingInterval', { interval: samplingIntervalUs });

@@ -1,11 +1,10 @@
 /**
- * Resident memory of the workerd processes miniflare started for this run, read from Linux
- * `/proc` (`VmRSS`). The gateway exposes no statistics, so the process is the only honest
- * witness that memory stayed bounded: the L1 cache is capped (CACHE_L1_MAX_ENTRIES) and every
- * other per-isolate structure must be too, however many distinct tokens pass.
- *
- * The figure includes miniflare's in-memory KV store, which grows with every distinct token
- * cached until the entries' TTL: the bound the soak asserts leaves room for that.
+ * Memory of the soak's gateway, two ways. Resident memory of the workerd processes miniflare
+ * started (Linux `/proc`, `VmRSS`): it includes the runtime's own growth under load and
+ * miniflare's in-memory KV, so it can only catch runaway growth. And the gateway isolate's live
+ * JavaScript heap, read through DevTools (`HeapSampler`): what the gateway's code still
+ * references, which must stay flat once L1 (capped by CACHE_L1_MAX_ENTRIES) is full, however many
+ * distinct tokens pass.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -110,3 +109,65 @@ export class RssSampler {
 }
 
 export const MiB = 1024 * 1024;
+
+/** One reading of the gateway isolate's live heap. */
+export interface HeapSample {
+  /** ms since `start()`. */
+  atMs: number;
+  /** Answers the soak had counted when the reading was taken. */
+  answers: number;
+  bytes: number;
+}
+
+/**
+ * The gateway isolate's live JavaScript heap (after a full collection), read through DevTools
+ * every `everyMs` while the load runs: the trend and the peak under load. Unlike RSS, which
+ * workerd and miniflare's KV grow on their own, this is only what the gateway's code still
+ * references. Readings are taken one after another (each pauses the isolate for a heap snapshot,
+ * ~0.2 s), never overlapping. Under load each also holds the requests in flight, so the soak's
+ * growth check uses readings taken with none in flight instead.
+ */
+export class HeapSampler {
+  readonly samples: HeapSample[] = [];
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #started = performance.now();
+  #error: unknown;
+
+  constructor(
+    private readonly read: () => Promise<number>,
+    private readonly answers: () => number,
+  ) {}
+
+  start(everyMs: number): void {
+    this.#started = performance.now();
+    this.#running = (async () => {
+      while (!this.#stopped) {
+        await this.sample();
+        if (this.#error !== undefined) return;
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    })();
+  }
+
+  async sample(): Promise<void> {
+    try {
+      const bytes = await this.read();
+      this.samples.push({
+        atMs: performance.now() - this.#started,
+        answers: this.answers(),
+        bytes,
+      });
+    } catch (e) {
+      this.#error ??= e;
+    }
+  }
+
+  /** Stops the readings and takes a last one; throws the first reading that failed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+    if (this.#error === undefined) await this.sample();
+    if (this.#error !== undefined) throw this.#error;
+  }
+}

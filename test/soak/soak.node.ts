@@ -41,7 +41,8 @@ import {
   type Op,
 } from './contract.node.js';
 import { callerCredential, startStack } from './stack.node.js';
-import { MiB, RssSampler } from './memory.node.js';
+import { freePort, WorkerProfiler } from '../../bench/lib/profile.js';
+import { HeapSampler, MiB, RssSampler } from './memory.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -113,6 +114,15 @@ const BREAKER_COOLDOWN_MS = 1000;
 const CLIENT_TIMEOUT_MS = 10_000;
 /** Runaway-growth guard for workerd's RSS (see the memory check). */
 const RSS_LIMIT = 1536 * MiB;
+/**
+ * How much the gateway isolate's live heap may grow over the second half of the load, read with
+ * no request in flight (L1 is long full by then). A sound gateway grew 13–111 KiB in short runs
+ * (code compiled for paths first taken late, e.g. a fault phase); a planted map entry per request
+ * (~90 B) grew it 533 KiB over 6 100 answers and failed this check, where RSS saw nothing.
+ */
+const HEAP_GROWTH_LIMIT = 256 * 1024;
+/** Far under a Workers isolate's 128 MB: the gateway's own heap is a few MiB. */
+const HEAP_LIMIT = 32 * MiB;
 
 // ---------------------------------------------------------------------------------------------
 // Tokens: slots of live tokens, the revocation ledger, made-up tokens
@@ -453,8 +463,8 @@ async function mutate(w: World): Promise<void> {
   }
 }
 
-async function client(w: World, until: number): Promise<void> {
-  while (performance.now() < until && w.stats.requests < w.opts.maxRequests) {
+async function client(w: World, until: number, maxRequests: number): Promise<void> {
+  while (performance.now() < until && w.stats.requests < maxRequests) {
     if (w.random() < 0.12) await mutate(w);
     else await read(w);
   }
@@ -593,6 +603,10 @@ async function main(): Promise<number> {
   };
   const ledger = new Ledger();
   const sampler = new RssSampler();
+  let heap: HeapSampler | undefined;
+  let heapError = 'not run';
+  /** The heap with no request in flight: halfway through the load, and at its end. */
+  const quietHeap: { answers: number; bytes: number }[] = [];
   const checkLines: string[] = [];
   let loadStart = 0;
   let loadEnd = 0;
@@ -620,8 +634,16 @@ async function main(): Promise<number> {
         [CALLER]: { apps: ['*'], operations: [...OPS], default_app: OAUTH },
       }),
     };
-    const gateway = await startGateway({ mainPath, project, bindings });
+    // DevTools on the gateway, to read its isolate's live heap (the heap check).
+    const inspectorPort = await freePort();
+    const gateway = await startGateway({ mainPath, project, bindings, inspectorPort });
     cleanup.add('stop gateway', () => gateway.dispose());
+    const devtools = await WorkerProfiler.connect(inspectorPort, 'ghes-token-gateway');
+    cleanup.add('close the DevTools session', () => devtools.close());
+    heap = new HeapSampler(
+      () => devtools.heapAfterGc(),
+      () => stats.requests,
+    );
     const doc = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as Parameters<
       typeof contractFrom
     >[0];
@@ -656,13 +678,33 @@ async function main(): Promise<number> {
 
     if (!sampler.start(250)) throw new Error('no workerd process found under /proc to sample');
     loadStart = performance.now();
+    // About a dozen readings over the load, each a heap snapshot that pauses the isolate ~0.2 s.
+    heap.start(Math.max(1000, (opts.durationS * 1000) / 12));
     const setupS = (loadStart - started) / 1000;
     const until = loadStart + opts.durationS * 1000;
-    await Promise.all([
-      faultDriver(w, until, opts.short ? 1200 : 2500),
-      ...Array.from({ length: opts.concurrency }, () => client(w, until)),
-    ]);
+    const clients = (end: number, maxRequests: number) =>
+      Promise.all(Array.from({ length: opts.concurrency }, () => client(w, end, maxRequests)));
+    // The load in two halves, with the clients stopped in between: the gateway's heap is read
+    // when no request is in flight (readings under load move by the requests in flight).
+    const faults = faultDriver(w, until, opts.short ? 1200 : 2500);
+    const readQuiet = async () => {
+      try {
+        quietHeap.push({ answers: stats.requests, bytes: await devtools.heapAfterGc() });
+      } catch (e) {
+        heapError = `reading the heap through DevTools failed: ${errorText(e)}`;
+      }
+    };
+    await clients(loadStart + opts.durationS * 500, opts.maxRequests / 2);
+    await readQuiet();
+    await Promise.all([faults, clients(until, opts.maxRequests)]);
     loadEnd = performance.now();
+    await readQuiet();
+    try {
+      await heap.stop();
+      if (quietHeap.length === 2) heapError = '';
+    } catch (e) {
+      heapError = `reading the heap through DevTools failed: ${errorText(e)}`;
+    }
     emulator.emulator.clearFaults();
     emulator.emulator.releaseHangs();
     // Recovery: once the breaker has cooled down, a live token checks fine again.
@@ -754,12 +796,34 @@ async function main(): Promise<number> {
   );
   // workerd under miniflare grows its heap for a while under any load (a hello-world worker
   // plateaus near 800 MiB after a few hundred thousand requests), so RSS cannot prove a cap; it
-  // does catch runaway growth, e.g. something kept per request or per token.
+  // does catch runaway growth outside the isolate. The gateway's own heap is checked below.
   await verify(`workerd resident memory stayed under ${RSS_LIMIT / MiB} MiB`, async () => {
     if (sampler.samples.length < 4)
       throw new Error(`not enough RSS samples (${sampler.samples.length})`);
     if (peak > RSS_LIMIT) throw new Error(`peak RSS ${(peak / MiB).toFixed(0)} MiB`);
   });
+  // The gateway's own memory, read in its isolate: flat once L1 is full, whatever RSS does.
+  const [heapMid, heapEnd] = quietHeap;
+  const heapPeak = Math.max(
+    0,
+    ...(heap?.samples ?? []).map((h) => h.bytes),
+    ...quietHeap.map((h) => h.bytes),
+  );
+  await verify(
+    `gateway isolate's live heap, read with no request in flight, grew under ${HEAP_GROWTH_LIMIT / 1024} KiB over the second half of the load; peak under ${HEAP_LIMIT / MiB} MiB`,
+    async () => {
+      if (heapError !== '') throw new Error(heapError);
+      if (heapMid === undefined || heapEnd === undefined) throw new Error('no heap readings');
+      const growth = heapEnd.bytes - heapMid.bytes;
+      const answers = heapEnd.answers - heapMid.answers;
+      if (answers < minRequests / 2) throw new Error(`only ${answers} answers in the second half`);
+      if (growth > HEAP_GROWTH_LIMIT)
+        throw new Error(
+          `grew ${(growth / 1024).toFixed(0)} KiB over ${answers} answers (${(growth / answers).toFixed(0)} B per answer)`,
+        );
+      if (heapPeak > HEAP_LIMIT) throw new Error(`peak ${(heapPeak / MiB).toFixed(1)} MiB`);
+    },
+  );
   await verify('answers normally once faults stop and the breaker cools down', async () => {
     if (recovered?.status !== 200)
       throw new Error(`check answered ${recovered?.status ?? 'nothing'}: ${recovered?.body ?? ''}`);
@@ -791,6 +855,17 @@ async function main(): Promise<number> {
         return m === undefined ? null : Math.round(m / MiB);
       }),
     },
+    heap_kib: {
+      // With no request in flight: [answers so far, KiB] halfway and at the end of the load.
+      quiet: quietHeap.map((h) => [h.answers, Math.round(h.bytes / 1024)]),
+      peak: Math.round(heapPeak / 1024),
+      // Every reading: [ms into the load, answers so far, KiB].
+      readings: (heap?.samples ?? []).map((h) => [
+        Math.round(h.atMs),
+        h.answers,
+        Math.round(h.bytes / 1024),
+      ]),
+    },
     violations: ledger.violations.length,
     undocumented: stats.undocumented.length,
     malformed: stats.malformed.length,
@@ -800,7 +875,7 @@ async function main(): Promise<number> {
   console.log(`soak: answers by operation and status: ${JSON.stringify(stats.byOp)}`);
   console.log(`soak: fault phases: ${JSON.stringify(stats.faultPhases)}`);
   console.log(
-    `soak: ${stats.revocationsThroughGateway} revocations through the gateway, ${stats.revocationsAfterLostAnswer} after a lost answer; RSS ${JSON.stringify(summary.rss_mib)} MiB`,
+    `soak: ${stats.revocationsThroughGateway} revocations through the gateway, ${stats.revocationsAfterLostAnswer} after a lost answer; RSS ${JSON.stringify(summary.rss_mib)} MiB; isolate heap after GC ${JSON.stringify(summary.heap_kib)} KiB`,
   );
   if (opts.json !== undefined) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
   await cleanup.runAll();

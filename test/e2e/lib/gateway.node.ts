@@ -124,6 +124,8 @@ export async function startGateway(options: {
    * one KV namespace. Without it KV lives in miniflare's temporary directory, per instance.
    */
   kvPersist?: string;
+  /** A port for miniflare's inspector proxy: the worker is then reached by DevTools as `name`. */
+  inspectorPort?: number;
 }): Promise<RunningGateway> {
   const output = logTail(40);
   // The gateway never takes its public URL from the Host header, and requires PUBLIC_URL once
@@ -151,8 +153,10 @@ export async function startGateway(options: {
             },
             env: envOf(options.project, { ...publicUrl, ...options.bindings }),
           },
+          ...(options.inspectorPort !== undefined && { dev: { unsafeInspectorProxy: true } }),
         },
       ],
+      ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),
       ...(options.kvPersist !== undefined && { resourcePersistencePath: options.kvPersist }),
       // No dev registry: no other workerd on this machine sees this gateway or is seen by it.
       enableDevRegistry: false,
