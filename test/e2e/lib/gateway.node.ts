@@ -124,7 +124,7 @@ export async function startGateway(options: {
    * one KV namespace. Without it KV lives in miniflare's temporary directory, per instance.
    */
   kvPersist?: string;
-  /** A port for miniflare's inspector proxy: the worker is then reached by DevTools as `name`. */
+  /** A port for miniflare's inspector proxy: DevTools then reaches the worker as `ghes-token-gateway`. */
   inspectorPort?: number;
 }): Promise<RunningGateway> {
   const output = logTail(40);
