@@ -137,7 +137,22 @@ describe('caller JWT verification cache', () => {
     expect((await h.bearer(token)).status).toBe(200);
     h.clock.ms = T0 + 10_999;
     expect((await h.bearer(token)).status).toBe(200);
+    // Remembered for the token's whole allowed age (iat is in whole seconds, as jose reads it).
+    expect(h.keyLookups.count).toBe(1);
     h.clock.ms = T0 + 11_000;
+    const res = await h.bearer(token);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(challenge('token too old'));
+  });
+
+  it('remembers a token for its whole maximum age plus the clock tolerance, and no longer', async () => {
+    const h = createHarness({ keys, clockToleranceS: 5, maxTokenAgeS: 10 });
+    const token = await mint({ exp: T0 / 1000 + 3600 });
+    expect((await h.bearer(token)).status).toBe(200);
+    h.clock.ms = T0 + 15_999;
+    expect((await h.bearer(token)).status).toBe(200);
+    expect(h.keyLookups.count).toBe(1);
+    h.clock.ms = T0 + 16_000;
     const res = await h.bearer(token);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(challenge('token too old'));
@@ -248,6 +263,8 @@ describe('createCallerVerifier option checks', () => {
     ['alg none', { algorithms: ['ES256', 'none'] }, /must not contain "none"/],
     ['HS256', { algorithms: ['HS256'] }, /must not contain HS256: symmetric/],
     ['unknown alg', { algorithms: ['ES999'] }, /unsupported "ES999"/],
+    ['a number among the algorithms', { algorithms: ['ES256', 256] }, /must contain strings/],
+    ['null among the algorithms', { algorithms: [null, 'ES256'] }, /must contain strings/],
     ['empty issuer', { issuer: '' }, /"issuer" must be a non-empty string/],
     ['empty audience', { audience: '' }, /"audience" must be a non-empty string/],
     ['no key set', { keySet: undefined }, /"keySet" must be a key resolver/],

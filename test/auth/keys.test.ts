@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { assertCallerJwks, createCallerKeySet } from '../../src/auth/keys';
 import { ConfigurationError } from '../../src/lib/errors';
@@ -14,6 +15,21 @@ describe('inline key set checks', () => {
   it('accepts a public EC key set', () => {
     expect(() =>
       createCallerKeySet({ jwks: { keys: [ec()] }, jwksUrl: undefined, algorithms: ['ES256'] }),
+    ).not.toThrow();
+  });
+
+  // Every key type a pinned algorithm can use (src/auth/keys.ts ALG_KTY), each with a real public key.
+  it.each([
+    ['EC', 'ES384'],
+    ['RSA', 'PS256'],
+    ['OKP', 'EdDSA'],
+  ] as const)('accepts a public %s key for %s', async (kty, alg) => {
+    const { publicKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: `k-${alg}`, alg };
+    expect(jwk.kty).toBe(kty);
+    expect(() => assertCallerJwks({ keys: [jwk] }, [alg])).not.toThrow();
+    expect(() =>
+      createCallerKeySet({ jwks: { keys: [jwk] }, jwksUrl: undefined, algorithms: [alg] }),
     ).not.toThrow();
   });
 
@@ -52,6 +68,9 @@ describe('inline key set checks', () => {
     ['no keys', () => ({ keys: [] }), /has no keys/],
     ['no keys array', () => ({ foo: 1 }), /must be an object with a "keys" array/],
     ['a non-object key', () => ({ keys: ['x'] }), /key 0 is not a JSON object/],
+    ['null as a key', () => ({ keys: [ec(), null] }), /key 1 is not a JSON object/],
+    // An array is an object to `typeof`, and reads as one without a kty.
+    ['an array as a key', () => ({ keys: [['kty', 'EC']] }), /key 0 is not a JSON object/],
   ])('rejects %s', (_name, makeJwks, message) => {
     const jwks = makeJwks();
     expect(() => assertCallerJwks(jwks, ['ES256'])).toThrow(message);
