@@ -84,7 +84,7 @@ export function deadlineSpent(
 ): GatewayError {
   return new GatewayError('upstream-timeout', {
     detail: 'GHES did not answer within the deadline',
-    reason: `deadline of ${deadlineMs} ms spent after ${attempts} attempts`,
+    reason: `deadline of ${deadlineMs} ms spent after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
     mayHaveApplied,
   });
 }

@@ -177,6 +177,35 @@ describe('retries of idempotent calls', () => {
     expect(h.calls).toHaveLength(1);
   });
 
+  it('a retry gets only the time the deadline leaves, not a whole attempt timeout', async () => {
+    // The first attempt fails after 2 500 ms of a 3 000 ms deadline; the retry (after a 50 ms
+    // backoff) hangs. Its timeout is cut to the 450 ms left, so the call ends at the deadline
+    // rather than a full 2 000 ms attempt later.
+    const slow500 = async () => {
+      h.clock.ms += 2500;
+      return new Response('oops', { status: 500 });
+    };
+    const h = harness([slow500, hang()], { deadlineMs: 3000, timeoutMs: 2000, random: 0 });
+    const started = h.clock.ms;
+    await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-timeout');
+    expect(h.calls).toHaveLength(2);
+    expect(h.waits).toEqual([50]);
+    expect(h.clock.ms - started).toBe(3000);
+  });
+
+  it('a backoff that overruns the deadline (a late timer) ends the call without another attempt', async () => {
+    const h = harness([reply(500), json(200, authorization())], { deadlineMs: 3000, random: 0 });
+    // The isolate's timer fires long after the backoff asked for: the deadline has passed.
+    const sleep = h.clock.sleep;
+    h.clock.sleep = async (ms, signal) => {
+      await sleep(ms, signal);
+      h.clock.ms += 5000;
+    };
+    const err = await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-timeout');
+    expect(err.reason).toBe('deadline of 3000 ms spent after 1 attempt');
+    expect(h.calls).toHaveLength(1);
+  });
+
   it('a timeout is not retried', async () => {
     const h = harness([hang(), json(200, authorization())], { timeoutMs: 5 });
     await expectGatewayError(checkToken(h.ctx, TOKEN), 'upstream-timeout');
