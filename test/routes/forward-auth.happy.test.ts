@@ -29,6 +29,31 @@ describe('/forward-auth: allowed', () => {
     );
   });
 
+  it('documents as required every identity header an allowed answer carries, on every entry', async () => {
+    const gw = await createTestGateway();
+    type Doc = {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>;
+    };
+    const doc = (await (await gw.request('/openapi.json')).json()) as Doc;
+    const res = await forwardAuth(gw, '/forward-auth', seedTokens(gw).octocatOauth);
+    const sent = [...res.headers.keys()];
+    const identity = sent.filter((name) => name.startsWith('x-auth-'));
+    expect(identity.length).toBeGreaterThanOrEqual(5);
+    const entries = Object.entries(doc.paths).filter(([path]) => path.startsWith('/forward-auth'));
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    for (const [path, operations] of entries) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const headers = (operation.responses['200']?.headers ?? {}) as Record<
+          string,
+          { required?: boolean }
+        >;
+        const required = Object.keys(headers).filter((name) => headers[name]?.required === true);
+        for (const name of identity) expect(required, `${method} ${path}`).toContain(name);
+        for (const name of required) expect(sent, `${method} ${path}`).toContain(name);
+      }
+    }
+  });
+
   it('answers any method on any path below /forward-auth, as Envoy sends them', async () => {
     const gw = await createTestGateway();
     const token = seedTokens(gw).octocatOauth;
