@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { until, yieldTurns } from '../helpers/clock';
+import { withSlowReads } from '../helpers/slow-kv';
 import { ConfigurationError, GatewayError, type ErrorCode } from '../../src/lib/errors';
 import { TokenCache, type CheckOutcome } from '../../src/cache/token-cache';
 import {
@@ -430,28 +431,12 @@ describe('construction', () => {
 });
 
 describe('onKvRead: how long the answer waited on KV (the audit line’s kv_ms)', () => {
-  /** The test namespace, whose reads take `ms` of the cache's clock (workerd's moves across I/O). */
-  function slowKv(clock: Clock, ms: number): KVNamespace {
-    const kv = env.TOKEN_CACHE;
-    return new Proxy(kv, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop) as unknown;
-        if (prop !== 'get' || typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(
-            target,
-            args,
-          )) as unknown;
-          clock.advanceMs(ms);
-          return result;
-        };
-      },
-    });
-  }
-
   it('is told the bulk read of a miss, and nothing on an L1 hit', async () => {
     const clock = new Clock();
-    const { cache } = harness({ kv: slowKv(clock, 7) }, { clock });
+    const { cache } = harness(
+      { kv: withSlowReads(env.TOKEN_CACHE, () => clock.advanceMs(7)) },
+      { clock },
+    );
     const reads: number[] = [];
     const onKvRead = (ms: number) => reads.push(ms);
     await cache.check(APP, token('kv-ms-1'), loader(found()), { onKvRead });

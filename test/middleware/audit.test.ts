@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/lib/errors';
 import type { LogRecord } from '../../src/lib/log';
 import { createTestGateway, type TestGateway, seedTokens } from '../helpers/gateway';
+import { withSlowReads } from '../helpers/slow-kv';
 
 /** The one request/audit line of the answer `res`. */
 function lineOf(gw: TestGateway, res: Response): LogRecord {
@@ -50,21 +51,7 @@ describe('audit line', () => {
   it('kv_ms is the time the answer waited on KV; an L1 hit has none', async () => {
     // A KV whose reads take 7 ms of the gateway's clock (workerd's clock moves across I/O).
     let clock: { advanceMs(ms: number): void } | undefined;
-    const real = env.TOKEN_CACHE;
-    const slowKv = new Proxy(real, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop) as unknown;
-        if (prop !== 'get' || typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(
-            target,
-            args,
-          )) as unknown;
-          clock?.advanceMs(7);
-          return result;
-        };
-      },
-    });
+    const slowKv = withSlowReads(env.TOKEN_CACHE, () => clock?.advanceMs(7));
     const gw = await createTestGateway({ kv: slowKv });
     clock = gw.clock;
     const token = seedTokens(gw).octocatOauth;
