@@ -66,11 +66,9 @@ export type LeanDispatch = (
 /** The hot app (`createApp(deps, 'hot')`) and the lean dispatch in front of it. */
 export function createHotApp(deps: GatewayDeps): { app: Hono<AppEnv>; lean: LeanDispatch } {
   const { app, lean } = buildApp(deps, 'hot');
-  const options = {
-    now: () => deps.clock.now(),
-    // Only the lines of answers it gave: the lean pipeline answers no error.
-    write: auditWriter(auditOptions(deps)),
-  };
+  const audit = auditOptions(deps);
+  // Only the lines of answers it gave: the lean pipeline answers no error.
+  const options = { now: audit.now, write: auditWriter(audit) };
   const introspect = lean.introspect && leanPipeline(lean.introspect, options);
   const forwardAuth = lean.forwardAuth && leanPipeline(lean.forwardAuth, options);
   return {
